@@ -1,0 +1,80 @@
+#include "codegen/jit_engine.h"
+
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <mutex>
+
+namespace tql {
+
+namespace {
+
+std::string ErrorText(llvm::Error error) { return llvm::toString(std::move(error)); }
+
+void InitializeLlvmOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JitEngine>> JitEngine::Create() {
+  InitializeLlvmOnce();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return Status::Internal("cannot detect the host CPU: {}", ErrorText(jtmb.takeError()));
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  std::unique_ptr<JitEngine> engine(new JitEngine());
+  engine->cpu_ = jtmb->getCPU();
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit) return Status::Internal("cannot create the JIT: {}", ErrorText(jit.takeError()));
+  engine->jit_ = std::move(*jit);
+  return engine;
+}
+
+JitEngine::~JitEngine() = default;
+
+Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module) {
+  auto tm = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tm) return Status::Internal("cannot detect the host CPU: {}", ErrorText(tm.takeError()));
+  auto machine = tm->createTargetMachine();
+  if (!machine) {
+    return Status::Internal("cannot create a target machine: {}", ErrorText(machine.takeError()));
+  }
+  module.withModuleDo([&machine](llvm::Module& m) {
+    m.setDataLayout((*machine)->createDataLayout());
+    m.setTargetTriple((*machine)->getTargetTriple().str());
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(machine->get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    mpm.run(m, mam);
+  });
+  if (auto err = jit_->addIRModule(std::move(module))) {
+    return Status::Internal("cannot add a module to the JIT: {}", ErrorText(std::move(err)));
+  }
+  return Status::Ok();
+}
+
+Result<void*> JitEngine::Lookup(const std::string& name) {
+  auto sym = jit_->lookup(name);
+  if (!sym) return Status::Internal("JIT symbol '{}' not found: {}", name, ErrorText(sym.takeError()));
+  return sym->toPtr<void*>();
+}
+
+}  // namespace tql

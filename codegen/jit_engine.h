@@ -1,0 +1,38 @@
+//! JitEngine: an LLVM ORC LLJIT instance targeting the host CPU. Modules built with IRBuilder
+//! are optimized with the new pass manager and compiled on demand; symbols are looked up by name.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "runtime/status.h"
+
+namespace llvm::orc {
+class LLJIT;
+class ThreadSafeModule;
+}  // namespace llvm::orc
+
+namespace tql {
+
+class JitEngine {
+ public:
+  static Result<std::unique_ptr<JitEngine>> Create();
+  ~JitEngine();
+  JitEngine(const JitEngine&) = delete;
+  JitEngine& operator=(const JitEngine&) = delete;
+
+  // Runs the O2 pipeline for the host on the module, then hands it to the JIT.
+  Status AddModule(llvm::orc::ThreadSafeModule module);
+  // Address of a compiled function (compiling it on first lookup).
+  Result<void*> Lookup(const std::string& name);
+
+  // The CPU the code is compiled for, e.g. "znver3" or "skylake-avx512".
+  const std::string& cpu() const { return cpu_; }
+
+ private:
+  JitEngine() = default;
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::string cpu_;
+};
+
+}  // namespace tql

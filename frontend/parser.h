@@ -1,0 +1,25 @@
+//! Text → AST. Syntax errors come back as diagnostics in the user's terms; the ANTLR
+//! runtime's own messages never reach a user.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "frontend/ast.h"
+#include "frontend/diagnostics.h"
+
+namespace tql {
+
+struct ParseResult {
+  std::optional<ast::Query> query;  // set when there are no errors
+  std::vector<Diagnostic> diagnostics;
+  bool has_comments = false;  // the canonical printer does not keep comments yet
+};
+
+// Longer queries are rejected before parsing (source ranges are 32-bit byte offsets).
+inline constexpr size_t kMaxQueryBytes = 16u << 20;
+
+ParseResult ParseQuery(std::string_view text);
+
+}  // namespace tql

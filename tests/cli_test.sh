@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# End-to-end tests of the tql command line: what a user types, what they see, the exit status.
+# Usage: cli_test.sh PATH/TO/tql
+set -u
+TQL="$1"
+T="$(mktemp -d)"
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+
+check() {  # check NAME CONDITION-COMMAND...
+  local name="$1"
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name" >&2
+    [ -f "$T/err" ] && sed 's/^/  stderr: /' "$T/err" | head -5 >&2
+  fi
+}
+
+run() {  # run EXPECTED_STATUS ARGS... : stdout to $T/out, stderr to $T/err
+  local expected="$1"
+  shift
+  "$TQL" "$@" >"$T/out" 2>"$T/err"
+  local status=$?
+  if [ "$status" -ne "$expected" ]; then
+    echo "  tql $* exited $status, expected $expected" >&2
+    return 1
+  fi
+}
+
+contains() { grep -qF -- "$2" "$1"; }
+
+# --- version and help
+check "version" run 0 --version
+check "version text" contains "$T/out" "tql 0.1.0"
+for cmd in run explain check fmt trace import functions gen bench; do
+  check "help $cmd" run 0 "$cmd" --help
+done
+check "alert eval help" run 0 alert eval --help
+check "no subcommand is a usage error" run 2
+check "unknown flag is a usage error" run 2 run --no-such-flag 'spans'
+
+# --- gen: deterministic, exact counts, logs beside
+check "gen" run 0 gen --spans 500 --seed 3 --logs --out "$T/spans.ndjson"
+check "gen wrote 500 spans" test "$(wc -l <"$T/spans.ndjson")" -eq 500
+check "gen wrote logs" test -s "$T/spans.logs.ndjson"
+check "gen again" run 0 gen --spans 500 --seed 3 --out "$T/again.ndjson"
+check "same seed same bytes" cmp -s "$T/spans.ndjson" "$T/again.ndjson"
+check "gen seed 4" run 0 gen --spans 500 --seed 4 --out "$T/other.ndjson"
+check "other seed other bytes" bash -c "! cmp -s '$T/spans.ndjson' '$T/other.ndjson'"
+
+# --- run: formats
+check "run table" run 0 run --input "spans=$T/spans.ndjson" 'spans | take 3'
+check "table has a header" contains "$T/out" "trace_id"
+check "table counts rows" contains "$T/out" "(3 rows)"
+check "table prints durations" grep -qE '[0-9.]+(ms|s|us)' "$T/out"
+check "table prints RFC 3339" grep -qE '2026-11-24T[0-9:.]+Z' "$T/out"
+check "default source name" run 0 run --input "$T/spans.ndjson" 'spans | take 1'
+check "logs source name" run 0 run --input "$T/spans.logs.ndjson" 'logs | take 2'
+
+check "run json" run 0 run --input "spans=$T/spans.ndjson" --format json 'spans | take 3'
+check "json is an array of 3 objects" node -e '
+  const rows = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  if (!Array.isArray(rows) || rows.length !== 3) process.exit(1);
+  const keys = Object.keys(rows[0]);
+  if (keys[0] !== "timestamp" || keys[1] !== "duration") process.exit(2);
+  if (typeof rows[0].duration !== "number" || !Number.isInteger(rows[0].duration)) process.exit(3);
+  if (!/^\d{4}-\d\d-\d\dT.*Z$/.test(rows[0].timestamp)) process.exit(4);' "$T/out"
+check "run ndjson" run 0 run --input "spans=$T/spans.ndjson" --format ndjson 'spans | take 4'
+check "ndjson has 4 lines" test "$(wc -l <"$T/out")" -eq 4
+check "run csv" run 0 run --input "spans=$T/spans.ndjson" --format csv 'spans | limit 2'
+check "csv has header + 2 rows" test "$(wc -l <"$T/out")" -eq 3
+check "json of no rows" run 0 run --input "spans=$T/spans.ndjson" --format json 'spans | take 0'
+check "empty json array" test "$(tr -d '[:space:]' <"$T/out")" = "[]"
+
+printf 'spans\n| take 2\n' >"$T/q.tql"
+check "run -f" run 0 run --input "spans=$T/spans.ndjson" --format ndjson -f "$T/q.tql"
+check "run -f rows" test "$(wc -l <"$T/out")" -eq 2
+check "stats" run 0 run --input "spans=$T/spans.ndjson" --stats --repeat 3 'spans | take 2'
+check "stats on stderr" contains "$T/err" "execute: min"
+
+# --- OTLP input, auto-detected
+cat >"$T/otlp.json" <<'JSON'
+{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},
+"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331",
+"name":"GET /","kind":2,"startTimeUnixNano":"1795514400000000000","endTimeUnixNano":"1795514400500000000",
+"status":{"code":1}}]}]}]}
+JSON
+check "otlp run" run 0 run --input "$T/otlp.json" --format ndjson 'spans | take 5'
+check "otlp columns" contains "$T/out" '"duration":500000000,"trace_id":"0af7651916cd43dd8448eb211c80319c"'
+check "otlp service" contains "$T/out" '"service":"api"'
+
+# --- errors: query errors exit 1 with position, input errors exit 2
+check "syntax error" run 1 run --input "spans=$T/spans.ndjson" 'spans | take'
+check "syntax error position" contains "$T/err" "1:13: error: expected a number after 'take'"
+check "unknown source" run 1 run --input "spans=$T/spans.ndjson" 'spnas | take 1'
+check "did you mean" contains "$T/err" "did you mean 'spans'?"
+check "missing input file" run 2 run --input "spans=$T/nope.ndjson" 'spans | take 1'
+check "missing file named" contains "$T/err" "nope.ndjson"
+printf '{"a":1}\n{"a":\n{"a":2}\n' >"$T/bad.ndjson"
+check "malformed input line" run 2 run --input "t=$T/bad.ndjson" 't | take 1'
+check "malformed line number" contains "$T/err" "line 2"
+check "skip bad lines" run 0 run --skip-bad-lines --input "t=$T/bad.ndjson" --format ndjson 't | take 5'
+check "skip bad lines rows" test "$(wc -l <"$T/out")" -eq 2
+check "skip bad lines note" contains "$T/err" "skipped 1 bad line"
+check "bad param" run 2 run --input "spans=$T/spans.ndjson" --param nonsense 'spans | take 1'
+check "both query and file" run 2 run --input "spans=$T/spans.ndjson" -f "$T/q.tql" 'spans'
+check "invalid utf-8 query" run 1 run --input "spans=$T/spans.ndjson" "$(printf 'spans | take 1 // \xff')"
+check "invalid utf-8 message" contains "$T/err" "not valid UTF-8"
+
+# --- explain
+check "explain" run 0 explain --input "spans=$T/spans.ndjson" 'spans | take 5'
+check "explain limit" contains "$T/out" "Limit 5"
+check "explain scan" contains "$T/out" "Scan spans columns=[timestamp, duration"
+
+# --- check and fmt for CI
+mkdir -p "$T/queries/nested"
+printf 'spans | take 10\n' >"$T/queries/good.tql"
+printf 'spans\n| take\n' >"$T/queries/nested/bad.tql"
+check "check finds errors" run 1 check "$T/queries"
+check "check names file:line:col" contains "$T/err" "$T/queries/nested/bad.tql:2:7: error:"
+check "check passes good files" run 0 check "$T/queries/good.tql"
+check "check missing path" run 1 check "$T/missing"
+check "fmt --check sees a change" run 1 fmt --check "$T/queries/good.tql"
+check "fmt --check lists the file" contains "$T/out" "good.tql"
+check "fmt rewrites" run 0 fmt "$T/queries/good.tql"
+check "fmt canonical text" test "$(cat "$T/queries/good.tql")" = "$(printf 'spans\n| take 10')"
+check "fmt --check clean" run 0 fmt --check "$T/queries/good.tql"
+
+# --- subcommands that later versions fill in say so
+check "trace not available" run 2 trace abc --input "spans=$T/spans.ndjson"
+check "functions" run 0 functions
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

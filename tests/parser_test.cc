@@ -1,0 +1,125 @@
+#include "frontend/parser.h"
+
+#include <gtest/gtest.h>
+
+#include "frontend/suggest.h"
+#include "planner/logical_plan.h"
+
+namespace tql {
+namespace {
+
+std::string Errors(std::string_view text) {
+  ParseResult r = ParseQuery(text);
+  EXPECT_FALSE(r.query.has_value()) << text;
+  return FormatDiagnostics(text, r.diagnostics);
+}
+
+TEST(Parser, ParsesSourceAndTake) {
+  ParseResult r = ParseQuery("spans | take 10 | LIMIT 1_000;");
+  ASSERT_TRUE(r.query) << FormatDiagnostics("", r.diagnostics);
+  EXPECT_EQ(r.query->source, "spans");
+  ASSERT_EQ(r.query->stages.size(), 2u);
+  EXPECT_EQ(std::get<ast::TakeStage>(r.query->stages[1]).count, 1000);
+  EXPECT_EQ(ast::FormatQuery(*r.query), "spans\n| take 10\n| take 1000");
+}
+
+TEST(Parser, CanonicalTextIsStable) {
+  for (std::string_view q : {"spans|take 5", "  spans\n  | TAKE 5 // five\n", "/* c */ spans | limit 5"}) {
+    ParseResult r = ParseQuery(q);
+    ASSERT_TRUE(r.query) << q;
+    EXPECT_EQ(ast::FormatQuery(*r.query), "spans\n| take 5");
+    ParseResult again = ParseQuery(ast::FormatQuery(*r.query));
+    ASSERT_TRUE(again.query);
+    EXPECT_EQ(ast::FormatQuery(*again.query), "spans\n| take 5");
+  }
+  ParseResult quoted = ParseQuery("`my-data` | take 1");
+  ASSERT_TRUE(quoted.query);
+  EXPECT_EQ(quoted.query->source, "my-data");
+  EXPECT_EQ(ast::FormatQuery(*quoted.query), "`my-data`\n| take 1");
+}
+
+TEST(Parser, ErrorsSayWhatWasExpectedWithPosition) {
+  EXPECT_EQ(Errors("spans | take"),
+            "1:13: error: expected a number after 'take', found the end of the query\n"
+            "  spans | take\n"
+            "              ^\n");
+  EXPECT_EQ(Errors("spans\n| take ten"),
+            "2:8: error: expected a number after 'take', found 'ten'\n"
+            "  | take ten\n"
+            "         ^~~\n");
+  const std::string missing_stage = Errors("spans | ");
+  EXPECT_NE(missing_stage.find("1:8: error: expected 'take' or 'limit' after '|'"),
+            std::string::npos)
+      << missing_stage;
+}
+
+TEST(Parser, NoAntlrTextReachesTheUser) {
+  for (std::string_view q : {"", "|", "spans take 3", "spans | take 3 3", "spans | take -1", "#", "spans | ???"}) {
+    const std::string e = Errors(q);
+    EXPECT_EQ(e.find("mismatched input"), std::string::npos) << e;
+    EXPECT_EQ(e.find("extraneous"), std::string::npos) << e;
+    EXPECT_EQ(e.find("<EOF>"), std::string::npos) << e;
+    EXPECT_NE(e.find("error: "), std::string::npos) << e;
+  }
+}
+
+TEST(Parser, HugeIntegerLiteralIsAnError) {
+  const std::string e = Errors("spans | take 99999999999999999999999");
+  EXPECT_NE(e.find("1:14: error: integer literal is out of range"), std::string::npos) << e;
+}
+
+TEST(Parser, InvalidUtf8IsAnErrorWithPosition) {
+  const std::string e = Errors("spans | take 1 // \xC3\x28");
+  EXPECT_NE(e.find("1:19: error: the query is not valid UTF-8"), std::string::npos) << e;
+}
+
+TEST(Parser, ColumnsCountCharactersNotBytes) {
+  const std::string e = Errors("/* h\xC3\xA9llo */ spans | take x");
+  EXPECT_NE(e.find("1:26: error:"), std::string::npos) << e;
+}
+
+TEST(Parser, VeryLongQueriesDoNotCrash) {
+  std::string q = "spans";
+  for (int i = 0; i < 20000; ++i) q += " | take 1";
+  ParseResult r = ParseQuery(q);
+  ASSERT_TRUE(r.query);
+  EXPECT_EQ(r.query->stages.size(), 20000u);
+  std::string big(kMaxQueryBytes + 1, ' ');
+  EXPECT_FALSE(ParseQuery(big).query);
+}
+
+TEST(Planner, UnknownSourceSuggestsTheClosest) {
+  Catalog catalog;
+  catalog.Add("spans", std::make_shared<Schema>());
+  catalog.Add("logs", std::make_shared<Schema>());
+  const std::string text = "spnas | take 1";
+  ParseResult r = ParseQuery(text);
+  ASSERT_TRUE(r.query);
+  PlanResult p = PlanQuery(*r.query, catalog);
+  EXPECT_FALSE(p.plan);
+  EXPECT_EQ(FormatDiagnostics(text, p.diagnostics),
+            "1:1: error: unknown source 'spnas'; did you mean 'spans'?\n"
+            "  spnas | take 1\n"
+            "  ^~~~~\n");
+}
+
+TEST(Planner, ExplainShowsOperators) {
+  Catalog catalog;
+  catalog.Add("spans", std::make_shared<Schema>(std::vector<Field>{{"name", TypeId::kString},
+                                                                    {"duration", TypeId::kDuration}}));
+  ParseResult r = ParseQuery("spans | take 3");
+  PlanResult p = PlanQuery(*r.query, catalog);
+  ASSERT_TRUE(p.plan);
+  EXPECT_EQ(ExplainPlan(*p.plan), "Limit 3\n  Scan spans columns=[name, duration]\n");
+}
+
+TEST(Suggest, EditDistance) {
+  EXPECT_EQ(EditDistance("severity", "sevrity"), 1);
+  EXPECT_EQ(EditDistance("status", "stauts"), 1);
+  EXPECT_EQ(EditDistance("abc", "abc"), 0);
+  EXPECT_EQ(ClosestName("stauts", {"status", "service"}), "status");
+  EXPECT_FALSE(ClosestName("zzz", {"status", "service"}).has_value());
+}
+
+}  // namespace
+}  // namespace tql

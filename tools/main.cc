@@ -1,0 +1,440 @@
+// The `tql` command: run, explain, check, fmt, gen and the other subcommands of docs/cli.md.
+// Exit status: 0 ok, 1 query error (diagnostics on stderr), 2 usage or input error.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "frontend/parser.h"
+#include "planner/executor.h"
+#include "planner/logical_plan.h"
+#include "tools/gen/telemetry_generator.h"
+#include "tools/inputs.h"
+#include "tools/result_format.h"
+
+namespace tql {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitQueryError = 1;
+constexpr int kExitUsageError = 2;
+
+int UsageError(const std::string& message) {
+  fmt::print(stderr, "tql: {}\n", message);
+  return kExitUsageError;
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+// Parses and plans `text`; prints diagnostics (prefixed by `origin` when set) to stderr.
+std::unique_ptr<PlanNode> Compile(const std::string& text, const Catalog& catalog,
+                                  const std::string& origin) {
+  ParseResult parsed = ParseQuery(text);
+  if (!parsed.query) {
+    fmt::print(stderr, "{}", FormatDiagnostics(text, parsed.diagnostics, origin));
+    return nullptr;
+  }
+  PlanResult planned = PlanQuery(*parsed.query, catalog);
+  if (!planned.diagnostics.empty()) {
+    fmt::print(stderr, "{}", FormatDiagnostics(text, planned.diagnostics, origin));
+  }
+  return std::move(planned.plan);
+}
+
+struct QueryText {
+  std::string text;
+  std::string origin;  // the file name for diagnostics, empty for a command-line query
+};
+
+std::optional<QueryText> ResolveQuery(const std::string& query, const std::string& file) {
+  if (!file.empty() && !query.empty()) {
+    UsageError("give either a QUERY or -f FILE, not both");
+    return std::nullopt;
+  }
+  if (!file.empty()) {
+    QueryText q{"", file};
+    if (!ReadWholeFile(file, &q.text)) {
+      UsageError(fmt::format("cannot read '{}'", file));
+      return std::nullopt;
+    }
+    return q;
+  }
+  if (query.empty()) {
+    UsageError("no query given (a QUERY argument or -f FILE)");
+    return std::nullopt;
+  }
+  return QueryText{query, ""};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct RunOptions {
+  std::vector<std::string> inputs;
+  std::string format = "table";
+  std::string engine = "auto";
+  int threads = 1;
+  std::vector<std::string> params;
+  int repeat = 1;
+  bool stats = false;
+  bool skip_bad_lines = false;
+  std::string file;
+  std::string query;
+};
+
+int RunCommand(const RunOptions& o) {
+  auto format = OutputFormatFromName(o.format);
+  if (!format) return UsageError(fmt::format("unknown --format '{}'", o.format));
+  if (o.engine == "jit") {
+    return UsageError("--engine jit: this version has no compiled kernels yet; "
+                      "use --engine interp or auto");
+  }
+  for (const std::string& p : o.params) {
+    if (p.find('=') == std::string::npos || p.front() == '=') {
+      return UsageError(fmt::format("--param '{}' is not NAME=VALUE", p));
+    }
+  }
+  auto query = ResolveQuery(o.query, o.file);
+  if (!query) return kExitUsageError;
+  Result<LoadedInputs> inputs = LoadInputs(o.inputs, o.skip_bad_lines);
+  if (!inputs.ok()) return UsageError(inputs.status().message());
+  for (const std::string& note : inputs->notes) fmt::print(stderr, "tql: {}\n", note);
+
+  const auto compile_start = std::chrono::steady_clock::now();
+  std::unique_ptr<PlanNode> plan = Compile(query->text, inputs->catalog, query->origin);
+  const auto compile_end = std::chrono::steady_clock::now();
+  if (!plan) return kExitQueryError;
+
+  std::vector<double> times_ms;
+  ScanStats scan;
+  Table result;
+  for (int i = 0; i < std::max(1, o.repeat); ++i) {
+    scan = {};
+    const auto start = std::chrono::steady_clock::now();
+    Result<Table> r = ExecutePlan(*plan, inputs->tables, &scan);
+    const auto end = std::chrono::steady_clock::now();
+    if (!r.ok()) {
+      fmt::print(stderr, "tql: {}\n", r.status().message());
+      return kExitQueryError;
+    }
+    result = std::move(r).value();
+    times_ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  WriteTable(result, *format, stdout);
+  std::fflush(stdout);
+  if (o.stats) {
+    std::sort(times_ms.begin(), times_ms.end());
+    fmt::print(stderr, "compile: {:.3f} ms\n",
+               std::chrono::duration<double, std::milli>(compile_end - compile_start).count());
+    fmt::print(stderr, "execute: min {:.3f} ms, median {:.3f} ms over {} run(s)\n",
+               times_ms.front(), times_ms[times_ms.size() / 2], times_ms.size());
+    fmt::print(stderr, "rows scanned: {} in {} batch(es)\n", scan.rows_read, scan.batches_read);
+    fmt::print(stderr, "engine: interpreter (jit: not used)\n");
+  }
+  return kExitOk;
+}
+
+int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, const std::string& q,
+                   const std::string& file) {
+  if (ir) return UsageError("--ir: this version runs every plan on the interpreter (no IR)");
+  auto query = ResolveQuery(q, file);
+  if (!query) return kExitUsageError;
+  Result<LoadedInputs> inputs = LoadInputs(input_specs, /*skip_bad_lines=*/true);
+  if (!inputs.ok()) return UsageError(inputs.status().message());
+  std::unique_ptr<PlanNode> plan = Compile(query->text, inputs->catalog, query->origin);
+  if (!plan) return kExitQueryError;
+  fmt::print("{}", ExplainPlan(*plan));
+  fmt::print("pipeline: interpreted\n");
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// The .tql files named by `paths`, directories searched recursively, in a stable order.
+std::vector<std::string> CollectQueryFiles(const std::vector<std::string>& paths,
+                                           std::vector<std::string>* errors) {
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (auto it = std::filesystem::recursive_directory_iterator(p, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file() && it->path().extension() == ".tql") {
+          found.push_back(it->path().string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (std::filesystem::exists(p, ec)) {
+      files.push_back(p);
+    } else {
+      errors->push_back(fmt::format("{}: no such file or directory", p));
+    }
+  }
+  return files;
+}
+
+int CheckCommand(const std::vector<std::string>& paths, const std::string& schema_file) {
+  std::vector<std::string> errors;
+  std::vector<std::string> files = CollectQueryFiles(paths, &errors);
+  for (const std::string& e : errors) fmt::print(stderr, "{}\n", e);
+  SchemaPtr sample;
+  if (!schema_file.empty()) {
+    Result<Table> t = ReadJsonFile(schema_file);
+    if (!t.ok()) return UsageError(t.status().message());
+    sample = t->schema;
+  }
+  bool failed = !errors.empty();
+  for (const std::string& file : files) {
+    if (!file.ends_with(".tql")) {
+      fmt::print(stderr, "{}: error: this version checks .tql files only\n", file);
+      failed = true;
+      continue;
+    }
+    std::string text;
+    if (!ReadWholeFile(file, &text)) {
+      fmt::print(stderr, "{}: error: cannot read the file\n", file);
+      failed = true;
+      continue;
+    }
+    ParseResult parsed = ParseQuery(text);
+    std::vector<Diagnostic> diagnostics = parsed.diagnostics;
+    if (parsed.query && sample) {
+      // The sample stands for whatever source the query reads.
+      Catalog catalog;
+      catalog.Add(parsed.query->source, sample);
+      PlanResult planned = PlanQuery(*parsed.query, catalog);
+      diagnostics.insert(diagnostics.end(), planned.diagnostics.begin(),
+                         planned.diagnostics.end());
+    }
+    fmt::print(stderr, "{}", FormatDiagnostics(text, diagnostics, file));
+    failed = failed || HasErrors(diagnostics);
+  }
+  return failed ? kExitQueryError : kExitOk;
+}
+
+int FmtCommand(const std::vector<std::string>& files, bool check) {
+  bool would_change = false;
+  bool failed = false;
+  for (const std::string& file : files) {
+    std::string text;
+    if (!ReadWholeFile(file, &text)) {
+      fmt::print(stderr, "{}: error: cannot read the file\n", file);
+      failed = true;
+      continue;
+    }
+    ParseResult parsed = ParseQuery(text);
+    if (!parsed.query) {
+      fmt::print(stderr, "{}", FormatDiagnostics(text, parsed.diagnostics, file));
+      failed = true;
+      continue;
+    }
+    if (parsed.has_comments) {
+      fmt::print(stderr, "{}: warning: left unchanged: this version of fmt cannot keep comments\n",
+                 file);
+      continue;
+    }
+    const std::string canonical = ast::FormatQuery(*parsed.query) + "\n";
+    if (canonical == text) continue;
+    would_change = true;
+    fmt::print("{}\n", file);
+    if (!check) {
+      std::ofstream out(file, std::ios::binary | std::ios::trunc);
+      out << canonical;
+      if (!out) {
+        fmt::print(stderr, "{}: error: cannot write the file\n", file);
+        failed = true;
+      }
+    }
+  }
+  if (failed) return kExitQueryError;
+  return check && would_change ? kExitQueryError : kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct GenOptions {
+  int64_t spans = 10000;
+  uint64_t seed = 1;
+  bool logs = false;
+  std::string out;
+  std::string logs_out;
+};
+
+// `dir/spans.ndjson` → `dir/spans.logs.ndjson`.
+std::string DefaultLogsPath(const std::string& spans_path) {
+  std::filesystem::path p(spans_path);
+  std::string stem = p.stem().string();
+  std::string ext = p.extension().string();
+  if (ext.empty()) ext = ".ndjson";
+  return (p.parent_path() / (stem + ".logs" + ext)).string();
+}
+
+int GenCommand(const GenOptions& o) {
+  if (o.spans < 0) return UsageError("--spans must not be negative");
+  const std::string logs_path = o.logs ? (o.logs_out.empty() ? DefaultLogsPath(o.out) : o.logs_out)
+                                       : std::string();
+  std::FILE* spans = std::fopen(o.out.c_str(), "wb");
+  if (spans == nullptr) return UsageError(fmt::format("cannot write '{}'", o.out));
+  std::FILE* logs = nullptr;
+  if (o.logs) {
+    logs = std::fopen(logs_path.c_str(), "wb");
+    if (logs == nullptr) {
+      std::fclose(spans);
+      return UsageError(fmt::format("cannot write '{}'", logs_path));
+    }
+  }
+  bool write_failed = false;
+  auto sink = [&write_failed](std::FILE* f) {
+    return [f, &write_failed](std::string_view chunk) {
+      if (std::fwrite(chunk.data(), 1, chunk.size(), f) != chunk.size()) write_failed = true;
+    };
+  };
+  gen::GeneratorOptions options;
+  options.spans = o.spans;
+  options.seed = o.seed;
+  options.logs = o.logs;
+  gen::GeneratorStats stats =
+      gen::GenerateTelemetry(options, sink(spans), logs ? gen::TextSink(sink(logs)) : gen::TextSink());
+  write_failed = std::fclose(spans) != 0 || write_failed;
+  if (logs) write_failed = std::fclose(logs) != 0 || write_failed;
+  if (write_failed) return UsageError("writing the output failed (disk full?)");
+  fmt::print(stderr, "tql gen: {} spans in {} traces -> {}", stats.spans, stats.traces, o.out);
+  if (o.logs) fmt::print(stderr, "; {} logs -> {}", stats.logs, logs_path);
+  fmt::print(stderr, "\n");
+  return kExitOk;
+}
+
+int NotAvailable(const std::string& command) {
+  return UsageError(fmt::format("'tql {}' is not available in this version", command));
+}
+
+std::string VersionText() { return fmt::format("tql {}", TQL_VERSION); }
+
+int Main(int argc, char** argv) {
+  CLI::App app{"tql: an embedded query engine for telemetry (spans, logs, events)", "tql"};
+  app.set_version_flag("--version", VersionText());
+  app.require_subcommand(1);
+
+  RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "run a query and print its result");
+  run_cmd->add_option("--input", run.inputs, "a data file, optionally named as a source")
+      ->type_name("[NAME=]FILE")->allow_extra_args(false);
+  run_cmd->add_option("--format", run.format, "table, json, ndjson or csv")
+      ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}));
+  run_cmd->add_option("--engine", run.engine, "auto, jit or interp")
+      ->check(CLI::IsMember({"auto", "jit", "interp"}));
+  run_cmd->add_option("--threads", run.threads, "worker threads")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--param", run.params, "bind a $parameter")->type_name("NAME=VALUE")->allow_extra_args(false);
+  run_cmd->add_option("--repeat", run.repeat, "run the query N times (timing)")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_flag("--stats", run.stats, "print compile and execution statistics to stderr");
+  run_cmd->add_flag("--skip-bad-lines", run.skip_bad_lines,
+                    "skip malformed input lines instead of failing");
+  run_cmd->add_option("-f,--file", run.file, "read the query from a .tql file");
+  run_cmd->add_option("query", run.query, "the query text");
+
+  std::vector<std::string> explain_inputs;
+  bool explain_ir = false;
+  std::string explain_query, explain_file;
+  auto* explain_cmd = app.add_subcommand("explain", "print the optimized plan of a query");
+  explain_cmd->add_option("--input", explain_inputs, "a data file, optionally named")
+      ->type_name("[NAME=]FILE")->allow_extra_args(false);
+  explain_cmd->add_flag("--ir", explain_ir, "also print the LLVM IR of compiled pipelines");
+  explain_cmd->add_option("-f,--file", explain_file, "read the query from a .tql file");
+  explain_cmd->add_option("query", explain_query, "the query text");
+
+  std::vector<std::string> check_paths;
+  std::string check_schema;
+  auto* check_cmd = app.add_subcommand("check", "validate .tql files for CI");
+  check_cmd->add_option("--schema", check_schema, "check names against a sample NDJSON file");
+  check_cmd->add_option("paths", check_paths, "files or directories")->required();
+
+  std::vector<std::string> fmt_files;
+  bool fmt_check = false;
+  auto* fmt_cmd = app.add_subcommand("fmt", "rewrite .tql files in canonical form");
+  fmt_cmd->add_flag("--check", fmt_check, "change nothing; exit 1 if a file would change");
+  fmt_cmd->add_option("files", fmt_files, ".tql files")->required();
+
+  std::string trace_id;
+  std::vector<std::string> trace_inputs;
+  auto* trace_cmd = app.add_subcommand("trace", "show one request: span waterfall with its logs");
+  trace_cmd->add_option("trace_id", trace_id, "the trace id")->required();
+  trace_cmd->add_option("--input", trace_inputs, "spans=FILE, logs=FILE")->allow_extra_args(false);
+
+  auto* alert_cmd = app.add_subcommand("alert", "evaluate alert manifests");
+  std::string alert_manifest, alert_at;
+  std::vector<std::string> alert_inputs;
+  auto* alert_eval = alert_cmd->add_subcommand("eval", "which alerts of a manifest fire");
+  alert_eval->add_option("manifest", alert_manifest, "a .tql.yaml manifest")->required();
+  alert_eval->add_option("--input", alert_inputs, "NAME=FILE")->allow_extra_args(false);
+  alert_eval->add_option("--at", alert_at, "evaluate as of this time");
+  alert_cmd->require_subcommand(1);
+
+  std::string import_path, import_query, import_out;
+  auto* import_cmd = app.add_subcommand("import", "translate Baselime files to TQL");
+  import_cmd->add_option("path", import_path, "a .baselime.yml file or .baselime/ folder")
+      ->required();
+  import_cmd->add_option("--query", import_query, "only this query id");
+  import_cmd->add_option("--out", import_out, "write .tql files and a manifest here");
+
+  auto* functions_cmd = app.add_subcommand("functions", "list the functions and aggregates");
+
+  GenOptions gen;
+  auto* gen_cmd = app.add_subcommand("gen", "generate realistic sample telemetry (NDJSON)");
+  gen_cmd->add_option("--spans", gen.spans, "number of spans")->required();
+  gen_cmd->add_option("--seed", gen.seed, "random seed (same seed, same bytes)");
+  gen_cmd->add_flag("--logs", gen.logs, "also write correlated log records");
+  gen_cmd->add_option("--out", gen.out, "the spans file")->required();
+  gen_cmd->add_option("--logs-out", gen.logs_out, "the logs file (default: OUT with .logs)");
+
+  auto* bench_cmd = app.add_subcommand("bench", "run the built-in benchmarks");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsageError;
+  }
+
+  if (run_cmd->parsed()) return RunCommand(run);
+  if (explain_cmd->parsed()) {
+    return ExplainCommand(explain_inputs, explain_ir, explain_query, explain_file);
+  }
+  if (check_cmd->parsed()) return CheckCommand(check_paths, check_schema);
+  if (fmt_cmd->parsed()) return FmtCommand(fmt_files, fmt_check);
+  if (gen_cmd->parsed()) return GenCommand(gen);
+  if (functions_cmd->parsed()) {
+    fmt::print("no functions or aggregates are available in this version\n");
+    return kExitOk;
+  }
+  if (trace_cmd->parsed()) return NotAvailable("trace");
+  if (alert_cmd->parsed()) return NotAvailable("alert eval");
+  if (import_cmd->parsed()) return NotAvailable("import");
+  if (bench_cmd->parsed()) return NotAvailable("bench");
+  return kExitUsageError;
+}
+
+}  // namespace
+}  // namespace tql
+
+int main(int argc, char** argv) {
+  try {
+    return tql::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tql: internal error: %s\n", e.what());
+    return 3;
+  }
+}
