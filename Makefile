@@ -34,6 +34,7 @@ demo: build
 	$(TQL) run --input spans=$(BUILD_DIR)/demo/spans.ndjson 'spans | take 10'
 
 bench: build
+	$(BUILD_DIR)/bench/tql_bench_scan
 	$(BUILD_DIR)/bench/tql_bench_ingest
 
 clean:

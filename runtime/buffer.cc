@@ -9,24 +9,32 @@ namespace tql {
 namespace {
 constexpr size_t kAlignment = 64;
 size_t RoundUp(size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
-}  // namespace
 
-std::shared_ptr<Buffer> Buffer::Allocate(size_t size) {
-  std::shared_ptr<Buffer> b(new Buffer());
-  size_t capacity = RoundUp(size == 0 ? 1 : size);
+// A buffer whose first `initialized` bytes the caller fills; the rest is zeroed.
+std::shared_ptr<Buffer> AllocateFilledFrom(size_t size, const void* data) {
+  const size_t capacity = RoundUp(size == 0 ? 1 : size);
   void* p = std::aligned_alloc(kAlignment, capacity);
   if (p == nullptr) throw std::bad_alloc();
-  std::memset(p, 0, capacity);
-  b->data_ = static_cast<uint8_t*>(p);
+  const size_t copied = data != nullptr ? size : 0;
+  if (copied > 0) std::memcpy(p, data, copied);
+  std::memset(static_cast<uint8_t*>(p) + copied, 0, capacity - copied);
+  return Buffer::Adopt(static_cast<uint8_t*>(p), size);
+}
+
+}  // namespace
+
+std::shared_ptr<Buffer> Buffer::Adopt(uint8_t* data, size_t size) {
+  std::shared_ptr<Buffer> b(new Buffer());
+  b->data_ = data;
   b->size_ = size;
   b->owned_ = true;
   return b;
 }
 
+std::shared_ptr<Buffer> Buffer::Allocate(size_t size) { return AllocateFilledFrom(size, nullptr); }
+
 std::shared_ptr<Buffer> Buffer::CopyOf(const void* data, size_t size) {
-  auto b = Allocate(size);
-  if (size > 0) std::memcpy(b->data_, data, size);
-  return b;
+  return AllocateFilledFrom(size, data);
 }
 
 BufferPtr Buffer::Wrap(const void* data, size_t size, std::shared_ptr<const void> owner) {

@@ -26,6 +26,8 @@ class Buffer {
   }
   // Borrows memory owned by someone else; `owner` is kept alive as long as the buffer is.
   static BufferPtr Wrap(const void* data, size_t size, std::shared_ptr<const void> owner);
+  // Takes ownership of memory from std::aligned_alloc (freed with std::free).
+  static std::shared_ptr<Buffer> Adopt(uint8_t* data, size_t size);
 
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;

@@ -105,7 +105,7 @@ class TableBuilder::ColumnBuilder {
     ++length;
   }
 
-  void Append(const Value& v, int64_t max_dictionary) {
+  void Append(const Value& v, const TableBuilderOptions& options) {
     const TypeId joined = Join(type, v.type);
     if (joined != type) ConvertTo(joined);
     if (v.type == TypeId::kNull) {
@@ -121,7 +121,7 @@ class TableBuilder::ColumnBuilder {
       case TypeId::kString:
         data.append(v.s);
         ends.push_back(static_cast<int64_t>(data.size()));
-        AddToDictionary(v.s, max_dictionary);
+        AddToDictionary(v.s, options);
         break;
       case TypeId::kDynamic:
         AppendJson(v);
@@ -193,14 +193,18 @@ class TableBuilder::ColumnBuilder {
     }
   }
 
-  void AddToDictionary(std::string_view s, int64_t max_dictionary) {
+  void AddToDictionary(std::string_view s, const TableBuilderOptions& options) {
     if (!dictionary_alive) return;
     auto it = dictionary_index.find(s);
     if (it != dictionary_index.end()) {
       codes.push_back(it->second);
       return;
     }
-    if (static_cast<int64_t>(dictionary_values.size()) >= max_dictionary) {
+    const auto size = static_cast<int64_t>(dictionary_values.size());
+    const bool too_many = size >= options.max_dictionary_size;
+    const bool too_sparse = size >= options.dictionary_probe_size &&
+                            size * options.dictionary_min_repeats > non_null;
+    if (too_many || too_sparse) {
       dictionary_alive = false;
       dictionary_index = {};
       dictionary_values = {};
@@ -276,25 +280,25 @@ TableBuilder::ColumnBuilder& TableBuilder::Prepare(int column) {
 
 void TableBuilder::SetNull(int column) { Prepare(column).AppendNull(); }
 void TableBuilder::SetBool(int column, bool value) {
-  Prepare(column).Append({.type = TypeId::kBool, .i = value ? 1 : 0}, options_.max_dictionary_size);
+  Prepare(column).Append({.type = TypeId::kBool, .i = value ? 1 : 0}, options_);
 }
 void TableBuilder::SetInt(int column, int64_t value) {
-  Prepare(column).Append({.type = TypeId::kInt, .i = value}, options_.max_dictionary_size);
+  Prepare(column).Append({.type = TypeId::kInt, .i = value}, options_);
 }
 void TableBuilder::SetFloat(int column, double value) {
-  Prepare(column).Append({.type = TypeId::kFloat, .f = value}, options_.max_dictionary_size);
+  Prepare(column).Append({.type = TypeId::kFloat, .f = value}, options_);
 }
 void TableBuilder::SetString(int column, std::string_view value) {
-  Prepare(column).Append({.type = TypeId::kString, .s = value}, options_.max_dictionary_size);
+  Prepare(column).Append({.type = TypeId::kString, .s = value}, options_);
 }
 void TableBuilder::SetDynamic(int column, std::string_view json) {
-  Prepare(column).Append({.type = TypeId::kDynamic, .s = json}, options_.max_dictionary_size);
+  Prepare(column).Append({.type = TypeId::kDynamic, .s = json}, options_);
 }
 void TableBuilder::SetTimestamp(int column, int64_t nanos) {
-  Prepare(column).Append({.type = TypeId::kTimestamp, .i = nanos}, options_.max_dictionary_size);
+  Prepare(column).Append({.type = TypeId::kTimestamp, .i = nanos}, options_);
 }
 void TableBuilder::SetDuration(int column, int64_t nanos) {
-  Prepare(column).Append({.type = TypeId::kDuration, .i = nanos}, options_.max_dictionary_size);
+  Prepare(column).Append({.type = TypeId::kDuration, .i = nanos}, options_);
 }
 
 namespace {

@@ -26,9 +26,11 @@ struct TableBuilderOptions {
   // or a duration literal such as "250ms".
   std::vector<std::string> duration_columns = {"duration"};
   // A string column is dictionary-encoded when it has at most this many distinct values and
-  // at most one distinct value per `dictionary_min_repeats` rows.
+  // at most one distinct value per `dictionary_min_repeats` rows. Ids (trace_id, span_id)
+  // repeat too rarely, and are given up on early, after `dictionary_probe_size` values.
   int64_t max_dictionary_size = 1 << 16;
-  int64_t dictionary_min_repeats = 2;
+  int64_t dictionary_min_repeats = 4;
+  int64_t dictionary_probe_size = 1024;
 };
 
 class TableBuilder {

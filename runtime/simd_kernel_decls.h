@@ -1,0 +1,28 @@
+//! Declarations of the per-instruction-set kernel functors. Their definitions
+//! (simd_kernels_impl.h) are instantiated only in the files compiled for each set, so the
+//! dispatching code never compiles AVX instructions for a CPU that may lack them.
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include <cstdint>
+
+namespace tql::simd {
+
+struct SumInt64Kernel {
+  template <class Arch>
+  int64_t operator()(Arch, const int64_t* values, const uint8_t* validity, int64_t n) const;
+};
+
+// The instruction sets with a compiled kernel file, best first.
+using KernelArchs = xsimd::arch_list<xsimd::avx512bw, xsimd::avx2, xsimd::sse2>;
+
+#define TQL_DECLARE_KERNELS(ARCH)                                                        \
+  extern template int64_t SumInt64Kernel::operator()<ARCH>(ARCH, const int64_t*,        \
+                                                           const uint8_t*, int64_t) const;
+TQL_DECLARE_KERNELS(xsimd::avx512bw)
+TQL_DECLARE_KERNELS(xsimd::avx2)
+TQL_DECLARE_KERNELS(xsimd::sse2)
+#undef TQL_DECLARE_KERNELS
+
+}  // namespace tql::simd

@@ -1,0 +1,7 @@
+// The kernels for AVX2; this file alone is compiled with -mavx2.
+#include "runtime/simd_kernels_impl.h"
+
+namespace tql::simd {
+template int64_t SumInt64Kernel::operator()<xsimd::avx2>(xsimd::avx2, const int64_t*,
+                                                          const uint8_t*, int64_t) const;
+}  // namespace tql::simd

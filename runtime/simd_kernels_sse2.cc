@@ -1,0 +1,7 @@
+// The kernels for SSE2, the x86-64 baseline every CPU has.
+#include "runtime/simd_kernels_impl.h"
+
+namespace tql::simd {
+template int64_t SumInt64Kernel::operator()<xsimd::sse2>(xsimd::sse2, const int64_t*,
+                                                          const uint8_t*, int64_t) const;
+}  // namespace tql::simd
