@@ -25,17 +25,20 @@ struct ExportedArray {
   ArrowArray* dictionary = nullptr;
 };
 
+// Releases (unless the consumer moved it out: release is then null) and frees a child
+// structure that an exported array or schema allocated.
+template <typename T>
+void ReleaseOwned(T* child) {
+  if (child == nullptr) return;
+  if (child->release != nullptr) child->release(child);
+  delete child;
+}
+
 void ReleaseArray(ArrowArray* array) {
   if (array == nullptr || array->release == nullptr) return;
   auto* state = static_cast<ExportedArray*>(array->private_data);
-  for (ArrowArray* child : state->children) {
-    if (child->release != nullptr) child->release(child);  // null when the consumer moved it
-    delete child;
-  }
-  if (state->dictionary != nullptr) {
-    if (state->dictionary->release != nullptr) state->dictionary->release(state->dictionary);
-    delete state->dictionary;
-  }
+  for (ArrowArray* child : state->children) ReleaseOwned(child);
+  ReleaseOwned(state->dictionary);
   delete state;
   array->release = nullptr;
 }
@@ -88,14 +91,8 @@ struct ExportedSchema {
 void ReleaseSchema(ArrowSchema* schema) {
   if (schema == nullptr || schema->release == nullptr) return;
   auto* state = static_cast<ExportedSchema*>(schema->private_data);
-  for (ArrowSchema* child : state->children) {
-    if (child->release != nullptr) child->release(child);
-    delete child;
-  }
-  if (state->dictionary != nullptr) {
-    if (state->dictionary->release != nullptr) state->dictionary->release(state->dictionary);
-    delete state->dictionary;
-  }
+  for (ArrowSchema* child : state->children) ReleaseOwned(child);
+  ReleaseOwned(state->dictionary);
   delete state;
   schema->release = nullptr;
 }
@@ -176,6 +173,39 @@ Status ExportSchemaImpl(const Schema& schema, const std::vector<bool>& dictionar
   return Status::Ok();
 }
 
+std::vector<bool> DictionaryColumns(const Batch& batch) {
+  std::vector<bool> dictionary;
+  for (const Vector& v : batch.columns()) dictionary.push_back(v.is_dictionary());
+  return dictionary;
+}
+
+// Columns dictionary-encoded in every batch stay encoded in a stream; the others are plain.
+std::vector<bool> DictionaryColumns(const Table& table) {
+  std::vector<bool> dictionary(static_cast<size_t>(table.schema->num_fields()),
+                               !table.batches.empty());
+  for (const Batch& b : table.batches) {
+    for (int c = 0; c < b.num_columns(); ++c) {
+      if (!b.column(c).is_dictionary()) dictionary[static_cast<size_t>(c)] = false;
+    }
+  }
+  return dictionary;
+}
+
+// Exports `batch` with each column dictionary-encoded exactly where `dictionary` says, so
+// that every batch matches the exported schema.
+void ExportBatchAs(const Batch& batch, const std::vector<bool>& dictionary, ArrowArray* out) {
+  auto* state = new ExportedArray();
+  state->buffers.push_back(nullptr);  // a struct's validity: every row is present
+  for (int c = 0; c < batch.num_columns(); ++c) {
+    const Vector& v = batch.column(c);
+    auto* child = new ArrowArray();
+    const bool keep = dictionary[static_cast<size_t>(c)] || !v.is_dictionary();
+    ExportVector(keep ? v : v.Decoded(), child);
+    state->children.push_back(child);
+  }
+  FinishArray(out, state, batch.num_rows(), 0);
+}
+
 }  // namespace
 
 Status ExportSchema(const Schema& schema, ArrowSchema* out) {
@@ -183,16 +213,12 @@ Status ExportSchema(const Schema& schema, ArrowSchema* out) {
                           out);
 }
 
+Status ExportBatchSchema(const Batch& batch, ArrowSchema* out) {
+  return ExportSchemaImpl(*batch.schema(), DictionaryColumns(batch), out);
+}
+
 Status ExportBatch(const Batch& batch, ArrowArray* out) {
-  auto* state = new ExportedArray();
-  state->buffers.push_back(nullptr);  // a struct's validity: every row is present
-  for (const Vector& v : batch.columns()) {
-    auto* child = new ArrowArray();
-    // Consumers expect the schema's type in every batch: plain strings in exports.
-    ExportVector(v.is_dictionary() ? v.Decoded() : v, child);
-    state->children.push_back(child);
-  }
-  FinishArray(out, state, batch.num_rows(), 0);
+  ExportBatchAs(batch, DictionaryColumns(batch), out);
   return Status::Ok();
 }
 
@@ -200,13 +226,14 @@ namespace {
 
 struct StreamState {
   Table table;
+  std::vector<bool> dictionary;  // per column: exported dictionary-encoded
   size_t next = 0;
   std::string error;
 };
 
 int StreamGetSchema(ArrowArrayStream* stream, ArrowSchema* out) {
   auto* state = static_cast<StreamState*>(stream->private_data);
-  Status s = ExportSchema(*state->table.schema, out);
+  Status s = ExportSchemaImpl(*state->table.schema, state->dictionary, out);
   if (!s.ok()) {
     state->error = s.message();
     return EINVAL;
@@ -220,11 +247,7 @@ int StreamGetNext(ArrowArrayStream* stream, ArrowArray* out) {
     std::memset(out, 0, sizeof(*out));  // release == nullptr marks the end
     return 0;
   }
-  Status s = ExportBatch(state->table.batches[state->next++], out);
-  if (!s.ok()) {
-    state->error = s.message();
-    return EINVAL;
-  }
+  ExportBatchAs(state->table.batches[state->next++], state->dictionary, out);
   return 0;
 }
 
@@ -244,6 +267,7 @@ void StreamRelease(ArrowArrayStream* stream) {
 Status ExportTableStream(Table table, ArrowArrayStream* out) {
   if (!table.schema) return Status::InvalidInput("cannot export a table without a schema");
   auto* state = new StreamState();
+  state->dictionary = DictionaryColumns(table);
   state->table = std::move(table);
   out->get_schema = &StreamGetSchema;
   out->get_next = &StreamGetNext;

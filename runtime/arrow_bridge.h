@@ -18,12 +18,18 @@
 
 namespace tql {
 
-// Fills `out` with a struct schema ("+s") of the fields. The caller owns `out` and must call
-// its release callback.
+// Fills `out` with a struct schema ("+s") of the fields, strings as plain utf8. The caller
+// owns `out` and must call its release callback.
 Status ExportSchema(const Schema& schema, ArrowSchema* out);
-// Fills `out` with a struct array of the batch's columns, sharing their buffers.
+// The schema of `ExportBatch(batch)`: dictionary-encoded columns are Arrow dictionaries
+// (int32 indices into utf8).
+Status ExportBatchSchema(const Batch& batch, ArrowSchema* out);
+// Fills `out` with a struct array of the batch's columns, sharing their buffers (dictionary
+// columns stay encoded).
 Status ExportBatch(const Batch& batch, ArrowArray* out);
-// Fills `out` with a stream over the table's batches; the stream keeps the table alive.
+// Fills `out` with a stream over the table's batches; the stream keeps the table alive. A
+// column dictionary-encoded in every batch is exported as a dictionary, any other as plain
+// utf8 (decoding the batches where it is encoded), so every batch matches the schema.
 Status ExportTableStream(Table table, ArrowArrayStream* out);
 
 // Maps an Arrow struct schema to tql columns. Nested struct fields become dotted columns.

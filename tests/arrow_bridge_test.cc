@@ -48,13 +48,20 @@ TEST(ArrowBridge, ExportedSchemaUsesArrowFormats) {
   EXPECT_EQ(schema.children[4]->metadata, nullptr);
   schema.release(&schema);
   EXPECT_EQ(schema.release, nullptr);
+  // A batch's own schema keeps its dictionary column encoded.
+  ASSERT_TRUE(ExportBatchSchema(batch, &schema).ok());
+  EXPECT_STREQ(schema.children[8]->format, "i");
+  ASSERT_NE(schema.children[8]->dictionary, nullptr);
+  EXPECT_STREQ(schema.children[8]->dictionary->format, "u");
+  EXPECT_STREQ(schema.children[4]->format, "u");
+  schema.release(&schema);
 }
 
 TEST(ArrowBridge, RoundTripsEveryTypeWithNulls) {
   Batch batch = AllTypesBatch();
   ArrowSchema schema;
   ArrowArray array;
-  ASSERT_TRUE(ExportSchema(*batch.schema(), &schema).ok());
+  ASSERT_TRUE(ExportBatchSchema(batch, &schema).ok());
   ASSERT_TRUE(ExportBatch(batch, &array).ok());
   EXPECT_EQ(array.length, 4);
   EXPECT_EQ(array.children[2]->null_count, 1);
@@ -68,6 +75,29 @@ TEST(ArrowBridge, RoundTripsEveryTypeWithNulls) {
   // Zero-copy both ways: the imported vector reads the original buffer.
   EXPECT_EQ(back->column(2).int64_values(), batch.column(2).int64_values());
   EXPECT_EQ(back->column(4).string_bytes(), batch.column(4).string_bytes());
+  ASSERT_TRUE(back->column(8).is_dictionary());
+  EXPECT_EQ(back->column(8).dictionary_codes(), batch.column(8).dictionary_codes());
+  EXPECT_EQ(back->column(8).dictionary().string_bytes(), batch.column(8).dictionary().string_bytes());
+}
+
+TEST(ArrowBridge, StreamKeepsDictionariesOnlyWhereEveryBatchHasThem) {
+  Batch encoded = AllTypesBatch();
+  std::vector<Vector> columns = encoded.columns();
+  columns[8] = columns[8].Decoded();
+  Batch plain(encoded.schema(), columns, encoded.num_rows());
+  for (bool mixed : {false, true}) {
+    Table table;
+    table.schema = encoded.schema();
+    table.batches = {encoded, mixed ? plain : encoded};
+    ArrowArrayStream stream;
+    ASSERT_TRUE(ExportTableStream(table, &stream).ok());
+    Result<Table> back = ImportStream(&stream);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    for (const Batch& b : back->batches) {
+      EXPECT_EQ(b.column(8).is_dictionary(), !mixed);
+      ExpectSameRows(encoded, b);
+    }
+  }
 }
 
 TEST(ArrowBridge, ExportReleaseFreesOnlyWhenLastReferenceGoes) {

@@ -39,6 +39,13 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   return true;
 }
 
+// Reads a .tql file named on the command line, reporting a failure as `FILE: error: ...`.
+bool ReadSourceFile(const std::string& file, std::string* text) {
+  if (ReadWholeFile(file, text)) return true;
+  fmt::print(stderr, "{}: error: cannot read the file\n", file);
+  return false;
+}
+
 // Parses and plans `text`; prints diagnostics (prefixed by `origin` when set) to stderr.
 std::unique_ptr<PlanNode> Compile(const std::string& text, const Catalog& catalog,
                                   const std::string& origin) {
@@ -205,8 +212,7 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
       continue;
     }
     std::string text;
-    if (!ReadWholeFile(file, &text)) {
-      fmt::print(stderr, "{}: error: cannot read the file\n", file);
+    if (!ReadSourceFile(file, &text)) {
       failed = true;
       continue;
     }
@@ -231,8 +237,7 @@ int FmtCommand(const std::vector<std::string>& files, bool check) {
   bool failed = false;
   for (const std::string& file : files) {
     std::string text;
-    if (!ReadWholeFile(file, &text)) {
-      fmt::print(stderr, "{}: error: cannot read the file\n", file);
+    if (!ReadSourceFile(file, &text)) {
       failed = true;
       continue;
     }
