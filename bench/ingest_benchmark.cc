@@ -68,8 +68,9 @@ void BM_Generate(benchmark::State& state) {
   int64_t bytes = 0;
   for (auto _ : state) {
     bytes = 0;
-    gen::GenerateTelemetry(options, [&bytes](std::string_view c) { bytes += static_cast<int64_t>(c.size()); },
-                           gen::TextSink());
+    gen::GenerateTelemetry(
+        options, [&bytes](std::string_view c) { bytes += static_cast<int64_t>(c.size()); },
+        gen::TextSink());
   }
   state.SetBytesProcessed(state.iterations() * bytes);
   state.SetItemsProcessed(state.iterations() * options.spans);

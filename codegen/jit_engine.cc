@@ -15,7 +15,9 @@ namespace tql {
 
 namespace {
 
-std::string ErrorText(llvm::Error error) { return llvm::toString(std::move(error)); }
+std::string ErrorText(llvm::Error error) {
+  return llvm::toString(std::move(error));
+}
 
 void InitializeLlvmOnce() {
   static std::once_flag once;
@@ -73,7 +75,8 @@ Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module) {
 
 Result<void*> JitEngine::Lookup(const std::string& name) {
   auto sym = jit_->lookup(name);
-  if (!sym) return Status::Internal("JIT symbol '{}' not found: {}", name, ErrorText(sym.takeError()));
+  if (!sym)
+    return Status::Internal("JIT symbol '{}' not found: {}", name, ErrorText(sym.takeError()));
   return sym->toPtr<void*>();
 }
 

@@ -7,10 +7,13 @@
 namespace tql {
 
 namespace {
-bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool IsContinuationByte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 int CountChars(std::string_view s) {
-  return static_cast<int>(std::count_if(s.begin(), s.end(), [](char c) { return !IsContinuationByte(c); }));
+  return static_cast<int>(
+      std::count_if(s.begin(), s.end(), [](char c) { return !IsContinuationByte(c); }));
 }
 }  // namespace
 

@@ -20,16 +20,25 @@ using grammar::TqlParser;
 // What a token type means to a user, for "expected ..." messages.
 std::string DescribeTokenType(size_t type) {
   switch (type) {
-    case TqlParser::INTEGER: return "a number";
+    case TqlParser::INTEGER:
+      return "a number";
     case TqlParser::IDENT:
-    case TqlParser::BACKTICK_IDENT: return "a name";
-    case TqlParser::TAKE: return "'take'";
-    case TqlParser::LIMIT: return "'limit'";
-    case TqlParser::PIPE: return "'|'";
-    case TqlParser::SEMI: return "';'";
-    case TqlParser::DOT: return "'.'";
-    case antlr4::Token::EOF: return "the end of the query";
-    default: return "a token";
+    case TqlParser::BACKTICK_IDENT:
+      return "a name";
+    case TqlParser::TAKE:
+      return "'take'";
+    case TqlParser::LIMIT:
+      return "'limit'";
+    case TqlParser::PIPE:
+      return "'|'";
+    case TqlParser::SEMI:
+      return "';'";
+    case TqlParser::DOT:
+      return "'.'";
+    case antlr4::Token::EOF:
+      return "the end of the query";
+    default:
+      return "a token";
   }
 }
 
@@ -185,8 +194,8 @@ ParseResult ParseQuery(std::string_view text) {
   ParseResult result;
   if (text.size() > kMaxQueryBytes) {
     Diagnostic d;
-    d.message = fmt::format("the query is {} bytes long; the limit is {}", text.size(),
-                            kMaxQueryBytes);
+    d.message =
+        fmt::format("the query is {} bytes long; the limit is {}", text.size(), kMaxQueryBytes);
     result.diagnostics.push_back(std::move(d));
     return result;
   }

@@ -14,7 +14,8 @@ Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, Sca
       case PlanNode::Kind::kLimit:
         operators.push_back(std::make_unique<LimitOperator>(node->limit, next));
         break;
-      case PlanNode::Kind::kScan: break;
+      case PlanNode::Kind::kScan:
+        break;
     }
     next = operators.back().get();
     node = node->input.get();

@@ -67,7 +67,9 @@ void ExplainNode(const PlanNode& node, int depth, std::string* out) {
       *out += fmt::format("Scan {} columns=[{}]\n", node.source, fmt::join(names, ", "));
       break;
     }
-    case PlanNode::Kind::kLimit: *out += fmt::format("Limit {}\n", node.limit); break;
+    case PlanNode::Kind::kLimit:
+      *out += fmt::format("Limit {}\n", node.limit);
+      break;
   }
   if (node.input) ExplainNode(*node.input, depth + 1, out);
 }

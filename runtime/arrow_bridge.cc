@@ -1,13 +1,13 @@
 #include "runtime/arrow_bridge.h"
 
-#include "runtime/time_format.h"
-
 #include <simdjson.h>
 
 #include <cerrno>
 #include <cstring>
 #include <limits>
 #include <set>
+
+#include "runtime/time_format.h"
 
 namespace tql {
 
@@ -64,7 +64,8 @@ void ExportVector(const Vector& v, ArrowArray* out) {
   };
   if (v.type() != TypeId::kNull) add(v.validity_buffer());
   switch (v.type()) {
-    case TypeId::kNull: break;
+    case TypeId::kNull:
+      break;
     case TypeId::kString:
     case TypeId::kDynamic:
       if (v.is_dictionary()) {
@@ -77,7 +78,9 @@ void ExportVector(const Vector& v, ArrowArray* out) {
         if (state->buffers.back() == nullptr) state->buffers.back() = kEmptyBytes;
       }
       break;
-    default: add(v.values_buffer()); break;
+    default:
+      add(v.values_buffer());
+      break;
   }
   FinishArray(out, state, v.length(), v.null_count());
 }
@@ -127,14 +130,21 @@ void FillSchema(ArrowSchema* out, ExportedSchema* state, int64_t flags) {
 
 const char* ArrowFormatFor(TypeId type) {
   switch (type) {
-    case TypeId::kNull: return "n";
-    case TypeId::kBool: return "b";
-    case TypeId::kInt: return "l";
-    case TypeId::kFloat: return "g";
+    case TypeId::kNull:
+      return "n";
+    case TypeId::kBool:
+      return "b";
+    case TypeId::kInt:
+      return "l";
+    case TypeId::kFloat:
+      return "g";
     case TypeId::kString:
-    case TypeId::kDynamic: return "u";
-    case TypeId::kTimestamp: return "tsn:UTC";
-    case TypeId::kDuration: return "tDn";
+    case TypeId::kDynamic:
+      return "u";
+    case TypeId::kTimestamp:
+      return "tsn:UTC";
+    case TypeId::kDuration:
+      return "tDn";
   }
   return "n";
 }
@@ -209,8 +219,7 @@ void ExportBatchAs(const Batch& batch, const std::vector<bool>& dictionary, Arro
 }  // namespace
 
 Status ExportSchema(const Schema& schema, ArrowSchema* out) {
-  return ExportSchemaImpl(schema, std::vector<bool>(static_cast<size_t>(schema.num_fields())),
-                          out);
+  return ExportSchemaImpl(schema, std::vector<bool>(static_cast<size_t>(schema.num_fields())), out);
 }
 
 Status ExportBatchSchema(const Batch& batch, ArrowSchema* out) {
@@ -294,12 +303,24 @@ namespace {
 // Human-readable Arrow type for error messages.
 std::string DescribeFormat(std::string_view f) {
   static const std::pair<std::string_view, std::string_view> kNames[] = {
-      {"z", "binary"},          {"Z", "large_binary"},   {"vz", "binary_view"},
-      {"vu", "utf8_view"},      {"e", "float16"},        {"+l", "list"},
-      {"+L", "large_list"},     {"+vl", "list_view"},    {"+m", "map"},
-      {"+ud", "dense_union"},   {"+us", "sparse_union"}, {"+r", "run_end_encoded"},
-      {"tts", "time32[s]"},     {"ttm", "time32[ms]"},   {"ttu", "time64[us]"},
-      {"ttn", "time64[ns]"},    {"tiM", "interval[months]"}, {"tiD", "interval[day_time]"},
+      {"z", "binary"},
+      {"Z", "large_binary"},
+      {"vz", "binary_view"},
+      {"vu", "utf8_view"},
+      {"e", "float16"},
+      {"+l", "list"},
+      {"+L", "large_list"},
+      {"+vl", "list_view"},
+      {"+m", "map"},
+      {"+ud", "dense_union"},
+      {"+us", "sparse_union"},
+      {"+r", "run_end_encoded"},
+      {"tts", "time32[s]"},
+      {"ttm", "time32[ms]"},
+      {"ttu", "time64[us]"},
+      {"ttn", "time64[ns]"},
+      {"tiM", "interval[months]"},
+      {"tiD", "interval[day_time]"},
       {"tin", "interval[month_day_nano]"}};
   for (const auto& [k, name] : kNames) {
     if (f == k) return fmt::format("{} ('{}')", name, f);
@@ -350,8 +371,8 @@ Status ClassifyLeaf(const ArrowSchema& s, ArrowImporter::Column* col) {
     }
     if ((df != "u" && df != "U") || json) {
       return Status::Unsupported(
-          "column '{}': dictionary-encoded {} is not supported (only utf8 dictionaries)",
-          col->name, DescribeFormat(df));
+          "column '{}': dictionary-encoded {} is not supported (only utf8 dictionaries)", col->name,
+          DescribeFormat(df));
     }
     col->type = TypeId::kString;
     col->format = f;
@@ -383,10 +404,18 @@ Status ClassifyLeaf(const ArrowSchema& s, ArrowImporter::Column* col) {
   }
   if (col->type == TypeId::kTimestamp || col->type == TypeId::kDuration) {
     switch (f[2]) {
-      case 's': col->scale = 1'000'000'000; break;
-      case 'm': col->scale = 1'000'000; break;
-      case 'u': col->scale = 1'000; break;
-      case 'n': col->scale = 1; break;
+      case 's':
+        col->scale = 1'000'000'000;
+        break;
+      case 'm':
+        col->scale = 1'000'000;
+        break;
+      case 'u':
+        col->scale = 1'000;
+        break;
+      case 'n':
+        col->scale = 1;
+        break;
       default:
         return Status::Unsupported("column '{}' has Arrow type {}, which tql cannot read",
                                    col->name, DescribeFormat(f));
@@ -482,25 +511,23 @@ Status CheckArray(const ArrowArray* a, int64_t n_buffers, const std::string& nam
 // The leaf's validity over rows [0, length), merged with the ancestors' struct validity.
 BufferPtr ImportValidity(const Leaf& leaf, int64_t length, const Owner& owner) {
   const ArrowArray* a = leaf.array;
-  const uint8_t* bits = a->n_buffers > 0 && a->null_count != 0
-                            ? static_cast<const uint8_t*>(a->buffers[0])
-                            : nullptr;
+  const uint8_t* bits =
+      a->n_buffers > 0 && a->null_count != 0 ? static_cast<const uint8_t*>(a->buffers[0]) : nullptr;
   BufferPtr result;
   if (bits != nullptr) {
     if (leaf.offset % 8 == 0) {
-      result = Buffer::Wrap(bits + leaf.offset / 8, static_cast<size_t>(bits::BytesFor(length)),
-                            owner);
+      result =
+          Buffer::Wrap(bits + leaf.offset / 8, static_cast<size_t>(bits::BytesFor(length)), owner);
     } else {
       result = bits::CopyRange(bits, leaf.offset, length);
     }
   }
   for (const auto& [pbits, poff] : leaf.parent_validity) {
-    auto merged = result ? Buffer::CopyOf(result->data(), result->size())
-                         : [length] {
-                             auto b = Buffer::Allocate(static_cast<size_t>(bits::BytesFor(length)));
-                             std::memset(b->mutable_data(), 0xff, b->size());
-                             return b;
-                           }();
+    auto merged = result ? Buffer::CopyOf(result->data(), result->size()) : [length] {
+      auto b = Buffer::Allocate(static_cast<size_t>(bits::BytesFor(length)));
+      std::memset(b->mutable_data(), 0xff, b->size());
+      return b;
+    }();
     for (int64_t i = 0; i < length; ++i) {
       if (!bits::Get(pbits, poff + i)) bits::Clear(merged->mutable_data(), i);
     }
@@ -518,8 +545,8 @@ Result<BufferPtr> WidenToInt64(const void* src, int64_t offset, int64_t length, 
   for (int64_t i = 0; i < length; ++i) {
     if constexpr (std::is_same_v<T, uint64_t>) {
       if (in[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return Status::InvalidInput("column '{}' row {}: uint64 value {} does not fit in int",
-                                    name, i, in[i]);
+        return Status::InvalidInput("column '{}' row {}: uint64 value {} does not fit in int", name,
+                                    i, in[i]);
       }
     }
     if (__builtin_mul_overflow(static_cast<int64_t>(in[i]), scale, &dst[i])) {
@@ -534,18 +561,26 @@ Result<BufferPtr> ImportInt64Values(const ArrowImporter::Column& col, const void
                                     int64_t offset, int64_t length, const Owner& owner) {
   const std::string& f = col.format;
   if ((f == "l" || f.starts_with("ts") || f.starts_with("tD") || f == "tdm") && col.scale == 1) {
-    return Buffer::Wrap(static_cast<const int64_t*>(src) + offset,
-                        static_cast<size_t>(length) * 8, owner);
+    return Buffer::Wrap(static_cast<const int64_t*>(src) + offset, static_cast<size_t>(length) * 8,
+                        owner);
   }
   switch (f[0]) {
-    case 'c': return WidenToInt64<int8_t>(src, offset, length, col.scale, col.name);
-    case 'C': return WidenToInt64<uint8_t>(src, offset, length, col.scale, col.name);
-    case 's': return WidenToInt64<int16_t>(src, offset, length, col.scale, col.name);
-    case 'S': return WidenToInt64<uint16_t>(src, offset, length, col.scale, col.name);
-    case 'i': return WidenToInt64<int32_t>(src, offset, length, col.scale, col.name);
-    case 'I': return WidenToInt64<uint32_t>(src, offset, length, col.scale, col.name);
-    case 'L': return WidenToInt64<uint64_t>(src, offset, length, col.scale, col.name);
-    default: break;
+    case 'c':
+      return WidenToInt64<int8_t>(src, offset, length, col.scale, col.name);
+    case 'C':
+      return WidenToInt64<uint8_t>(src, offset, length, col.scale, col.name);
+    case 's':
+      return WidenToInt64<int16_t>(src, offset, length, col.scale, col.name);
+    case 'S':
+      return WidenToInt64<uint16_t>(src, offset, length, col.scale, col.name);
+    case 'i':
+      return WidenToInt64<int32_t>(src, offset, length, col.scale, col.name);
+    case 'I':
+      return WidenToInt64<uint32_t>(src, offset, length, col.scale, col.name);
+    case 'L':
+      return WidenToInt64<uint64_t>(src, offset, length, col.scale, col.name);
+    default:
+      break;
   }
   if (f == "tdD") return WidenToInt64<int32_t>(src, offset, length, col.scale, col.name);
   return WidenToInt64<int64_t>(src, offset, length, col.scale, col.name);
@@ -582,10 +617,9 @@ Result<Vector> ImportStrings(const ArrowImporter::Column& col, TypeId type, cons
     }
   }
   if constexpr (sizeof(OffsetT) == 4) {
-    return Vector::Strings(type, length,
-                           Buffer::Wrap(offs, static_cast<size_t>(length + 1) * 4, owner),
-                           Buffer::Wrap(data ? data : "", static_cast<size_t>(end), owner),
-                           std::move(validity));
+    return Vector::Strings(
+        type, length, Buffer::Wrap(offs, static_cast<size_t>(length + 1) * 4, owner),
+        Buffer::Wrap(data ? data : "", static_cast<size_t>(end), owner), std::move(validity));
   } else {
     if (end - begin > std::numeric_limits<int32_t>::max()) {
       return Status::Unsupported("column '{}': more than 2 GiB of string data in one batch",
@@ -594,10 +628,10 @@ Result<Vector> ImportStrings(const ArrowImporter::Column& col, TypeId type, cons
     auto rebased = Buffer::Allocate(static_cast<size_t>(length + 1) * 4);
     int32_t* dst = rebased->mutable_as<int32_t>();
     for (int64_t i = 0; i <= length; ++i) dst[i] = static_cast<int32_t>(offs[i] - begin);
-    return Vector::Strings(type, length, rebased,
-                           Buffer::Wrap(data ? data + begin : "", static_cast<size_t>(end - begin),
-                                        owner),
-                           std::move(validity));
+    return Vector::Strings(
+        type, length, rebased,
+        Buffer::Wrap(data ? data + begin : "", static_cast<size_t>(end - begin), owner),
+        std::move(validity));
   }
 }
 
@@ -629,11 +663,10 @@ Result<Vector> ImportLeaf(const ArrowImporter::Column& col, const Leaf& leaf, in
       return Status::InvalidInput("column '{}': dictionary-encoded array has no dictionary",
                                   col.name);
     }
-    TQL_ASSIGN_OR_RETURN(Vector dict, ImportPlainStrings(col, TypeId::kString, col.dict_format, d,
-                                                         d->offset, d->length,
-                                                         ImportValidity({d, d->offset, {}},
-                                                                        d->length, owner),
-                                                         owner));
+    TQL_ASSIGN_OR_RETURN(
+        Vector dict,
+        ImportPlainStrings(col, TypeId::kString, col.dict_format, d, d->offset, d->length,
+                           ImportValidity({d, d->offset, {}}, d->length, owner), owner));
     BufferPtr validity = ImportValidity(leaf, length, owner);
     if (a->buffers[1] == nullptr && length > 0) {
       return Status::InvalidInput("column '{}': dictionary array has no index buffer", col.name);
@@ -693,11 +726,10 @@ Result<Vector> ImportLeaf(const ArrowImporter::Column& col, const Leaf& leaf, in
   }
   if (col.type == TypeId::kBool) {
     const auto* vbits = static_cast<const uint8_t*>(a->buffers[1]);
-    BufferPtr values =
-        leaf.offset % 8 == 0
-            ? Buffer::Wrap(vbits + leaf.offset / 8, static_cast<size_t>(bits::BytesFor(length)),
-                           owner)
-            : BufferPtr(bits::CopyRange(vbits, leaf.offset, length));
+    BufferPtr values = leaf.offset % 8 == 0
+                           ? Buffer::Wrap(vbits + leaf.offset / 8,
+                                          static_cast<size_t>(bits::BytesFor(length)), owner)
+                           : BufferPtr(bits::CopyRange(vbits, leaf.offset, length));
     return Vector::Fixed(TypeId::kBool, length, values, std::move(validity));
   }
   if (col.type == TypeId::kFloat) {

@@ -8,7 +8,9 @@ namespace tql {
 
 namespace {
 constexpr size_t kAlignment = 64;
-size_t RoundUp(size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+size_t RoundUp(size_t n) {
+  return (n + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 // A buffer whose first `initialized` bytes the caller fills; the rest is zeroed.
 std::shared_ptr<Buffer> AllocateFilledFrom(size_t size, const void* data) {
@@ -31,7 +33,9 @@ std::shared_ptr<Buffer> Buffer::Adopt(uint8_t* data, size_t size) {
   return b;
 }
 
-std::shared_ptr<Buffer> Buffer::Allocate(size_t size) { return AllocateFilledFrom(size, nullptr); }
+std::shared_ptr<Buffer> Buffer::Allocate(size_t size) {
+  return AllocateFilledFrom(size, nullptr);
+}
 
 std::shared_ptr<Buffer> Buffer::CopyOf(const void* data, size_t size) {
   return AllocateFilledFrom(size, data);

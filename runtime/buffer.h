@@ -55,12 +55,18 @@ class Buffer {
 
 namespace bits {
 
-inline bool Get(const uint8_t* bits, int64_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }
-inline void Set(uint8_t* bits, int64_t i) { bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7)); }
+inline bool Get(const uint8_t* bits, int64_t i) {
+  return (bits[i >> 3] >> (i & 7)) & 1;
+}
+inline void Set(uint8_t* bits, int64_t i) {
+  bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+}
 inline void Clear(uint8_t* bits, int64_t i) {
   bits[i >> 3] &= static_cast<uint8_t>(~(1u << (i & 7)));
 }
-inline int64_t BytesFor(int64_t n) { return (n + 7) / 8; }
+inline int64_t BytesFor(int64_t n) {
+  return (n + 7) / 8;
+}
 // Number of set bits in [offset, offset + length).
 int64_t CountSet(const uint8_t* bits, int64_t offset, int64_t length);
 // Copies `length` bits starting at bit `offset` of `src` to a new buffer starting at bit 0.

@@ -5,13 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define TQL_CHECK(cond)                                                              \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "tql internal error: %s:%d: check failed: %s\n", __FILE__, \
-                   __LINE__, #cond);                                                 \
-      std::abort();                                                                  \
-    }                                                                                \
+#define TQL_CHECK(cond)                                                                         \
+  do {                                                                                          \
+    if (!(cond)) {                                                                              \
+      std::fprintf(stderr, "tql internal error: %s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                   #cond);                                                                      \
+      std::abort();                                                                             \
+    }                                                                                           \
   } while (0)
 
 #ifdef NDEBUG

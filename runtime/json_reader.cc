@@ -12,10 +12,14 @@ namespace tql {
 
 std::string_view JsonFormatName(JsonFormat format) {
   switch (format) {
-    case JsonFormat::kAuto: return "auto";
-    case JsonFormat::kNdjson: return "ndjson";
-    case JsonFormat::kOtlpTraces: return "otlp-traces";
-    case JsonFormat::kOtlpLogs: return "otlp-logs";
+    case JsonFormat::kAuto:
+      return "auto";
+    case JsonFormat::kNdjson:
+      return "ndjson";
+    case JsonFormat::kOtlpTraces:
+      return "otlp-traces";
+    case JsonFormat::kOtlpLogs:
+      return "otlp-logs";
   }
   return "auto";
 }
@@ -52,22 +56,30 @@ class RecordFlattener {
 
   void AddValue(element value) {
     switch (value.type()) {
-      case element_type::OBJECT: AddObject(value.get_object().value_unsafe()); break;
+      case element_type::OBJECT:
+        AddObject(value.get_object().value_unsafe());
+        break;
       case element_type::ARRAY:
         builder_->SetDynamic(Column(), simdjson::minify(value));
         break;
       case element_type::STRING:
         builder_->SetString(Column(), value.get_string().value_unsafe());
         break;
-      case element_type::INT64: builder_->SetInt(Column(), value.get_int64().value_unsafe()); break;
+      case element_type::INT64:
+        builder_->SetInt(Column(), value.get_int64().value_unsafe());
+        break;
       case element_type::UINT64:  // above INT64_MAX: kept approximately, as a float
         builder_->SetFloat(Column(), static_cast<double>(value.get_uint64().value_unsafe()));
         break;
       case element_type::DOUBLE:
         builder_->SetFloat(Column(), value.get_double().value_unsafe());
         break;
-      case element_type::BOOL: builder_->SetBool(Column(), value.get_bool().value_unsafe()); break;
-      case element_type::NULL_VALUE: builder_->SetNull(Column()); break;
+      case element_type::BOOL:
+        builder_->SetBool(Column(), value.get_bool().value_unsafe());
+        break;
+      case element_type::NULL_VALUE:
+        builder_->SetNull(Column());
+        break;
     }
   }
 
@@ -94,14 +106,19 @@ class RecordFlattener {
 
 std::string DescribeError(simdjson::error_code code) {
   switch (code) {
-    case simdjson::UTF8_ERROR: return "invalid UTF-8";
-    case simdjson::DEPTH_ERROR: return "JSON nested too deeply";
-    case simdjson::CAPACITY: return "record too large";
+    case simdjson::UTF8_ERROR:
+      return "invalid UTF-8";
+    case simdjson::DEPTH_ERROR:
+      return "JSON nested too deeply";
+    case simdjson::CAPACITY:
+      return "record too large";
     case simdjson::NUMBER_ERROR:
       return "malformed or out-of-range number";
     case simdjson::STRING_ERROR:
-    case simdjson::UNESCAPED_CHARS: return "malformed string";
-    default: return fmt::format("malformed JSON ({})", simdjson::error_message(code));
+    case simdjson::UNESCAPED_CHARS:
+      return "malformed string";
+    default:
+      return fmt::format("malformed JSON ({})", simdjson::error_message(code));
   }
 }
 
@@ -179,9 +196,15 @@ class JsonTableReader {
     int64_t rows = 0;
     Status s;
     switch (format_) {
-      case JsonFormat::kOtlpTraces: s = AppendOtlpTraces(doc, &builder_, &rows); break;
-      case JsonFormat::kOtlpLogs: s = AppendOtlpLogs(doc, &builder_, &rows); break;
-      default: s = AddRecords(doc); break;
+      case JsonFormat::kOtlpTraces:
+        s = AppendOtlpTraces(doc, &builder_, &rows);
+        break;
+      case JsonFormat::kOtlpLogs:
+        s = AppendOtlpLogs(doc, &builder_, &rows);
+        break;
+      default:
+        s = AddRecords(doc);
+        break;
     }
     if (!s.ok() && line > 0) return Status(s.code(), fmt::format("line {}: {}", line, s.message()));
     return s;

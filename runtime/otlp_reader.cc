@@ -110,7 +110,9 @@ std::string NormalizeId(std::string_view id, size_t bytes) {
 
 void AppendAnyValueJson(std::string* out, element any);
 
-void AppendPlainJson(std::string* out, element e) { *out += simdjson::minify(e); }
+void AppendPlainJson(std::string* out, element e) {
+  *out += simdjson::minify(e);
+}
 
 // An AnyValue as plain JSON: {"stringValue":"x"} → "x", arrays and kvlists recursively.
 void AppendAnyValueJson(std::string* out, element any) {
@@ -332,7 +334,8 @@ Status ForEachRecord(element request, std::string_view resource_key, std::string
       auto records = ArrayField(sc, record_key);
       if (!records) continue;
       for (element rec : *records) {
-        if (!rec.is_object()) return Status::InvalidInput("OTLP {} entry is not an object", record_key);
+        if (!rec.is_object())
+          return Status::InvalidInput("OTLP {} entry is not an object", record_key);
         TQL_RETURN_IF_ERROR(visit(ctx, rec.get_object().value_unsafe()));
       }
     }
@@ -354,32 +357,33 @@ Status AppendOtlpTraces(element request, TableBuilder* b, int64_t* rows) {
   const int c_kind = b->Column("kind");
   const int c_status = b->Column("status");
   const int c_message = b->Column("status_message");
-  return ForEachRecord(request, "resourceSpans", "scopeSpans", "spans",
-                       [&](const Context& ctx, object span) -> Status {
-    auto start = IntField(span, "startTimeUnixNano");
-    auto end = IntField(span, "endTimeUnixNano");
-    start ? b->SetTimestamp(c_timestamp, *start) : b->SetNull(c_timestamp);
-    start && end ? b->SetDuration(c_duration, *end - *start) : b->SetNull(c_duration);
-    SetIdOrNull(b, c_trace, StringField(span, "traceId"), 16);
-    SetIdOrNull(b, c_span, StringField(span, "spanId"), 8);
-    SetIdOrNull(b, c_parent, StringField(span, "parentSpanId"), 8);
-    b->SetString(c_name, StringField(span, "name"));
-    b->SetNull(c_service);  // a resource's service.name fills it in below
-    auto kind = JsonField(span, "kind");
-    b->SetString(c_kind, kind ? SpanKindName(*kind) : "unspecified");
-    auto status = ObjectField(span, "status");
-    b->SetString(c_status, OtlpStatusName(status ? JsonField(*status, "code") : std::nullopt));
-    std::string_view message = status ? StringField(*status, "message") : std::string_view{};
-    message.empty() ? b->SetNull(c_message) : b->SetString(c_message, message);
-    WriteContext(b, ctx);
-    AttributeWriter(b).Write(ArrayField(span, "attributes"));  // span attributes win
-    if (auto events = ArrayField(span, "events"); events && events->size() > 0) {
-      b->SetDynamic(b->Column("events"), EventsJson(*events));
-    }
-    b->EndRow();
-    ++*rows;
-    return Status::Ok();
-  });
+  return ForEachRecord(
+      request, "resourceSpans", "scopeSpans", "spans",
+      [&](const Context& ctx, object span) -> Status {
+        auto start = IntField(span, "startTimeUnixNano");
+        auto end = IntField(span, "endTimeUnixNano");
+        start ? b->SetTimestamp(c_timestamp, *start) : b->SetNull(c_timestamp);
+        start&& end ? b->SetDuration(c_duration, *end - *start) : b->SetNull(c_duration);
+        SetIdOrNull(b, c_trace, StringField(span, "traceId"), 16);
+        SetIdOrNull(b, c_span, StringField(span, "spanId"), 8);
+        SetIdOrNull(b, c_parent, StringField(span, "parentSpanId"), 8);
+        b->SetString(c_name, StringField(span, "name"));
+        b->SetNull(c_service);  // a resource's service.name fills it in below
+        auto kind = JsonField(span, "kind");
+        b->SetString(c_kind, kind ? SpanKindName(*kind) : "unspecified");
+        auto status = ObjectField(span, "status");
+        b->SetString(c_status, OtlpStatusName(status ? JsonField(*status, "code") : std::nullopt));
+        std::string_view message = status ? StringField(*status, "message") : std::string_view{};
+        message.empty() ? b->SetNull(c_message) : b->SetString(c_message, message);
+        WriteContext(b, ctx);
+        AttributeWriter(b).Write(ArrayField(span, "attributes"));  // span attributes win
+        if (auto events = ArrayField(span, "events"); events && events->size() > 0) {
+          b->SetDynamic(b->Column("events"), EventsJson(*events));
+        }
+        b->EndRow();
+        ++*rows;
+        return Status::Ok();
+      });
 }
 
 namespace {
@@ -403,48 +407,49 @@ Status AppendOtlpLogs(element request, TableBuilder* b, int64_t* rows) {
   const int c_severity = b->Column("severity");
   const int c_service = b->Column("service");
   const int c_message = b->Column("message");
-  return ForEachRecord(request, "resourceLogs", "scopeLogs", "logRecords",
-                       [&](const Context& ctx, object log) -> Status {
-    auto time = IntField(log, "timeUnixNano");
-    if (!time || *time == 0) time = IntField(log, "observedTimeUnixNano");
-    time && *time != 0 ? b->SetTimestamp(c_timestamp, *time) : b->SetNull(c_timestamp);
-    SetIdOrNull(b, c_trace, StringField(log, "traceId"), 16);
-    SetIdOrNull(b, c_span, StringField(log, "spanId"), 8);
-    std::string_view severity = StringField(log, "severityText");
-    if (severity.empty()) {
-      auto n = IntField(log, "severityNumber");
-      if (auto f = JsonField(log, "severityNumber"); f && f->is_string()) {
-        // Enum-name form: SEVERITY_NUMBER_ERROR2 → ERROR
-        std::string_view s = f->get_string().value_unsafe();
-        for (std::string_view level : {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}) {
-          if (s.find(level) != std::string_view::npos) severity = level;
+  return ForEachRecord(
+      request, "resourceLogs", "scopeLogs", "logRecords",
+      [&](const Context& ctx, object log) -> Status {
+        auto time = IntField(log, "timeUnixNano");
+        if (!time || *time == 0) time = IntField(log, "observedTimeUnixNano");
+        time&&* time != 0 ? b->SetTimestamp(c_timestamp, *time) : b->SetNull(c_timestamp);
+        SetIdOrNull(b, c_trace, StringField(log, "traceId"), 16);
+        SetIdOrNull(b, c_span, StringField(log, "spanId"), 8);
+        std::string_view severity = StringField(log, "severityText");
+        if (severity.empty()) {
+          auto n = IntField(log, "severityNumber");
+          if (auto f = JsonField(log, "severityNumber"); f && f->is_string()) {
+            // Enum-name form: SEVERITY_NUMBER_ERROR2 → ERROR
+            std::string_view s = f->get_string().value_unsafe();
+            for (std::string_view level : {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}) {
+              if (s.find(level) != std::string_view::npos) severity = level;
+            }
+          } else if (n) {
+            severity = SeverityFromNumber(*n);
+          }
         }
-      } else if (n) {
-        severity = SeverityFromNumber(*n);
-      }
-    }
-    severity.empty() ? b->SetNull(c_severity) : b->SetString(c_severity, severity);
-    b->SetNull(c_service);
-    auto body = JsonField(log, "body");
-    if (body && body->is_object()) {
-      object bo = body->get_object().value_unsafe();
-      if (auto sv = JsonField(bo, "stringValue"); sv && sv->is_string()) {
-        b->SetString(c_message, sv->get_string().value_unsafe());
-      } else {
-        // Structured bodies keep their JSON text; paths reach into it (message.key).
-        std::string json;
-        AppendAnyValueJson(&json, *body);
-        json == "null" ? b->SetNull(c_message) : b->SetString(c_message, json);
-      }
-    } else {
-      b->SetNull(c_message);
-    }
-    WriteContext(b, ctx);
-    AttributeWriter(b).Write(ArrayField(log, "attributes"));
-    b->EndRow();
-    ++*rows;
-    return Status::Ok();
-  });
+        severity.empty() ? b->SetNull(c_severity) : b->SetString(c_severity, severity);
+        b->SetNull(c_service);
+        auto body = JsonField(log, "body");
+        if (body && body->is_object()) {
+          object bo = body->get_object().value_unsafe();
+          if (auto sv = JsonField(bo, "stringValue"); sv && sv->is_string()) {
+            b->SetString(c_message, sv->get_string().value_unsafe());
+          } else {
+            // Structured bodies keep their JSON text; paths reach into it (message.key).
+            std::string json;
+            AppendAnyValueJson(&json, *body);
+            json == "null" ? b->SetNull(c_message) : b->SetString(c_message, json);
+          }
+        } else {
+          b->SetNull(c_message);
+        }
+        WriteContext(b, ctx);
+        AttributeWriter(b).Write(ArrayField(log, "attributes"));
+        b->EndRow();
+        ++*rows;
+        return Status::Ok();
+      });
 }
 
 }  // namespace tql

@@ -3,9 +3,8 @@
 //! dispatching code never compiles AVX instructions for a CPU that may lack them.
 #pragma once
 
-#include <xsimd/xsimd.hpp>
-
 #include <cstdint>
+#include <xsimd/xsimd.hpp>
 
 namespace tql::simd {
 
@@ -17,9 +16,9 @@ struct SumInt64Kernel {
 // The instruction sets with a compiled kernel file, best first.
 using KernelArchs = xsimd::arch_list<xsimd::avx512bw, xsimd::avx2, xsimd::sse2>;
 
-#define TQL_DECLARE_KERNELS(ARCH)                                                        \
-  extern template int64_t SumInt64Kernel::operator()<ARCH>(ARCH, const int64_t*,        \
-                                                           const uint8_t*, int64_t) const;
+#define TQL_DECLARE_KERNELS(ARCH)                                                                \
+  extern template int64_t SumInt64Kernel::operator()<ARCH>(ARCH, const int64_t*, const uint8_t*, \
+                                                           int64_t) const;
 TQL_DECLARE_KERNELS(xsimd::avx512bw)
 TQL_DECLARE_KERNELS(xsimd::avx2)
 TQL_DECLARE_KERNELS(xsimd::sse2)

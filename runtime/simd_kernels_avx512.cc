@@ -3,5 +3,5 @@
 
 namespace tql::simd {
 template int64_t SumInt64Kernel::operator()<xsimd::avx512bw>(xsimd::avx512bw, const int64_t*,
-                                                              const uint8_t*, int64_t) const;
+                                                             const uint8_t*, int64_t) const;
 }  // namespace tql::simd

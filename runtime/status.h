@@ -1,25 +1,25 @@
 //! Status and Result<T>: recoverable errors as values (bad input, bad batches, limits).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 
-#include <fmt/format.h>
-
 namespace tql {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidInput,    // malformed data handed to us (a bad batch, a bad line)
-  kQueryError,      // a query that does not parse, bind or type-check
-  kUnsupported,     // valid input that this build cannot handle
-  kIoError,         // a file could not be read or written
-  kLimitExceeded,   // memory, row or time limit reached
-  kCancelled,       // the host cancelled the query
-  kInternal,        // a bug in tql
+  kInvalidInput,   // malformed data handed to us (a bad batch, a bad line)
+  kQueryError,     // a query that does not parse, bind or type-check
+  kUnsupported,    // valid input that this build cannot handle
+  kIoError,        // a file could not be read or written
+  kLimitExceeded,  // memory, row or time limit reached
+  kCancelled,      // the host cancelled the query
+  kInternal,       // a bug in tql
 };
 
 const char* StatusCodeName(StatusCode code);

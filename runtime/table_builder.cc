@@ -15,13 +15,27 @@ void AppendJsonString(std::string* out, std::string_view s) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           *out += fmt::format("\\u{:04x}", c);
@@ -77,8 +91,8 @@ class TableBuilder::ColumnBuilder {
   std::vector<uint8_t> valid;  // one byte per row: simple to append to and to pop
   std::vector<int64_t> ints;   // bool (0/1), int, timestamp, duration
   std::vector<double> floats;
-  std::string data;            // string and dynamic bytes
-  std::vector<int64_t> ends;   // end offset of each row's bytes in `data`
+  std::string data;           // string and dynamic bytes
+  std::vector<int64_t> ends;  // end offset of each row's bytes in `data`
   // Dictionary of distinct string values while there are few enough of them.
   bool dictionary_alive = true;
   std::deque<std::string> dictionary_values;  // deque: stable addresses for the index's keys
@@ -116,8 +130,12 @@ class TableBuilder::ColumnBuilder {
       case TypeId::kBool:
       case TypeId::kInt:
       case TypeId::kTimestamp:
-      case TypeId::kDuration: ints.push_back(v.i); break;
-      case TypeId::kFloat: floats.push_back(v.type == TypeId::kFloat ? v.f : static_cast<double>(v.i)); break;
+      case TypeId::kDuration:
+        ints.push_back(v.i);
+        break;
+      case TypeId::kFloat:
+        floats.push_back(v.type == TypeId::kFloat ? v.f : static_cast<double>(v.i));
+        break;
       case TypeId::kString:
         data.append(v.s);
         ends.push_back(static_cast<int64_t>(data.size()));
@@ -127,7 +145,8 @@ class TableBuilder::ColumnBuilder {
         AppendJson(v);
         ends.push_back(static_cast<int64_t>(data.size()));
         break;
-      case TypeId::kNull: break;
+      case TypeId::kNull:
+        break;
     }
     valid.push_back(1);
     ++non_null;
@@ -158,15 +177,20 @@ class TableBuilder::ColumnBuilder {
       case TypeId::kBool:
       case TypeId::kInt:
       case TypeId::kTimestamp:
-      case TypeId::kDuration: ints.pop_back(); break;
-      case TypeId::kFloat: floats.pop_back(); break;
+      case TypeId::kDuration:
+        ints.pop_back();
+        break;
+      case TypeId::kFloat:
+        floats.pop_back();
+        break;
       case TypeId::kString:
       case TypeId::kDynamic:
         ends.pop_back();
         data.resize(ends.empty() ? 0 : static_cast<size_t>(ends.back()));
         if (type == TypeId::kString && dictionary_alive) codes.pop_back();
         break;
-      case TypeId::kNull: break;
+      case TypeId::kNull:
+        break;
     }
   }
 
@@ -182,14 +206,19 @@ class TableBuilder::ColumnBuilder {
       case TypeId::kBool:
       case TypeId::kInt:
       case TypeId::kTimestamp:
-      case TypeId::kDuration: ints.push_back(0); break;
-      case TypeId::kFloat: floats.push_back(0); break;
+      case TypeId::kDuration:
+        ints.push_back(0);
+        break;
+      case TypeId::kFloat:
+        floats.push_back(0);
+        break;
       case TypeId::kString:
       case TypeId::kDynamic:
         ends.push_back(static_cast<int64_t>(data.size()));
         if (type == TypeId::kString && dictionary_alive) codes.push_back(0);
         break;
-      case TypeId::kNull: break;
+      case TypeId::kNull:
+        break;
     }
   }
 
@@ -202,8 +231,8 @@ class TableBuilder::ColumnBuilder {
     }
     const auto size = static_cast<int64_t>(dictionary_values.size());
     const bool too_many = size >= options.max_dictionary_size;
-    const bool too_sparse = size >= options.dictionary_probe_size &&
-                            size * options.dictionary_min_repeats > non_null;
+    const bool too_sparse =
+        size >= options.dictionary_probe_size && size * options.dictionary_min_repeats > non_null;
     if (too_many || too_sparse) {
       dictionary_alive = false;
       dictionary_index = {};
@@ -219,14 +248,28 @@ class TableBuilder::ColumnBuilder {
 
   void AppendJson(const Value& v) {
     switch (v.type) {
-      case TypeId::kBool: data += v.i ? "true" : "false"; break;
+      case TypeId::kBool:
+        data += v.i ? "true" : "false";
+        break;
       case TypeId::kInt:
-      case TypeId::kDuration: fmt::format_to(std::back_inserter(data), "{}", v.i); break;
-      case TypeId::kTimestamp: AppendJsonString(&data, FormatTimestamp(v.i)); break;
-      case TypeId::kFloat: AppendJsonFloat(&data, v.f); break;
-      case TypeId::kString: AppendJsonString(&data, v.s); break;
-      case TypeId::kDynamic: data.append(v.s); break;
-      case TypeId::kNull: data += "null"; break;
+      case TypeId::kDuration:
+        fmt::format_to(std::back_inserter(data), "{}", v.i);
+        break;
+      case TypeId::kTimestamp:
+        AppendJsonString(&data, FormatTimestamp(v.i));
+        break;
+      case TypeId::kFloat:
+        AppendJsonFloat(&data, v.f);
+        break;
+      case TypeId::kString:
+        AppendJsonString(&data, v.s);
+        break;
+      case TypeId::kDynamic:
+        data.append(v.s);
+        break;
+      case TypeId::kNull:
+        data += "null";
+        break;
     }
   }
 
@@ -278,7 +321,9 @@ TableBuilder::ColumnBuilder& TableBuilder::Prepare(int column) {
   return c;
 }
 
-void TableBuilder::SetNull(int column) { Prepare(column).AppendNull(); }
+void TableBuilder::SetNull(int column) {
+  Prepare(column).AppendNull();
+}
 void TableBuilder::SetBool(int column, bool value) {
   Prepare(column).Append({.type = TypeId::kBool, .i = value ? 1 : 0}, options_);
 }
@@ -377,7 +422,8 @@ Result<Vector> BuildSlice(const ColumnBuilder& c, int64_t start, int64_t n,
   BufferPtr validity = PackValidity(c, start, n, &null_count);
   const auto s = static_cast<size_t>(start);
   switch (c.type) {
-    case TypeId::kNull: return Vector::Nulls(TypeId::kNull, n);
+    case TypeId::kNull:
+      return Vector::Nulls(TypeId::kNull, n);
     case TypeId::kBool: {
       auto values = Buffer::Allocate(static_cast<size_t>(bits::BytesFor(n)));
       for (int64_t i = 0; i < n; ++i) {

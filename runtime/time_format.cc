@@ -61,7 +61,9 @@ class Cursor {
   size_t i_ = 0;
 };
 
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool IsLeap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 unsigned DaysInMonth(int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
@@ -113,7 +115,8 @@ std::optional<int64_t> ParseTimestamp(std::string_view text) {
     if (!c.done()) return std::nullopt;
   }
   if (second == 60) second = 59;  // a leap second reads as the last second of its minute
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   // int64 nanoseconds span years 1677..2262.
   constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / kNanosPerSecond - 1;
@@ -213,14 +216,22 @@ std::optional<int64_t> ParseDuration(std::string_view text) {
   if (digits.empty() || digits == ".") return std::nullopt;
   const std::string_view unit = text.substr(i);
   int64_t scale;
-  if (unit == "d") scale = kNanosPerDay;
-  else if (unit == "h") scale = kNanosPerHour;
-  else if (unit == "m") scale = kNanosPerMinute;
-  else if (unit == "s") scale = kNanosPerSecond;
-  else if (unit == "ms") scale = kNanosPerMilli;
-  else if (unit == "us" || unit == "\xC2\xB5s") scale = kNanosPerMicro;
-  else if (unit == "ns") scale = 1;
-  else return std::nullopt;
+  if (unit == "d")
+    scale = kNanosPerDay;
+  else if (unit == "h")
+    scale = kNanosPerHour;
+  else if (unit == "m")
+    scale = kNanosPerMinute;
+  else if (unit == "s")
+    scale = kNanosPerSecond;
+  else if (unit == "ms")
+    scale = kNanosPerMilli;
+  else if (unit == "us" || unit == "\xC2\xB5s")
+    scale = kNanosPerMicro;
+  else if (unit == "ns")
+    scale = 1;
+  else
+    return std::nullopt;
 
   const size_t dot = digits.find('.');
   const std::string whole = digits.substr(0, dot);

@@ -5,11 +5,13 @@
 namespace tql {
 
 namespace {
-constexpr std::string_view kTypeNames[kNumTypes] = {
-    "null", "bool", "int", "float", "string", "timestamp", "duration", "dynamic"};
+constexpr std::string_view kTypeNames[kNumTypes] = {"null",   "bool",      "int",      "float",
+                                                    "string", "timestamp", "duration", "dynamic"};
 }  // namespace
 
-std::string_view TypeName(TypeId type) { return kTypeNames[static_cast<int>(type)]; }
+std::string_view TypeName(TypeId type) {
+  return kTypeNames[static_cast<int>(type)];
+}
 
 std::optional<TypeId> TypeFromName(std::string_view name) {
   for (int i = 0; i < kNumTypes; ++i) {

@@ -34,7 +34,9 @@ inline bool IsInt64Backed(TypeId t) {
   return t == TypeId::kInt || t == TypeId::kTimestamp || t == TypeId::kDuration;
 }
 // True for the types whose values are stored as offsets + UTF-8 bytes.
-inline bool IsStringBacked(TypeId t) { return t == TypeId::kString || t == TypeId::kDynamic; }
+inline bool IsStringBacked(TypeId t) {
+  return t == TypeId::kString || t == TypeId::kDynamic;
+}
 
 struct Field {
   std::string name;

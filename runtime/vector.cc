@@ -17,8 +17,10 @@ size_t ValueWidth(TypeId type) {
     case TypeId::kInt:
     case TypeId::kTimestamp:
     case TypeId::kDuration:
-    case TypeId::kFloat: return 8;
-    default: return 0;
+    case TypeId::kFloat:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -99,7 +101,8 @@ Vector Vector::Slice(int64_t offset, int64_t length) const {
     if (v.null_count_ == 0) v.validity_ = nullptr;
   }
   switch (type_) {
-    case TypeId::kNull: break;
+    case TypeId::kNull:
+      break;
     case TypeId::kBool:
       v.values_ = offset % 8 == 0 ? sub(values_, static_cast<size_t>(offset / 8),
                                         static_cast<size_t>(bits::BytesFor(length)))

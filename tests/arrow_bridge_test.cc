@@ -77,7 +77,8 @@ TEST(ArrowBridge, RoundTripsEveryTypeWithNulls) {
   EXPECT_EQ(back->column(4).string_bytes(), batch.column(4).string_bytes());
   ASSERT_TRUE(back->column(8).is_dictionary());
   EXPECT_EQ(back->column(8).dictionary_codes(), batch.column(8).dictionary_codes());
-  EXPECT_EQ(back->column(8).dictionary().string_bytes(), batch.column(8).dictionary().string_bytes());
+  EXPECT_EQ(back->column(8).dictionary().string_bytes(),
+            batch.column(8).dictionary().string_bytes());
 }
 
 TEST(ArrowBridge, StreamKeepsDictionariesOnlyWhereEveryBatchHasThem) {
@@ -149,8 +150,16 @@ class Producer {
                    std::vector<const void*> buffers) {
     ArrowArray* a = &arrays_.emplace_back();
     buffer_lists_.push_back(std::move(buffers));
-    *a = ArrowArray{length, null_count, offset, static_cast<int64_t>(buffer_lists_.back().size()),
-                    0, buffer_lists_.back().data(), nullptr, nullptr, &ReleaseChild, this};
+    *a = ArrowArray{length,
+                    null_count,
+                    offset,
+                    static_cast<int64_t>(buffer_lists_.back().size()),
+                    0,
+                    buffer_lists_.back().data(),
+                    nullptr,
+                    nullptr,
+                    &ReleaseChild,
+                    this};
     return a;
   }
 
@@ -158,20 +167,36 @@ class Producer {
   ArrowArray Struct(int64_t length, std::vector<ArrowArray*> children, int64_t offset = 0) {
     child_lists_.push_back(std::move(children));
     static const void* no_validity[1] = {nullptr};
-    return ArrowArray{length, 0, offset, 1, static_cast<int64_t>(child_lists_.back().size()),
-                      no_validity, child_lists_.back().data(), nullptr, &ReleaseTop, this};
+    return ArrowArray{length,
+                      0,
+                      offset,
+                      1,
+                      static_cast<int64_t>(child_lists_.back().size()),
+                      no_validity,
+                      child_lists_.back().data(),
+                      nullptr,
+                      &ReleaseTop,
+                      this};
   }
 
   ArrowSchema* Field(const char* format, const char* name) {
     ArrowSchema* s = &schemas_.emplace_back();
-    *s = ArrowSchema{format, name, nullptr, ARROW_FLAG_NULLABLE, 0, nullptr, nullptr,
-                     &ReleaseSchemaNoop, nullptr};
+    *s = ArrowSchema{format, name,    nullptr, ARROW_FLAG_NULLABLE,
+                     0,      nullptr, nullptr, &ReleaseSchemaNoop,
+                     nullptr};
     return s;
   }
   ArrowSchema StructSchema(std::vector<ArrowSchema*> children) {
     schema_lists_.push_back(std::move(children));
-    return ArrowSchema{"+s", "", nullptr, 0, static_cast<int64_t>(schema_lists_.back().size()),
-                       schema_lists_.back().data(), nullptr, &ReleaseSchemaNoop, nullptr};
+    return ArrowSchema{"+s",
+                       "",
+                       nullptr,
+                       0,
+                       static_cast<int64_t>(schema_lists_.back().size()),
+                       schema_lists_.back().data(),
+                       nullptr,
+                       &ReleaseSchemaNoop,
+                       nullptr};
   }
 
  private:
@@ -216,8 +241,8 @@ TEST(ArrowBridge, ImportReleasesOnceEvenWhenTheBatchIsRejected) {
   Producer p;
   ArrowSchema schema = p.StructSchema({p.Field("u", "s")});
   // Offsets decrease: a malformed batch.
-  ArrowArray array = p.Struct(2, {p.Leaf(2, 0, 0, {nullptr, p.Buf<int32_t>({0, 3, 1}),
-                                                   p.Buf<char>({'a', 'b', 'c'})})});
+  ArrowArray array = p.Struct(
+      2, {p.Leaf(2, 0, 0, {nullptr, p.Buf<int32_t>({0, 3, 1}), p.Buf<char>({'a', 'b', 'c'})})});
   auto importer = ArrowImporter::Make(schema);
   ASSERT_TRUE(importer.ok());
   Result<Batch> batch = importer->Import(&array);
@@ -232,14 +257,15 @@ TEST(ArrowBridge, ImportHonoursArrayOffsetsAndUnknownNullCount) {
       {p.Field("l", "i"), p.Field("u", "s"), p.Field("b", "flag"), p.Field("g", "f")});
   // Each child starts 3 rows in; null_count -1 asks the consumer to count.
   std::vector<bool> valid = {true, true, true, false, true, true, false, true};
-  ArrowArray array = p.Struct(
-      4, {p.Leaf(5, 3, -1, {p.Bits(valid), p.Buf<int64_t>({0, 0, 0, 10, 11, 12, 13, 14})}),
-          p.Leaf(5, 3, -1,
-                 {p.Bits(valid), p.Buf<int32_t>({0, 0, 0, 0, 1, 3, 6, 6, 10}),
-                  p.Buf<char>({'a', 'b', 'b', 'c', 'c', 'c', 'd', 'd', 'd', 'd'})}),
-          p.Leaf(5, 3, -1, {p.Bits(valid), p.Bits({0, 0, 0, 1, 0, 1, 1, 0})}),
-          p.Leaf(5, 3, 0, {nullptr, p.Buf<double>({0, 0, 0, 0.5, 1.5, 2.5, 3.5, 4.5})})},
-      /*offset=*/1);
+  ArrowArray array =
+      p.Struct(4,
+               {p.Leaf(5, 3, -1, {p.Bits(valid), p.Buf<int64_t>({0, 0, 0, 10, 11, 12, 13, 14})}),
+                p.Leaf(5, 3, -1,
+                       {p.Bits(valid), p.Buf<int32_t>({0, 0, 0, 0, 1, 3, 6, 6, 10}),
+                        p.Buf<char>({'a', 'b', 'b', 'c', 'c', 'c', 'd', 'd', 'd', 'd'})}),
+                p.Leaf(5, 3, -1, {p.Bits(valid), p.Bits({0, 0, 0, 1, 0, 1, 1, 0})}),
+                p.Leaf(5, 3, 0, {nullptr, p.Buf<double>({0, 0, 0, 0.5, 1.5, 2.5, 3.5, 4.5})})},
+               /*offset=*/1);
   auto importer = ArrowImporter::Make(schema);
   ASSERT_TRUE(importer.ok());
   Result<Batch> batch = importer->Import(&array);
@@ -248,31 +274,33 @@ TEST(ArrowBridge, ImportHonoursArrayOffsetsAndUnknownNullCount) {
   EXPECT_EQ(ColumnText(batch->column(0)), (std::vector<std::string>{"11", "12", "null", "14"}));
   EXPECT_EQ(batch->column(0).null_count(), 1);
   EXPECT_EQ(ColumnText(batch->column(1)), (std::vector<std::string>{"bb", "ccc", "null", "dddd"}));
-  EXPECT_EQ(ColumnText(batch->column(2)), (std::vector<std::string>{"false", "true", "null", "false"}));
+  EXPECT_EQ(ColumnText(batch->column(2)),
+            (std::vector<std::string>{"false", "true", "null", "false"}));
   EXPECT_EQ(ColumnText(batch->column(3)), (std::vector<std::string>{"1.5", "2.5", "3.5", "4.5"}));
 }
 
 TEST(ArrowBridge, ImportsDictionariesAndConvertsNarrowTypes) {
   Producer p;
-  ArrowSchema dict_values{"u", "", nullptr, 0, 0, nullptr, nullptr,
-                          [](ArrowSchema* s) { s->release = nullptr; }, nullptr};
+  ArrowSchema dict_values{"u",    "",      nullptr, 0,
+                          0,      nullptr, nullptr, [](ArrowSchema* s) { s->release = nullptr; },
+                          nullptr};
   ArrowSchema* service = p.Field("c", "service");
   service->dictionary = &dict_values;
-  ArrowSchema schema = p.StructSchema({service, p.Field("i", "n32"), p.Field("tsu:UTC", "ts"),
-                                       p.Field("tDm", "d"), p.Field("tdD", "day"),
-                                       p.Field("f", "f32"), p.Field("U", "big")});
+  ArrowSchema schema =
+      p.StructSchema({service, p.Field("i", "n32"), p.Field("tsu:UTC", "ts"), p.Field("tDm", "d"),
+                      p.Field("tdD", "day"), p.Field("f", "f32"), p.Field("U", "big")});
   ArrowArray* codes = p.Leaf(3, 0, 0, {nullptr, p.Buf<int8_t>({1, 0, 1})});
-  codes->dictionary =
-      p.Leaf(2, 0, 0, {nullptr, p.Buf<int32_t>({0, 3, 8}), p.Buf<char>({'a', 'p', 'i', 'c', 'a',
-                                                                      'r', 't', 's'})});
+  codes->dictionary = p.Leaf(
+      2, 0, 0,
+      {nullptr, p.Buf<int32_t>({0, 3, 8}), p.Buf<char>({'a', 'p', 'i', 'c', 'a', 'r', 't', 's'})});
   ArrowArray array = p.Struct(
       3, {codes, p.Leaf(3, 0, 0, {nullptr, p.Buf<int32_t>({-1, 0, 2147483647})}),
           p.Leaf(3, 0, 0, {nullptr, p.Buf<int64_t>({1, 1000000, -1})}),
           p.Leaf(3, 0, 0, {nullptr, p.Buf<int64_t>({250, 1, 0})}),
           p.Leaf(3, 0, 0, {nullptr, p.Buf<int32_t>({0, 1, -1})}),
           p.Leaf(3, 0, 0, {nullptr, p.Buf<float>({0.5f, -2.0f, 3.0f})}),
-          p.Leaf(3, 0, 0, {nullptr, p.Buf<int64_t>({0, 2, 2, 5}), p.Buf<char>({'h', 'i', 'y', 'o',
-                                                                              'u'})})});
+          p.Leaf(3, 0, 0,
+                 {nullptr, p.Buf<int64_t>({0, 2, 2, 5}), p.Buf<char>({'h', 'i', 'y', 'o', 'u'})})});
   auto importer = ArrowImporter::Make(schema);
   ASSERT_TRUE(importer.ok()) << importer.status().ToString();
   const Schema& s = *importer->schema();
@@ -285,7 +313,8 @@ TEST(ArrowBridge, ImportsDictionariesAndConvertsNarrowTypes) {
   EXPECT_TRUE(batch->column(0).is_dictionary());
   EXPECT_EQ(ColumnText(batch->column(0)), (std::vector<std::string>{"carts", "api", "carts"}));
   EXPECT_EQ(ColumnText(batch->column(1)), (std::vector<std::string>{"-1", "0", "2147483647"}));
-  EXPECT_EQ(ColumnText(batch->column(2)), (std::vector<std::string>{"1000", "1000000000", "-1000"}));
+  EXPECT_EQ(ColumnText(batch->column(2)),
+            (std::vector<std::string>{"1000", "1000000000", "-1000"}));
   EXPECT_EQ(ColumnText(batch->column(3)), (std::vector<std::string>{"250000000", "1000000", "0"}));
   EXPECT_EQ(ColumnText(batch->column(4)),
             (std::vector<std::string>{"0", "86400000000000", "-86400000000000"}));
@@ -295,8 +324,9 @@ TEST(ArrowBridge, ImportsDictionariesAndConvertsNarrowTypes) {
 
 TEST(ArrowBridge, RejectsOutOfRangeDictionaryCodes) {
   Producer p;
-  ArrowSchema dict_values{"u", "", nullptr, 0, 0, nullptr, nullptr,
-                          [](ArrowSchema* s) { s->release = nullptr; }, nullptr};
+  ArrowSchema dict_values{"u",    "",      nullptr, 0,
+                          0,      nullptr, nullptr, [](ArrowSchema* s) { s->release = nullptr; },
+                          nullptr};
   ArrowSchema* service = p.Field("i", "service");
   service->dictionary = &dict_values;
   ArrowSchema schema = p.StructSchema({service});
@@ -315,7 +345,8 @@ TEST(ArrowBridge, RejectsInvalidUtf8WithRow) {
   Producer p;
   ArrowSchema schema = p.StructSchema({p.Field("u", "msg")});
   ArrowArray array = p.Struct(
-      2, {p.Leaf(2, 0, 0, {nullptr, p.Buf<int32_t>({0, 2, 4}), p.Buf<char>({'o', 'k', '\xC3', 'x'})})});
+      2, {p.Leaf(2, 0, 0,
+                 {nullptr, p.Buf<int32_t>({0, 2, 4}), p.Buf<char>({'o', 'k', '\xC3', 'x'})})});
   auto importer = ArrowImporter::Make(schema);
   Result<Batch> batch = importer->Import(&array);
   ASSERT_FALSE(batch.ok());
@@ -365,7 +396,8 @@ TEST(ArrowBridge, NestedStructsBecomeDottedColumnsWithParentNulls) {
       p.Leaf(3, 0, 0, {nullptr, p.Buf<int32_t>({0, 1, 2, 3}), p.Buf<char>({'a', 'b', 'c'})});
   http_array->n_children = 2;
   http_array->children = http_array_children;
-  ArrowArray array = p.Struct(3, {p.Leaf(3, 0, 0, {nullptr, p.Buf<int64_t>({1, 2, 3})}), http_array});
+  ArrowArray array =
+      p.Struct(3, {p.Leaf(3, 0, 0, {nullptr, p.Buf<int64_t>({1, 2, 3})}), http_array});
   auto importer = ArrowImporter::Make(schema);
   ASSERT_TRUE(importer.ok()) << importer.status().ToString();
   EXPECT_EQ(importer->schema()->ToString(), "id: int, http.status: int, http.route: string");

@@ -65,8 +65,8 @@ TEST(NdjsonReader, SkipBadLinesCountsThem) {
   JsonReadOptions options;
   options.skip_bad_lines = true;
   JsonReadStats stats;
-  Table t = Read("{\"a\":1}\nnot json\n[1]\n\"str\"\n{\"a\":2}\n{\"a\":\"\xC3\x28\"}\n", options,
-                 &stats);
+  Table t =
+      Read("{\"a\":1}\nnot json\n[1]\n\"str\"\n{\"a\":2}\n{\"a\":\"\xC3\x28\"}\n", options, &stats);
   EXPECT_EQ(ColumnText(t, "a"), (Texts{"1", "2"}));
   EXPECT_EQ(stats.skipped_lines, 4);
   ASSERT_EQ(stats.skipped_errors.size(), 4u);
@@ -214,12 +214,13 @@ TEST(OtlpReader, MapsLogRecords) {
 }
 
 TEST(OtlpReader, WrongShapesAreErrorsOrIgnoredNeverCrashes) {
-  for (std::string_view doc : {
-           R"({"resourceSpans":5})",
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[7]}]}]})",
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":5,"kind":"weird","startTimeUnixNano":"x"}]}]}]})",
-           R"({"resourceSpans":[{"resource":{"attributes":[{"value":{}}]},"scopeSpans":[{"spans":[{}]}]}]})",
-       }) {
+  for (
+      std::string_view doc : {
+          R"({"resourceSpans":5})",
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[7]}]}]})",
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":5,"kind":"weird","startTimeUnixNano":"x"}]}]}]})",
+          R"({"resourceSpans":[{"resource":{"attributes":[{"value":{}}]},"scopeSpans":[{"spans":[{}]}]}]})",
+      }) {
     Result<Table> t = ReadJson(doc);
     if (t.ok()) {
       EXPECT_LE(t->num_rows(), 1);

@@ -24,7 +24,8 @@ TEST(Parser, ParsesSourceAndTake) {
 }
 
 TEST(Parser, CanonicalTextIsStable) {
-  for (std::string_view q : {"spans|take 5", "  spans\n  | TAKE 5 // five\n", "/* c */ spans | limit 5"}) {
+  for (std::string_view q :
+       {"spans|take 5", "  spans\n  | TAKE 5 // five\n", "/* c */ spans | limit 5"}) {
     ParseResult r = ParseQuery(q);
     ASSERT_TRUE(r.query) << q;
     EXPECT_EQ(ast::FormatQuery(*r.query), "spans\n| take 5");
@@ -54,7 +55,8 @@ TEST(Parser, ErrorsSayWhatWasExpectedWithPosition) {
 }
 
 TEST(Parser, NoAntlrTextReachesTheUser) {
-  for (std::string_view q : {"", "|", "spans take 3", "spans | take 3 3", "spans | take -1", "#", "spans | ???"}) {
+  for (std::string_view q :
+       {"", "|", "spans take 3", "spans | take 3 3", "spans | take -1", "#", "spans | ???"}) {
     const std::string e = Errors(q);
     EXPECT_EQ(e.find("mismatched input"), std::string::npos) << e;
     EXPECT_EQ(e.find("extraneous"), std::string::npos) << e;
@@ -91,9 +93,28 @@ TEST(Parser, VeryLongQueriesDoNotCrash) {
 // The parser's fuzz test: token soups and random bytes give a query or diagnostics, never a
 // crash, and a parsed query's canonical text parses back to itself.
 TEST(Parser, RandomInputsNeverCrash) {
-  const std::vector<std::string> pieces = {"spans", " ", "|", "take", "limit", "TAKE", "10", "1_0",
-                                           "`x`", "`", ";", "/*", "*/", "//", "\n", ".", "a.b",
-                                           "@", "99999999999999999999", "\xC3", "\xA9", "\0"};
+  const std::vector<std::string> pieces = {"spans",
+                                           " ",
+                                           "|",
+                                           "take",
+                                           "limit",
+                                           "TAKE",
+                                           "10",
+                                           "1_0",
+                                           "`x`",
+                                           "`",
+                                           ";",
+                                           "/*",
+                                           "*/",
+                                           "//",
+                                           "\n",
+                                           ".",
+                                           "a.b",
+                                           "@",
+                                           "99999999999999999999",
+                                           "\xC3",
+                                           "\xA9",
+                                           "\0"};
   uint64_t state = 12345;
   auto next = [&state] {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
@@ -142,8 +163,8 @@ TEST(Planner, UnknownSourceSuggestsTheClosest) {
 
 TEST(Planner, ExplainShowsOperators) {
   Catalog catalog;
-  catalog.Add("spans", std::make_shared<Schema>(std::vector<Field>{{"name", TypeId::kString},
-                                                                    {"duration", TypeId::kDuration}}));
+  catalog.Add("spans", std::make_shared<Schema>(std::vector<Field>{
+                           {"name", TypeId::kString}, {"duration", TypeId::kDuration}}));
   ParseResult r = ParseQuery("spans | take 3");
   PlanResult p = PlanQuery(*r.query, catalog);
   ASSERT_TRUE(p.plan);

@@ -15,7 +15,8 @@ using OptInt = std::optional<int64_t>;
 using OptStr = std::optional<std::string>;
 
 inline std::shared_ptr<Buffer> ValidityOf(const std::vector<bool>& valid) {
-  auto b = Buffer::Allocate(static_cast<size_t>(bits::BytesFor(static_cast<int64_t>(valid.size()))));
+  auto b =
+      Buffer::Allocate(static_cast<size_t>(bits::BytesFor(static_cast<int64_t>(valid.size()))));
   for (size_t i = 0; i < valid.size(); ++i) {
     if (valid[i]) bits::Set(b->mutable_data(), static_cast<int64_t>(i));
   }
@@ -97,12 +98,17 @@ inline Batch MakeBatch(std::vector<std::pair<std::string, Vector>> columns) {
 inline std::string CellText(const Vector& v, int64_t i) {
   if (v.IsNull(i)) return "null";
   switch (v.type()) {
-    case TypeId::kNull: return "null";
-    case TypeId::kBool: return v.GetBool(i) ? "true" : "false";
-    case TypeId::kFloat: return fmt::format("{}", v.GetFloat(i));
+    case TypeId::kNull:
+      return "null";
+    case TypeId::kBool:
+      return v.GetBool(i) ? "true" : "false";
+    case TypeId::kFloat:
+      return fmt::format("{}", v.GetFloat(i));
     case TypeId::kString:
-    case TypeId::kDynamic: return std::string(v.GetString(i));
-    default: return fmt::format("{}", v.GetInt64(i));
+    case TypeId::kDynamic:
+      return std::string(v.GetString(i));
+    default:
+      return fmt::format("{}", v.GetInt64(i));
   }
 }
 

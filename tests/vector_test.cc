@@ -30,16 +30,16 @@ TEST(Vector, SliceAtByteBoundaryShares) {
   Vector s = v.Slice(8, 8);
   EXPECT_EQ(s.int64_values(), v.int64_values() + 8);
   EXPECT_EQ(s.validity_bits(), v.validity_bits() + 1);
-  EXPECT_EQ(ColumnText(s), (std::vector<std::string>{"8", "null", "10", "11", "null", "13", "14",
-                                                     "null"}));
+  EXPECT_EQ(ColumnText(s),
+            (std::vector<std::string>{"8", "null", "10", "11", "null", "13", "14", "null"}));
 }
 
 TEST(Vector, SliceAtBitOffsetCopiesOnlyBitmaps) {
-  Vector v = test::Bools({true, false, std::nullopt, true, true, false, true, std::nullopt, false,
-                          true});
+  Vector v =
+      test::Bools({true, false, std::nullopt, true, true, false, true, std::nullopt, false, true});
   Vector s = v.Slice(3, 6);
-  EXPECT_EQ(ColumnText(s), (std::vector<std::string>{"true", "true", "false", "true", "null",
-                                                     "false"}));
+  EXPECT_EQ(ColumnText(s),
+            (std::vector<std::string>{"true", "true", "false", "true", "null", "false"}));
   EXPECT_EQ(s.null_count(), 1);
 }
 

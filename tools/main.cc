@@ -1,9 +1,9 @@
 // The `tql` command: run, explain, check, fmt, gen and the other subcommands of docs/cli.md.
 // Exit status: 0 ok, 1 query error (diagnostics on stderr), 2 usage or input error.
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -105,8 +105,9 @@ int RunCommand(const RunOptions& o) {
   auto format = OutputFormatFromName(o.format);
   if (!format) return UsageError(fmt::format("unknown --format '{}'", o.format));
   if (o.engine == "jit") {
-    return UsageError("--engine jit: this version has no compiled kernels yet; "
-                      "use --engine interp or auto");
+    return UsageError(
+        "--engine jit: this version has no compiled kernels yet; "
+        "use --engine interp or auto");
   }
   for (const std::string& p : o.params) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
@@ -223,8 +224,7 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
       Catalog catalog;
       catalog.Add(parsed.query->source, sample);
       PlanResult planned = PlanQuery(*parsed.query, catalog);
-      diagnostics.insert(diagnostics.end(), planned.diagnostics.begin(),
-                         planned.diagnostics.end());
+      diagnostics.insert(diagnostics.end(), planned.diagnostics.begin(), planned.diagnostics.end());
     }
     fmt::print(stderr, "{}", FormatDiagnostics(text, diagnostics, file));
     failed = failed || HasErrors(diagnostics);
@@ -290,8 +290,8 @@ std::string DefaultLogsPath(const std::string& spans_path) {
 
 int GenCommand(const GenOptions& o) {
   if (o.spans < 0) return UsageError("--spans must not be negative");
-  const std::string logs_path = o.logs ? (o.logs_out.empty() ? DefaultLogsPath(o.out) : o.logs_out)
-                                       : std::string();
+  const std::string logs_path =
+      o.logs ? (o.logs_out.empty() ? DefaultLogsPath(o.out) : o.logs_out) : std::string();
   std::FILE* spans = std::fopen(o.out.c_str(), "wb");
   if (spans == nullptr) return UsageError(fmt::format("cannot write '{}'", o.out));
   std::FILE* logs = nullptr;
@@ -312,8 +312,8 @@ int GenCommand(const GenOptions& o) {
   options.spans = o.spans;
   options.seed = o.seed;
   options.logs = o.logs;
-  gen::GeneratorStats stats =
-      gen::GenerateTelemetry(options, sink(spans), logs ? gen::TextSink(sink(logs)) : gen::TextSink());
+  gen::GeneratorStats stats = gen::GenerateTelemetry(
+      options, sink(spans), logs ? gen::TextSink(sink(logs)) : gen::TextSink());
   write_failed = std::fclose(spans) != 0 || write_failed;
   if (logs) write_failed = std::fclose(logs) != 0 || write_failed;
   if (write_failed) return UsageError("writing the output failed (disk full?)");
@@ -327,7 +327,9 @@ int NotAvailable(const std::string& command) {
   return UsageError(fmt::format("'tql {}' is not available in this version", command));
 }
 
-std::string VersionText() { return fmt::format("tql {}", TQL_VERSION); }
+std::string VersionText() {
+  return fmt::format("tql {}", TQL_VERSION);
+}
 
 int Main(int argc, char** argv) {
   CLI::App app{"tql: an embedded query engine for telemetry (spans, logs, events)", "tql"};
@@ -337,13 +339,16 @@ int Main(int argc, char** argv) {
   RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "run a query and print its result");
   run_cmd->add_option("--input", run.inputs, "a data file, optionally named as a source")
-      ->type_name("[NAME=]FILE")->allow_extra_args(false);
+      ->type_name("[NAME=]FILE")
+      ->allow_extra_args(false);
   run_cmd->add_option("--format", run.format, "table, json, ndjson or csv")
       ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}));
   run_cmd->add_option("--engine", run.engine, "auto, jit or interp")
       ->check(CLI::IsMember({"auto", "jit", "interp"}));
   run_cmd->add_option("--threads", run.threads, "worker threads")->check(CLI::PositiveNumber);
-  run_cmd->add_option("--param", run.params, "bind a $parameter")->type_name("NAME=VALUE")->allow_extra_args(false);
+  run_cmd->add_option("--param", run.params, "bind a $parameter")
+      ->type_name("NAME=VALUE")
+      ->allow_extra_args(false);
   run_cmd->add_option("--repeat", run.repeat, "run the query N times (timing)")
       ->check(CLI::PositiveNumber);
   run_cmd->add_flag("--stats", run.stats, "print compile and execution statistics to stderr");
@@ -357,7 +362,8 @@ int Main(int argc, char** argv) {
   std::string explain_query, explain_file;
   auto* explain_cmd = app.add_subcommand("explain", "print the optimized plan of a query");
   explain_cmd->add_option("--input", explain_inputs, "a data file, optionally named")
-      ->type_name("[NAME=]FILE")->allow_extra_args(false);
+      ->type_name("[NAME=]FILE")
+      ->allow_extra_args(false);
   explain_cmd->add_flag("--ir", explain_ir, "also print the LLVM IR of compiled pipelines");
   explain_cmd->add_option("-f,--file", explain_file, "read the query from a .tql file");
   explain_cmd->add_option("query", explain_query, "the query text");

@@ -31,14 +31,21 @@ std::string FormatFloat(double d) {
 
 std::string FormatValueText(const Vector& v, int64_t row) {
   switch (v.type()) {
-    case TypeId::kNull: return "";
-    case TypeId::kBool: return v.GetBool(row) ? "true" : "false";
-    case TypeId::kInt: return fmt::format("{}", v.GetInt64(row));
-    case TypeId::kFloat: return FormatFloat(v.GetFloat(row));
+    case TypeId::kNull:
+      return "";
+    case TypeId::kBool:
+      return v.GetBool(row) ? "true" : "false";
+    case TypeId::kInt:
+      return fmt::format("{}", v.GetInt64(row));
+    case TypeId::kFloat:
+      return FormatFloat(v.GetFloat(row));
     case TypeId::kString:
-    case TypeId::kDynamic: return std::string(v.GetString(row));
-    case TypeId::kTimestamp: return FormatTimestamp(v.GetInt64(row));
-    case TypeId::kDuration: return FormatDuration(v.GetInt64(row));
+    case TypeId::kDynamic:
+      return std::string(v.GetString(row));
+    case TypeId::kTimestamp:
+      return FormatTimestamp(v.GetInt64(row));
+    case TypeId::kDuration:
+      return FormatDuration(v.GetInt64(row));
   }
   return "";
 }
@@ -53,10 +60,16 @@ void AppendJsonValue(std::string* out, const Vector& v, int64_t row) {
     return;
   }
   switch (v.type()) {
-    case TypeId::kNull: *out += "null"; break;
-    case TypeId::kBool: *out += v.GetBool(row) ? "true" : "false"; break;
+    case TypeId::kNull:
+      *out += "null";
+      break;
+    case TypeId::kBool:
+      *out += v.GetBool(row) ? "true" : "false";
+      break;
     case TypeId::kInt:
-    case TypeId::kDuration: fmt::format_to(std::back_inserter(*out), "{}", v.GetInt64(row)); break;
+    case TypeId::kDuration:
+      fmt::format_to(std::back_inserter(*out), "{}", v.GetInt64(row));
+      break;
     case TypeId::kFloat: {
       const double d = v.GetFloat(row);
       if (std::isfinite(d)) {
@@ -66,13 +79,17 @@ void AppendJsonValue(std::string* out, const Vector& v, int64_t row) {
       }
       break;
     }
-    case TypeId::kString: AppendJsonString(out, v.GetString(row)); break;
+    case TypeId::kString:
+      AppendJsonString(out, v.GetString(row));
+      break;
     case TypeId::kDynamic: {
       const std::string_view json = v.GetString(row);
       *out += json.empty() ? "null" : json;
       break;
     }
-    case TypeId::kTimestamp: AppendJsonString(out, FormatTimestamp(v.GetInt64(row))); break;
+    case TypeId::kTimestamp:
+      AppendJsonString(out, FormatTimestamp(v.GetInt64(row)));
+      break;
   }
 }
 
@@ -99,8 +116,8 @@ std::string CsvQuote(std::string_view s) {
 }
 
 size_t DisplayWidth(std::string_view s) {
-  return static_cast<size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 // Long cells are cut to keep the table readable; json/csv print values whole.
@@ -131,7 +148,8 @@ void WriteAligned(const Table& table, std::FILE* out) {
   const auto ncols = static_cast<size_t>(schema.num_fields());
   std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width(ncols);
-  for (size_t c = 0; c < ncols; ++c) width[c] = DisplayWidth(schema.field(static_cast<int>(c)).name);
+  for (size_t c = 0; c < ncols; ++c)
+    width[c] = DisplayWidth(schema.field(static_cast<int>(c)).name);
   for (const Batch& b : table.batches) {
     for (int64_t r = 0; r < b.num_rows(); ++r) {
       std::vector<std::string> row;
@@ -183,7 +201,9 @@ void WriteTable(const Table& table, OutputFormat format, std::FILE* out) {
     }
   };
   switch (format) {
-    case OutputFormat::kTable: WriteAligned(table, out); return;
+    case OutputFormat::kTable:
+      WriteAligned(table, out);
+      return;
     case OutputFormat::kJson: {
       buf += '[';
       bool first = true;
