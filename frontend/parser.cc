@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 
 #include "TqlLexer.h"
 #include "TqlParser.h"
+#include "frontend/suggest.h"
+#include "runtime/time_format.h"
 #include "runtime/utf8.h"
 
 namespace tql {
@@ -16,38 +20,7 @@ namespace {
 
 using grammar::TqlLexer;
 using grammar::TqlParser;
-
-// What a token type means to a user, for "expected ..." messages.
-std::string DescribeTokenType(size_t type) {
-  switch (type) {
-    case TqlParser::INTEGER:
-      return "a number";
-    case TqlParser::IDENT:
-    case TqlParser::BACKTICK_IDENT:
-      return "a name";
-    case TqlParser::TAKE:
-      return "'take'";
-    case TqlParser::LIMIT:
-      return "'limit'";
-    case TqlParser::PIPE:
-      return "'|'";
-    case TqlParser::SEMI:
-      return "';'";
-    case TqlParser::DOT:
-      return "'.'";
-    case antlr4::Token::EOF:
-      return "the end of the query";
-    default:
-      return "a token";
-  }
-}
-
-std::string DescribeToken(const antlr4::Token* t) {
-  if (t == nullptr || t->getType() == antlr4::Token::EOF) return "the end of the query";
-  std::string text = t->getText();
-  if (text.size() > 40) text = text.substr(0, 40) + "...";
-  return fmt::format("'{}'", text);
-}
+using Token = antlr4::Token;
 
 // ANTLR indexes code points; diagnostics use byte offsets into the UTF-8 text.
 class OffsetMap {
@@ -61,131 +34,1056 @@ class OffsetMap {
   uint32_t Byte(size_t code_point) const {
     return byte_of_[std::min(code_point, byte_of_.size() - 1)];
   }
-  SourceRange RangeOf(const antlr4::Token* t) const {
+  SourceRange RangeOf(const Token* t) const {
     if (t == nullptr) return {};
     const uint32_t begin = Byte(t->getStartIndex());
-    if (t->getType() == antlr4::Token::EOF) return {begin, begin};
+    if (t->getType() == Token::EOF) return {begin, begin};
     return {begin, Byte(t->getStopIndex() + 1)};
+  }
+  SourceRange RangeOf(antlr4::ParserRuleContext* ctx) const {
+    const uint32_t begin = Byte(ctx->getStart()->getStartIndex());
+    const Token* stop = ctx->getStop();
+    uint32_t end = begin;
+    if (stop != nullptr && stop->getType() != Token::EOF) end = Byte(stop->getStopIndex() + 1);
+    return {begin, std::max(begin, end)};
   }
 
  private:
   std::vector<uint32_t> byte_of_;
 };
 
-// Collects syntax errors as diagnostics instead of printing them.
-class DiagnosticErrorListener : public antlr4::BaseErrorListener {
- public:
-  DiagnosticErrorListener(const OffsetMap* offsets, std::vector<Diagnostic>* out)
-      : offsets_(offsets), out_(out) {}
+Diagnostic Error(SourceRange range, std::string message, std::vector<std::string> hints = {}) {
+  Diagnostic d;
+  d.range = range;
+  d.message = std::move(message);
+  d.hints = std::move(hints);
+  return d;
+}
 
-  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t,
-                   size_t char_position, const std::string&, std::exception_ptr) override {
-    if (!out_->empty()) return;  // later errors are usually consequences of the first
-    Diagnostic d;
+// ---------------------------------------------------------------------------------------------
+// Syntax errors in the user's terms.
+
+const std::vector<std::string>& StageNames() {
+  static const std::vector<std::string> names = {
+      "where",     "filter", "search", "extend", "project", "project-away", "project-rename",
+      "summarize", "sort",   "order",  "take",   "limit",   "top",          "distinct",
+      "count",     "match",  "join",   "union"};
+  return names;
+}
+
+bool Contains(const std::vector<size_t>& types, size_t t) {
+  return std::find(types.begin(), types.end(), t) != types.end();
+}
+
+std::string DescribeTokenType(const antlr4::dfa::Vocabulary& vocabulary, size_t type) {
+  switch (type) {
+    case TqlParser::INTEGER:
+      return "a number";
+    case TqlParser::STRING:
+      return "a string";
+    case TqlParser::IDENT:
+    case TqlParser::BACKTICK_IDENT:
+      return "a name";
+    case TqlParser::PARAMETER:
+      return "a $parameter";
+    case Token::EOF:
+      return "the end of the query";
+    default:
+      break;
+  }
+  // Keywords and punctuation: their literal spelling, lower-case.
+  std::string literal = vocabulary.getLiteralName(type);
+  if (literal.size() >= 2 && literal.front() == '\'') return literal;
+  std::string symbolic = vocabulary.getSymbolicName(type);
+  for (char& c : symbolic)
+    c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c == '_' ? '-' : c);
+  return fmt::format("'{}'", symbolic);
+}
+
+// What the parser wanted, summarized: "an expression", "a stage", or a short list.
+std::string DescribeExpected(const antlr4::dfa::Vocabulary& vocabulary,
+                             const std::vector<size_t>& types) {
+  if (Contains(types, TqlParser::WHERE) && Contains(types, TqlParser::SUMMARIZE) &&
+      !Contains(types, TqlParser::INTEGER)) {
+    return "a stage (where, extend, project, summarize, sort, take, ...)";
+  }
+  if (Contains(types, TqlParser::IDENT) &&
+      (Contains(types, TqlParser::INTEGER) || Contains(types, TqlParser::STRING))) {
+    return "an expression";
+  }
+  if (Contains(types, TqlParser::IDENT)) return "a name";
+  if (Contains(types, TqlParser::LBRACE) && Contains(types, TqlParser::LPAREN) &&
+      types.size() <= 3) {
+    return "a spanset ('{ ... }')";
+  }
+  std::vector<std::string> words;
+  for (size_t t : types) {
+    std::string w = DescribeTokenType(vocabulary, t);
+    if (std::find(words.begin(), words.end(), w) == words.end()) words.push_back(w);
+  }
+  if (words.size() > 5) return "an operator, ',' or the end of the stage";
+  std::string list;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) list += i + 1 == words.size() ? " or " : ", ";
+    list += words[i];
+  }
+  return list;
+}
+
+std::string DescribeToken(const Token* t) {
+  if (t == nullptr || t->getType() == Token::EOF) return "the end of the query";
+  std::string text = t->getText();
+  if (text.size() > 40) text = text.substr(0, 40) + "...";
+  return fmt::format("'{}'", text);
+}
+
+// Collects syntax errors as diagnostics instead of printing them. After an error, only an
+// error in a later stage (past a '|') is reported: errors right after one are its echoes.
+class SyntaxErrorListener : public antlr4::BaseErrorListener {
+ public:
+  SyntaxErrorListener(const OffsetMap* offsets, antlr4::CommonTokenStream* tokens,
+                      std::vector<Diagnostic>* out)
+      : offsets_(offsets), tokens_(tokens), out_(out) {}
+
+  int errors() const { return errors_; }
+
+  void syntaxError(antlr4::Recognizer* recognizer, Token* offending, size_t, size_t,
+                   const std::string&, std::exception_ptr) override {
+    ++errors_;
+    const size_t index = offending ? offending->getTokenIndex() : 0;
+    if (stop_reporting_) return;
+    if (last_index_ >= 0 && !PipeBetween(static_cast<size_t>(last_index_), index)) return;
+    last_index_ = static_cast<int64_t>(index);
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
-    if (parser == nullptr) {  // a lexer error: one character that starts no token
-      d.range = {offsets_->Byte(char_position), offsets_->Byte(char_position + 1)};
-      d.message = "unexpected character";
-      out_->push_back(std::move(d));
-      return;
-    }
-    d.range = offsets_->RangeOf(offending);
-    const antlr4::misc::IntervalSet expected = parser->getExpectedTokens();
-    std::vector<std::string> wanted;
-    for (size_t type : expected.toList()) {
-      std::string w = DescribeTokenType(type);
-      if (std::find(wanted.begin(), wanted.end(), w) == wanted.end()) wanted.push_back(w);
-    }
-    std::string after;
-    if (auto* prev = parser->getTokenStream()->LT(-1); prev != nullptr) {
-      after = fmt::format(" after {}", DescribeToken(prev));
-      // A missing token at the end points just past the last one, not at a later line.
-      if (offending == nullptr || offending->getType() == antlr4::Token::EOF) {
-        const uint32_t end = offsets_->RangeOf(prev).end;
-        d.range = {end, end};
-      }
-    }
-    if (wanted.empty()) {
-      d.message = fmt::format("unexpected {}", DescribeToken(offending));
-    } else {
-      std::string list = wanted.front();
-      for (size_t i = 1; i < wanted.size(); ++i) {
-        list += (i + 1 == wanted.size() ? " or " : ", ") + wanted[i];
-      }
-      d.message = fmt::format("expected {}{}, found {}", list, after, DescribeToken(offending));
-    }
-    out_->push_back(std::move(d));
+    if (parser == nullptr || out_->size() >= kMaxSyntaxErrors) return;
+    out_->push_back(Describe(parser, offending));
   }
 
  private:
+  static constexpr size_t kMaxSyntaxErrors = 5;
+
+  // A '|' in [from, to): the error at `to` is in a later stage than the one at `from`.
+  bool PipeBetween(size_t from, size_t to) const {
+    for (size_t i = from; i < to && i < tokens_->size(); ++i) {
+      if (tokens_->get(i)->getType() == TqlParser::PIPE) return true;
+    }
+    return false;
+  }
+
+  Diagnostic Describe(antlr4::Parser* parser, Token* offending) {
+    const Token* prev = nullptr;
+    for (int64_t i = static_cast<int64_t>(offending->getTokenIndex()) - 1; i >= 0; --i) {
+      const Token* t = tokens_->get(static_cast<size_t>(i));
+      if (t->getChannel() == Token::DEFAULT_CHANNEL) {
+        prev = t;
+        break;
+      }
+    }
+    Diagnostic d;
+    d.range = offsets_->RangeOf(offending);
+    // A missing token at the end points just past the last one, not at a later line.
+    if (offending->getType() == Token::EOF && prev != nullptr) {
+      const uint32_t end = offsets_->RangeOf(prev).end;
+      d.range = {end, end};
+    }
+    std::vector<size_t> expected;
+    for (auto t : parser->getExpectedTokens().toList()) expected.push_back(static_cast<size_t>(t));
+    if (prev == nullptr) {
+      // Nothing before the error: the query does not start with a source, and what follows
+      // cannot be read in a useful way.
+      stop_reporting_ = true;
+      if (offending->getType() == Token::EOF) {
+        d.message = "the query is empty";
+        d.hints.push_back("a query starts with the source it reads, e.g. spans | take 10");
+      } else {
+        d.message = fmt::format("expected a source name, found {}", DescribeToken(offending));
+        d.hints.push_back("a query starts with the source it reads, e.g. spans | take 10");
+      }
+      return d;
+    }
+    if (offending->getType() == TqlParser::ASSIGN) {
+      d.message = "unexpected '='";
+      d.hints.push_back(
+          "comparison is written '=='; NAME = EXPR belongs in extend, project and "
+          "summarize");
+      return d;
+    }
+    std::string wanted = DescribeExpected(parser->getVocabulary(), expected);
+    const std::string after = fmt::format(" after {}", DescribeToken(prev));
+    const bool wants_stage = prev->getType() == TqlParser::PIPE && wanted.starts_with("a stage");
+    if (!wants_stage && wanted.starts_with("a stage")) wanted = "'|' or the end of the query";
+    if (wants_stage && offending->getType() != Token::EOF) {
+      const std::string word = offending->getText();
+      d.message = fmt::format("unknown stage '{}'", word);
+      if (auto near = ClosestName(word, StageNames())) {
+        d.message += fmt::format("; did you mean '{}'?", *near);
+      } else {
+        d.hints.push_back("the stages are: " + fmt::format("{}", fmt::join(StageNames(), ", ")));
+      }
+      return d;
+    }
+    d.message = fmt::format("expected {}{}, found {}", wanted, after, DescribeToken(offending));
+    return d;
+  }
+
   const OffsetMap* offsets_;
+  antlr4::CommonTokenStream* tokens_;
   std::vector<Diagnostic>* out_;
+  int errors_ = 0;
+  int64_t last_index_ = -1;
+  bool stop_reporting_ = false;
 };
+
+// Lexical problems reported before parsing: they make better messages than the parse errors
+// they would cause. Also bounds bracket nesting, so that the recursive parser cannot overflow
+// the stack.
+void CheckTokens(const std::vector<Token*>& tokens, const OffsetMap& offsets,
+                 std::vector<Diagnostic>* out) {
+  int depth = 0;
+  bool reported_depth = false;
+  for (const Token* t : tokens) {
+    switch (t->getType()) {
+      case TqlParser::UNTERMINATED_STRING:
+        out->push_back(Error(offsets.RangeOf(t), "unterminated string",
+                             {"a string ends with the quote it starts with, on the same line"}));
+        break;
+      case TqlParser::UNTERMINATED_BACKTICK:
+        out->push_back(Error(offsets.RangeOf(t), "unterminated `name`",
+                             {"a quoted name ends with '`' on the same line"}));
+        break;
+      case TqlParser::UNTERMINATED_COMMENT:
+        out->push_back(Error({offsets.RangeOf(t).begin, offsets.RangeOf(t).begin + 2},
+                             "unterminated comment", {"a block comment ends with '*/'"}));
+        break;
+      case TqlParser::ERROR_CHAR: {
+        const std::string text = t->getText();
+        const bool nul = text.size() == 1 && text[0] == '\0';
+        out->push_back(
+            Error(offsets.RangeOf(t), nul ? std::string("unexpected NUL character")
+                                          : fmt::format("unexpected character '{}'", text)));
+        break;
+      }
+      case TqlParser::LPAREN:
+      case TqlParser::LBRACKET:
+      case TqlParser::LBRACE:
+        if (++depth > kMaxNesting && !reported_depth) {
+          reported_depth = true;
+          out->push_back(
+              Error(offsets.RangeOf(t),
+                    fmt::format("nested too deeply: more than {} levels of brackets", kMaxNesting),
+                    {"name intermediate results with extend or let"}));
+        }
+        break;
+      case TqlParser::RPAREN:
+      case TqlParser::RBRACKET:
+      case TqlParser::RBRACE:
+        depth = std::max(0, depth - 1);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parse tree → AST.
+
+struct UnitSpelling {
+  const char* written;
+  const char* unit;
+};
+constexpr UnitSpelling kUnitSpellings[] = {
+    {"sec", "s"},     {"secs", "s"},          {"second", "s"},
+    {"seconds", "s"}, {"min", "m"},           {"mins", "m"},
+    {"minute", "m"},  {"minutes", "m"},       {"hr", "h"},
+    {"hrs", "h"},     {"hour", "h"},          {"hours", "h"},
+    {"day", "d"},     {"days", "d"},          {"msec", "ms"},
+    {"millis", "ms"}, {"milliseconds", "ms"}, {"usec", "us"},
+    {"micros", "us"}, {"microseconds", "us"}, {"nsec", "ns"},
+    {"nanos", "ns"},  {"nanoseconds", "ns"}};
 
 class AstBuilder {
  public:
   AstBuilder(const OffsetMap* offsets, std::vector<Diagnostic>* diagnostics)
       : offsets_(offsets), diagnostics_(diagnostics) {}
 
-  ast::Query Build(TqlParser::QueryContext* ctx) {
+  ast::Query BuildQuery(TqlParser::QueryContext* ctx) {
     ast::Query q;
-    q.range = RangeOfContext(ctx);
-    auto* pipeline = ctx->pipeline();
-    auto* name = pipeline->source()->name();
-    q.source = NameText(name);
-    q.source_range = RangeOfContext(name);
-    for (auto* stage : pipeline->stage()) {
-      if (auto* take = dynamic_cast<TqlParser::TakeStageContext*>(stage)) {
-        ast::TakeStage s;
-        s.range = RangeOfContext(take);
-        s.count = ParseCount(take->INTEGER()->getSymbol());
-        q.stages.emplace_back(s);
-      }
+    q.range = offsets_->RangeOf(ctx);
+    for (auto* let : ctx->letStatement()) {
+      ast::Let l;
+      l.range = offsets_->RangeOf(let);
+      l.name = NameOf(let->identifier());
+      l.value = BuildExpr(let->expression());
+      q.lets.push_back(std::move(l));
     }
+    q.pipeline = BuildPipeline(ctx->pipeline());
     return q;
   }
 
  private:
-  SourceRange RangeOfContext(antlr4::ParserRuleContext* ctx) const {
-    const uint32_t begin = offsets_->Byte(ctx->getStart()->getStartIndex());
-    const auto* stop = ctx->getStop();
-    const uint32_t end = stop ? offsets_->Byte(stop->getStopIndex() + 1) : begin;
-    return {begin, std::max(begin, end)};
+  void Report(SourceRange range, std::string message, std::vector<std::string> hints = {}) {
+    diagnostics_->push_back(Error(range, std::move(message), std::move(hints)));
   }
 
-  static std::string NameText(TqlParser::NameContext* name) {
-    if (auto* quoted = name->BACKTICK_IDENT()) {
-      std::string t = quoted->getText();
-      return t.substr(1, t.size() - 2);
-    }
-    std::string out;
-    for (auto* part : name->IDENT()) {
-      if (!out.empty()) out += '.';
-      out += part->getText();
-    }
-    return out;
+  // --- names
+
+  static std::string IdentifierText(TqlParser::IdentifierContext* id) {
+    std::string t = id->getText();
+    if (id->BACKTICK_IDENT() != nullptr) return t.substr(1, t.size() - 2);
+    return t;
   }
 
-  int64_t ParseCount(antlr4::Token* token) {
+  ast::Name NameOf(TqlParser::IdentifierContext* id) const {
+    ast::Name n;
+    n.range = offsets_->RangeOf(id);
+    n.parts.push_back(IdentifierText(id));
+    return n;
+  }
+
+  ast::Name NameOf(TqlParser::NameContext* ctx) const {
+    ast::Name n;
+    n.range = offsets_->RangeOf(ctx);
+    for (auto* id : ctx->identifier()) n.parts.push_back(IdentifierText(id));
+    return n;
+  }
+
+  std::vector<ast::Name> NamesOf(const std::vector<TqlParser::NameContext*>& ctxs) const {
+    std::vector<ast::Name> names;
+    for (auto* c : ctxs) names.push_back(NameOf(c));
+    return names;
+  }
+
+  // --- pipelines and stages
+
+  ast::Pipeline BuildPipeline(TqlParser::PipelineContext* ctx) {
+    ast::Pipeline p;
+    p.range = offsets_->RangeOf(ctx);
+    if (auto* u = dynamic_cast<TqlParser::UnionSourceContext*>(ctx->source())) {
+      p.source_is_union = true;
+      p.union_sources = NamesOf(u->unionBody()->name());
+      if (auto* ws = u->unionBody()->identifier()) p.union_with_source = NameOf(ws);
+    } else {
+      auto* named = dynamic_cast<TqlParser::NamedSourceContext*>(ctx->source());
+      p.source = NameOf(named->name());
+    }
+    for (auto* stage : ctx->stage()) p.stages.push_back(BuildStage(stage));
+    return p;
+  }
+
+  ast::Stage BuildStage(TqlParser::StageContext* ctx) {
+    ast::Stage s;
+    s.range = offsets_->RangeOf(ctx);
+    s.keyword_range = offsets_->RangeOf(ctx->getStart());
+    if (auto* where = dynamic_cast<TqlParser::WhereStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kWhere;
+      s.predicate = BuildExpr(where->expression());
+    } else if (auto* search = dynamic_cast<TqlParser::SearchStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kSearch;
+      s.match_case = !search->searchOptions()->MATCHCASE().empty();
+      s.regex = !search->searchOptions()->REGEX().empty();
+      s.needle_range = offsets_->RangeOf(search->STRING()->getSymbol());
+      s.needle = Unquote(search->STRING()->getSymbol());
+      s.names = NamesOf(search->name());
+    } else if (auto* extend = dynamic_cast<TqlParser::ExtendStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kExtend;
+      for (auto* a : extend->assignment()) {
+        ast::NamedExpr item;
+        item.name = NameOf(a->name());
+        item.assigned = true;
+        item.expr = BuildExpr(a->expression());
+        s.items.push_back(std::move(item));
+      }
+    } else if (auto* project = dynamic_cast<TqlParser::ProjectStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kProject;
+      for (auto* item : project->projectItem())
+        s.items.push_back(BuildNamed(item->namedExpression()));
+    } else if (auto* away = dynamic_cast<TqlParser::ProjectAwayStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kProjectAway;
+      s.names = NamesOf(away->name());
+    } else if (auto* rename = dynamic_cast<TqlParser::ProjectRenameStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kProjectRename;
+      for (auto* r : rename->renameItem())
+        s.renames.emplace_back(NameOf(r->name(0)), NameOf(r->name(1)));
+    } else if (auto* summarize = dynamic_cast<TqlParser::SummarizeStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kSummarize;
+      const size_t by = summarize->BY() ? summarize->BY()->getSymbol()->getTokenIndex() : SIZE_MAX;
+      for (auto* item : summarize->namedExpression()) {
+        auto& list = item->getStart()->getTokenIndex() > by ? s.keys : s.items;
+        list.push_back(BuildNamed(item));
+      }
+      if (s.items.empty() && s.keys.empty()) {
+        Report(s.keyword_range, "summarize needs an aggregate or a 'by' clause",
+               {"for example: summarize count() by service"});
+      }
+    } else if (auto* sort = dynamic_cast<TqlParser::SortStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kSort;
+      for (auto* item : sort->sortItem()) s.sort.push_back(BuildSortItem(item, false));
+    } else if (auto* take = dynamic_cast<TqlParser::TakeStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kTake;
+      s.count = BuildRowCount(take->count);
+    } else if (auto* top = dynamic_cast<TqlParser::TopStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kTop;
+      s.count = BuildRowCount(top->count);
+      for (auto* item : top->sortItem()) s.sort.push_back(BuildSortItem(item, true));
+      if (s.sort.empty()) {
+        Report(s.range, "top needs 'by' and the expressions to rank by",
+               {fmt::format("for example: top {} by duration",
+                            ast::FormatLiteral({TypeId::kInt, s.count.value, 0, {}}))});
+      }
+    } else if (auto* distinct = dynamic_cast<TqlParser::DistinctStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kDistinct;
+      for (auto* item : distinct->namedExpression()) s.items.push_back(BuildNamed(item));
+    } else if (dynamic_cast<TqlParser::CountStageContext*>(ctx) != nullptr) {
+      s.kind = ast::StageKind::kCount;
+    } else if (auto* match = dynamic_cast<TqlParser::MatchStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kMatch;
+      s.spanset = BuildSpanset(match->spansetExpression());
+    } else if (auto* join = dynamic_cast<TqlParser::JoinStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kJoin;
+      if (join->joinKind != nullptr) {
+        s.join_kind_written = true;
+        const std::string k = IdentifierText(join->joinKind);
+        if (k == "inner") {
+          s.join_kind = ast::JoinKind::kInner;
+        } else if (k == "left" || k == "leftouter") {
+          s.join_kind = ast::JoinKind::kLeft;
+        } else if (k == "semi" || k == "leftsemi") {
+          s.join_kind = ast::JoinKind::kSemi;
+        } else if (k == "anti" || k == "leftanti") {
+          s.join_kind = ast::JoinKind::kAnti;
+        } else {
+          std::string message = fmt::format("unknown join kind '{}'", k);
+          if (auto near = ClosestName(k, {"inner", "left", "semi", "anti"})) {
+            message += fmt::format("; did you mean '{}'?", *near);
+          }
+          Report(offsets_->RangeOf(join->joinKind), message,
+                 {"the kinds are inner, left, semi, anti"});
+        }
+      }
+      s.subquery = std::make_unique<ast::Pipeline>(BuildPipeline(join->pipeline()));
+      for (auto* key : join->expression()) s.join_keys.push_back(BuildExpr(key));
+    } else if (auto* union_stage = dynamic_cast<TqlParser::UnionStageContext*>(ctx)) {
+      s.kind = ast::StageKind::kUnion;
+      s.names = NamesOf(union_stage->unionBody()->name());
+      if (auto* ws = union_stage->unionBody()->identifier()) s.with_source = NameOf(ws);
+    }
+    return s;
+  }
+
+  ast::RowCount BuildRowCount(TqlParser::RowCountContext* ctx) {
+    ast::RowCount c;
+    c.range = offsets_->RangeOf(ctx);
+    if (auto* p = ctx->PARAMETER()) {
+      c.parameter = p->getText().substr(1);
+    } else {
+      c.value = ParseInteger(ctx->INTEGER()->getSymbol(), /*negated=*/false).value_or(0);
+    }
+    return c;
+  }
+
+  ast::NamedExpr BuildNamed(TqlParser::NamedExpressionContext* ctx) {
+    ast::NamedExpr item;
+    if (ctx->ASSIGN() != nullptr) {
+      item.name = NameOf(ctx->name());
+      item.assigned = true;
+    } else if (ctx->name() != nullptr) {
+      item.name = NameOf(ctx->name());
+    }
+    item.expr = BuildExpr(ctx->expression());
+    return item;
+  }
+
+  ast::SortItem BuildSortItem(TqlParser::SortItemContext* ctx, bool default_descending) {
+    ast::SortItem item;
+    item.expr = BuildExpr(ctx->expression());
+    item.descending = ctx->DESC() ? true : ctx->ASC() ? false : default_descending;
+    if (ctx->NULLS() != nullptr) item.nulls_first = ctx->FIRST() != nullptr;
+    return item;
+  }
+
+  // --- spansets
+
+  ast::SpansetPtr Combine(ast::SpansetKind kind, bool negated, ast::SpansetPtr lhs,
+                          ast::SpansetPtr rhs) {
+    auto s = std::make_unique<ast::Spanset>();
+    s->kind = kind;
+    s->negated = negated;
+    s->range = {lhs->range.begin, rhs->range.end};
+    s->lhs = std::move(lhs);
+    s->rhs = std::move(rhs);
+    return s;
+  }
+
+  ast::SpansetPtr BuildSpanset(TqlParser::SpansetExpressionContext* ctx) {
+    ast::SpansetPtr result;
+    for (auto* part : ctx->spansetAnd()) {
+      ast::SpansetPtr next = BuildSpansetAnd(part);
+      result = result ? Combine(ast::SpansetKind::kOr, false, std::move(result), std::move(next))
+                      : std::move(next);
+    }
+    return result;
+  }
+
+  ast::SpansetPtr BuildSpansetAnd(TqlParser::SpansetAndContext* ctx) {
+    ast::SpansetPtr result;
+    for (auto* part : ctx->spansetStructural()) {
+      ast::SpansetPtr next = BuildSpansetStructural(part);
+      result = result ? Combine(ast::SpansetKind::kAnd, false, std::move(result), std::move(next))
+                      : std::move(next);
+    }
+    return result;
+  }
+
+  ast::SpansetPtr BuildSpansetStructural(TqlParser::SpansetStructuralContext* ctx) {
+    auto primaries = ctx->spansetPrimary();
+    auto ops = ctx->structuralOperator();
+    ast::SpansetPtr result = BuildSpansetPrimary(primaries[0]);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      ast::SpansetKind kind = ast::SpansetKind::kChild;
+      bool negated = false;
+      switch (ops[i]->getStart()->getType()) {
+        case TqlParser::GT:
+          kind = ast::SpansetKind::kChild;
+          break;
+        case TqlParser::GTGT:
+          kind = ast::SpansetKind::kDescendant;
+          break;
+        case TqlParser::LT:
+          kind = ast::SpansetKind::kParent;
+          break;
+        case TqlParser::LTLT:
+          kind = ast::SpansetKind::kAncestor;
+          break;
+        case TqlParser::TILDE:
+          kind = ast::SpansetKind::kSibling;
+          break;
+        case TqlParser::NOT_GT:
+          kind = ast::SpansetKind::kChild, negated = true;
+          break;
+        case TqlParser::NOT_GTGT:
+          kind = ast::SpansetKind::kDescendant, negated = true;
+          break;
+        case TqlParser::NOT_LT:
+          kind = ast::SpansetKind::kParent, negated = true;
+          break;
+        case TqlParser::NOT_LTLT:
+          kind = ast::SpansetKind::kAncestor, negated = true;
+          break;
+        case TqlParser::NOT_MATCHES:
+          kind = ast::SpansetKind::kSibling, negated = true;
+          break;
+        default:
+          break;
+      }
+      result = Combine(kind, negated, std::move(result), BuildSpansetPrimary(primaries[i + 1]));
+    }
+    return result;
+  }
+
+  ast::SpansetPtr BuildSpansetPrimary(TqlParser::SpansetPrimaryContext* ctx) {
+    if (auto* parens = dynamic_cast<TqlParser::SpansetParensContext*>(ctx)) {
+      return BuildSpanset(parens->spansetExpression());
+    }
+    auto* filter = dynamic_cast<TqlParser::SpansetFilterContext*>(ctx);
+    auto s = std::make_unique<ast::Spanset>();
+    s->kind = ast::SpansetKind::kFilter;
+    s->range = offsets_->RangeOf(ctx);
+    if (filter->expression() != nullptr) s->filter = BuildExpr(filter->expression());
+    return s;
+  }
+
+  // --- expressions
+
+  ast::ExprPtr Node(ast::ExprKind kind, ast::Op op, SourceRange range,
+                    std::vector<ast::ExprPtr> args) {
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = kind;
+    e->op = op;
+    e->range = range;
+    int height = 0;
+    for (const auto& a : args) height = std::max(height, a->height);
+    e->height = height + 1;
+    e->args = std::move(args);
+    if (e->height > kMaxExpressionHeight && !reported_height_) {
+      reported_height_ = true;
+      Report(range,
+             fmt::format("expression too deeply nested: more than {} levels", kMaxExpressionHeight),
+             {"split it with extend, or use 'in (...)' for long lists of alternatives"});
+    }
+    return e;
+  }
+
+  static SourceRange Span(const ast::ExprPtr& a, const ast::ExprPtr& b) {
+    return {a->range.begin, b->range.end};
+  }
+
+  ast::ExprPtr BuildExpr(TqlParser::ExpressionContext* ctx) {
+    auto parts = ctx->andExpression();
+    if (parts.size() == 1) return BuildAnd(parts[0]);
+    std::vector<ast::ExprPtr> args;
+    for (auto* p : parts) args.push_back(BuildAnd(p));
+    const SourceRange range = Span(args.front(), args.back());
+    return Node(ast::ExprKind::kBinary, ast::Op::kOr, range, std::move(args));
+  }
+
+  ast::ExprPtr BuildAnd(TqlParser::AndExpressionContext* ctx) {
+    auto parts = ctx->notExpression();
+    if (parts.size() == 1) return BuildNot(parts[0]);
+    std::vector<ast::ExprPtr> args;
+    for (auto* p : parts) args.push_back(BuildNot(p));
+    const SourceRange range = Span(args.front(), args.back());
+    return Node(ast::ExprKind::kBinary, ast::Op::kAnd, range, std::move(args));
+  }
+
+  ast::ExprPtr BuildNot(TqlParser::NotExpressionContext* ctx) {
+    ast::ExprPtr e = BuildComparison(ctx->comparison());
+    auto nots = ctx->NOT();
+    for (auto it = nots.rbegin(); it != nots.rend(); ++it) {
+      const SourceRange range{offsets_->RangeOf((*it)->getSymbol()).begin, e->range.end};
+      std::vector<ast::ExprPtr> args;
+      args.push_back(std::move(e));
+      e = Node(ast::ExprKind::kUnary, ast::Op::kNot, range, std::move(args));
+    }
+    return e;
+  }
+
+  static ast::Op ComparisonOp(size_t token) {
+    switch (token) {
+      case TqlParser::EQ:
+        return ast::Op::kEq;
+      case TqlParser::NEQ:
+        return ast::Op::kNe;
+      case TqlParser::LT:
+        return ast::Op::kLt;
+      case TqlParser::LE:
+        return ast::Op::kLe;
+      case TqlParser::GT:
+        return ast::Op::kGt;
+      case TqlParser::GE:
+        return ast::Op::kGe;
+      case TqlParser::MATCHES:
+        return ast::Op::kMatches;
+      case TqlParser::NOT_MATCHES:
+        return ast::Op::kNotMatches;
+      case TqlParser::CONTAINS:
+        return ast::Op::kContains;
+      case TqlParser::NOT_CONTAINS:
+        return ast::Op::kNotContains;
+      case TqlParser::CONTAINS_CS:
+        return ast::Op::kContainsCs;
+      case TqlParser::NOT_CONTAINS_CS:
+        return ast::Op::kNotContainsCs;
+      case TqlParser::HAS:
+        return ast::Op::kHas;
+      case TqlParser::NOT_HAS:
+        return ast::Op::kNotHas;
+      case TqlParser::HAS_CS:
+        return ast::Op::kHasCs;
+      case TqlParser::NOT_HAS_CS:
+        return ast::Op::kNotHasCs;
+      case TqlParser::STARTSWITH:
+        return ast::Op::kStartsWith;
+      case TqlParser::NOT_STARTSWITH:
+        return ast::Op::kNotStartsWith;
+      case TqlParser::STARTSWITH_CS:
+        return ast::Op::kStartsWithCs;
+      case TqlParser::NOT_STARTSWITH_CS:
+        return ast::Op::kNotStartsWithCs;
+      case TqlParser::ENDSWITH:
+        return ast::Op::kEndsWith;
+      case TqlParser::NOT_ENDSWITH:
+        return ast::Op::kNotEndsWith;
+      case TqlParser::ENDSWITH_CS:
+        return ast::Op::kEndsWithCs;
+      case TqlParser::NOT_ENDSWITH_CS:
+        return ast::Op::kNotEndsWithCs;
+      default:
+        return ast::Op::kNone;
+    }
+  }
+
+  ast::ExprPtr BuildComparison(TqlParser::ComparisonContext* ctx) {
+    ast::ExprPtr lhs = BuildAdditive(ctx->additive());
+    auto* tail = ctx->comparisonTail();
+    if (tail == nullptr) return lhs;
+    const SourceRange range{lhs->range.begin, offsets_->RangeOf(tail).end};
+    std::vector<ast::ExprPtr> args;
+    args.push_back(std::move(lhs));
+    if (auto* c = dynamic_cast<TqlParser::CompareTailContext*>(tail)) {
+      args.push_back(BuildAdditive(c->additive()));
+      return Node(ast::ExprKind::kBinary,
+                  ComparisonOp(c->comparisonOperator()->getStart()->getType()), range,
+                  std::move(args));
+    }
+    if (auto* c = dynamic_cast<TqlParser::InTailContext*>(tail)) {
+      for (auto* item : c->expressionList()->expression()) args.push_back(BuildExpr(item));
+      auto e = Node(ast::ExprKind::kIn, ast::Op::kNone, range, std::move(args));
+      e->negated = c->NOT_IN() != nullptr;
+      return e;
+    }
+    auto* c = dynamic_cast<TqlParser::BetweenTailContext*>(tail);
+    args.push_back(BuildAdditive(c->additive(0)));
+    args.push_back(BuildAdditive(c->additive(1)));
+    auto e = Node(ast::ExprKind::kBetween, ast::Op::kNone, range, std::move(args));
+    e->negated = c->NOT_BETWEEN() != nullptr;
+    return e;
+  }
+
+  // Left-associative chains: `a - b + c` is `(a - b) + c`.
+  template <typename OperandContext, typename BuildOperand>
+  ast::ExprPtr BuildChain(antlr4::ParserRuleContext* ctx, BuildOperand build) {
+    ast::ExprPtr result;
+    ast::Op pending = ast::Op::kNone;
+    for (antlr4::tree::ParseTree* child : ctx->children) {
+      if (auto* operand = dynamic_cast<OperandContext*>(child)) {
+        ast::ExprPtr next = (this->*build)(operand);
+        if (!result) {
+          result = std::move(next);
+        } else {
+          const SourceRange range = Span(result, next);
+          std::vector<ast::ExprPtr> args;
+          args.push_back(std::move(result));
+          args.push_back(std::move(next));
+          result = Node(ast::ExprKind::kBinary, pending, range, std::move(args));
+        }
+      } else if (auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child)) {
+        switch (terminal->getSymbol()->getType()) {
+          case TqlParser::PLUS:
+            pending = ast::Op::kAdd;
+            break;
+          case TqlParser::MINUS:
+            pending = ast::Op::kSub;
+            break;
+          case TqlParser::STAR:
+            pending = ast::Op::kMul;
+            break;
+          case TqlParser::SLASH:
+            pending = ast::Op::kDiv;
+            break;
+          case TqlParser::PERCENT:
+            pending = ast::Op::kMod;
+            break;
+          default:
+            break;
+        }
+      }
+    }
+    return result;
+  }
+
+  ast::ExprPtr BuildAdditive(TqlParser::AdditiveContext* ctx) {
+    return BuildChain<TqlParser::MultiplicativeContext>(ctx, &AstBuilder::BuildMultiplicative);
+  }
+
+  ast::ExprPtr BuildMultiplicative(TqlParser::MultiplicativeContext* ctx) {
+    return BuildChain<TqlParser::UnaryContext>(ctx, &AstBuilder::BuildUnary);
+  }
+
+  ast::ExprPtr BuildUnary(TqlParser::UnaryContext* ctx) {
+    auto minuses = ctx->MINUS();
+    size_t negations = minuses.size();
+    ast::ExprPtr e;
+    // `-9223372036854775808` is the one integer whose magnitude alone does not fit.
+    auto* literal = SoleLiteral(ctx->postfix());
+    if (negations > 0 && literal != nullptr && literal->INTEGER() != nullptr) {
+      auto v = ParseInteger(literal->INTEGER()->getSymbol(), /*negated=*/true);
+      e = ast::MakeLiteral(
+          {offsets_->RangeOf(minuses.back()->getSymbol()).begin, offsets_->RangeOf(literal).end},
+          {TypeId::kInt, v.value_or(0), 0, {}});
+      --negations;
+    } else {
+      e = BuildPostfix(ctx->postfix());
+    }
+    for (size_t k = 0; k < negations; ++k) {
+      const SourceRange range{offsets_->RangeOf(minuses[negations - 1 - k]->getSymbol()).begin,
+                              e->range.end};
+      if (e->kind == ast::ExprKind::kLiteral && FoldNegation(&e->literal)) {
+        e->range = range;
+        continue;
+      }
+      std::vector<ast::ExprPtr> args;
+      args.push_back(std::move(e));
+      e = Node(ast::ExprKind::kUnary, ast::Op::kNegate, range, std::move(args));
+    }
+    return e;
+  }
+
+  // Negative numbers are literals, so `-5` and `-5ms` print and bind as constants.
+  static bool FoldNegation(ast::Literal* l) {
+    if (l->type == TypeId::kFloat) {
+      l->float_value = -l->float_value;
+      return true;
+    }
+    if ((l->type == TypeId::kInt || l->type == TypeId::kDuration) && l->int_value > INT64_MIN) {
+      l->int_value = -l->int_value;
+      return true;
+    }
+    return false;
+  }
+
+  static TqlParser::LiteralContext* SoleLiteral(TqlParser::PostfixContext* ctx) {
+    if (!ctx->expression().empty()) return nullptr;
+    auto* lit = dynamic_cast<TqlParser::LiteralPrimaryContext*>(ctx->primary());
+    return lit ? lit->literal() : nullptr;
+  }
+
+  ast::ExprPtr BuildPostfix(TqlParser::PostfixContext* ctx) {
+    ast::ExprPtr e = BuildPrimary(ctx->primary());
+    for (auto* index : ctx->expression()) {
+      std::vector<ast::ExprPtr> args;
+      args.push_back(std::move(e));
+      args.push_back(BuildExpr(index));
+      const SourceRange range{args[0]->range.begin, offsets_->RangeOf(index).end + 1};
+      e = Node(ast::ExprKind::kIndex, ast::Op::kNone, range, std::move(args));
+    }
+    return e;
+  }
+
+  ast::ExprPtr BuildPrimary(TqlParser::PrimaryContext* ctx) {
+    const SourceRange range = offsets_->RangeOf(ctx);
+    if (auto* c = dynamic_cast<TqlParser::LiteralPrimaryContext*>(ctx)) {
+      return ast::MakeLiteral(range, BuildLiteral(c->literal()));
+    }
+    if (auto* c = dynamic_cast<TqlParser::ParameterPrimaryContext*>(ctx)) {
+      auto e = Node(ast::ExprKind::kParameter, ast::Op::kNone, range, {});
+      e->name.range = range;
+      e->name.parts.push_back(c->PARAMETER()->getText().substr(1));
+      return e;
+    }
+    if (auto* c = dynamic_cast<TqlParser::CallPrimaryContext*>(ctx)) {
+      std::vector<ast::ExprPtr> args;
+      if (auto* list = c->expressionList()) {
+        for (auto* a : list->expression()) args.push_back(BuildExpr(a));
+      }
+      auto e = Node(ast::ExprKind::kCall, ast::Op::kNone, range, std::move(args));
+      e->name = NameOf(c->identifier());
+      return e;
+    }
+    if (auto* c = dynamic_cast<TqlParser::NamePrimaryContext*>(ctx)) {
+      auto e = Node(ast::ExprKind::kName, ast::Op::kNone, range, {});
+      e->name = NameOf(c->name());
+      return e;
+    }
+    auto* parens = dynamic_cast<TqlParser::ParensPrimaryContext*>(ctx);
+    return BuildExpr(parens->expression());
+  }
+
+  // --- literals
+
+  std::optional<int64_t> ParseInteger(Token* token, bool negated) {
     std::string digits;
     for (char c : token->getText()) {
       if (c != '_') digits += c;
     }
-    int64_t v = 0;
+    uint64_t v = 0;
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-    if (ec != std::errc() || p != digits.data() + digits.size()) {
-      Diagnostic d;
-      d.range = offsets_->RangeOf(token);
-      d.message = "integer literal is out of range";
-      d.hints.push_back("integers are 64-bit: at most 9223372036854775807");
-      diagnostics_->push_back(std::move(d));
-      return 0;
+    const uint64_t limit = negated ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+    if (ec != std::errc() || p != digits.data() + digits.size() || v > limit) {
+      Report(offsets_->RangeOf(token), "integer literal is out of range",
+             {"integers are 64-bit: from -9223372036854775808 to 9223372036854775807"});
+      return std::nullopt;
     }
-    return v;
+    return negated ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+  }
+
+  ast::Literal BuildLiteral(TqlParser::LiteralContext* ctx) {
+    Token* t = ctx->getStart();
+    const std::string text = t->getText();
+    ast::Literal l;
+    switch (t->getType()) {
+      case TqlParser::INTEGER:
+        l.type = TypeId::kInt;
+        l.int_value = ParseInteger(t, false).value_or(0);
+        break;
+      case TqlParser::FLOAT: {
+        std::string digits;
+        for (char c : text) {
+          if (c != '_') digits += c;
+        }
+        l.type = TypeId::kFloat;
+        l.float_value = std::strtod(digits.c_str(), nullptr);
+        if (!std::isfinite(l.float_value)) {
+          Report(offsets_->RangeOf(t), "float literal is out of range",
+                 {"floats are 64-bit: at most about 1.8e308"});
+          l.float_value = 0;
+        }
+        break;
+      }
+      case TqlParser::DURATION: {
+        l.type = TypeId::kDuration;
+        auto v = ParseDuration(text);
+        if (!v) {
+          Report(offsets_->RangeOf(t), "duration literal is out of range",
+                 {"durations are 64-bit nanoseconds: at most about 106751d"});
+        }
+        l.int_value = v.value_or(0);
+        break;
+      }
+      case TqlParser::BAD_DURATION:
+        ReportBadDuration(t, text);
+        break;
+      case TqlParser::STRING:
+        l.type = TypeId::kString;
+        l.string_value = Unquote(t);
+        break;
+      case TqlParser::DATETIME: {
+        const size_t open = text.find('(');
+        std::string inner = text.substr(open + 1, text.size() - open - 2);
+        while (!inner.empty() && (inner.back() == ' ' || inner.back() == '\t')) inner.pop_back();
+        size_t start = inner.find_first_not_of(" \t");
+        inner = start == std::string::npos ? "" : inner.substr(start);
+        auto v = ParseTimestamp(inner);
+        l.type = TypeId::kTimestamp;
+        if (!v) {
+          Report(offsets_->RangeOf(t), fmt::format("invalid datetime '{}'", inner),
+                 {"write RFC 3339, e.g. datetime(2026-11-24T10:00:00Z) or datetime(2026-11-24)"});
+        }
+        l.int_value = v.value_or(0);
+        break;
+      }
+      case TqlParser::TRUE_LITERAL:
+        l.type = TypeId::kBool;
+        l.int_value = 1;
+        break;
+      case TqlParser::FALSE_LITERAL:
+        l.type = TypeId::kBool;
+        break;
+      default:
+        l.type = TypeId::kNull;
+        break;
+    }
+    return l;
+  }
+
+  void ReportBadDuration(Token* t, const std::string& text) {
+    const size_t unit_start = text.find_first_not_of("0123456789._");
+    const std::string unit = text.substr(unit_start);
+    std::string message = fmt::format("unknown duration unit '{}'", unit);
+    std::optional<std::string> suggestion;
+    for (const auto& s : kUnitSpellings) {
+      if (unit == s.written) suggestion = s.unit;
+    }
+    if (!suggestion) suggestion = ClosestName(unit, {"d", "h", "m", "s", "ms", "us", "ns"});
+    if (suggestion) message += fmt::format("; did you mean '{}'?", *suggestion);
+    Report(offsets_->RangeOf(t), message,
+           {"the units are d, h, m, s, ms, us, ns (e.g. 250ms, 1.5s)"});
+  }
+
+  // The value of a string token: quotes removed, escapes decoded (bad escapes reported).
+  std::string Unquote(Token* token) {
+    const std::string text = token->getText();
+    const SourceRange range = offsets_->RangeOf(token);
+    std::string out;
+    for (size_t i = 1; i + 1 < text.size(); ++i) {
+      if (text[i] != '\\') {
+        out += text[i];
+        continue;
+      }
+      const char e = text[++i];
+      switch (e) {
+        case '"':
+          out += '"';
+          break;
+        case '\'':
+          out += '\'';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case '0':
+          out += '\0';
+          break;
+        case 'u': {
+          if (!DecodeUnicodeEscape(text, &i, &out)) {
+            Report({range.begin + static_cast<uint32_t>(i) - 1,
+                    range.begin + static_cast<uint32_t>(i) + 1},
+                   "invalid \\u escape", {"write \\u followed by four hex digits, e.g. \\u00e9"});
+          }
+          break;
+        }
+        default: {
+          // `i` counts bytes of the token text, which starts at range.begin.
+          const auto at = range.begin + static_cast<uint32_t>(i) - 1;
+          Report({at, at + 2}, fmt::format("unknown escape sequence '\\{}'", e),
+                 {"the escapes are \\\" \\' \\\\ \\n \\r \\t \\b \\f \\0 \\uXXXX"});
+          out += e;
+        }
+      }
+    }
+    return out;
+  }
+
+  // REQUIRES: text[*i] == 'u'. Decodes \uXXXX (and a surrogate pair) as UTF-8.
+  static bool DecodeUnicodeEscape(const std::string& text, size_t* i, std::string* out) {
+    auto hex4 = [&text](size_t at, uint32_t* v) {
+      if (at + 4 > text.size()) return false;
+      *v = 0;
+      for (size_t k = at; k < at + 4; ++k) {
+        const char c = text[k];
+        const int d = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+        if (d < 0) return false;
+        *v = *v * 16 + static_cast<uint32_t>(d);
+      }
+      return true;
+    };
+    uint32_t cp;
+    if (!hex4(*i + 1, &cp)) return false;
+    *i += 4;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      uint32_t low;
+      if (*i + 2 < text.size() && text[*i + 1] == '\\' && text[*i + 2] == 'u' &&
+          hex4(*i + 3, &low) && low >= 0xDC00 && low <= 0xDFFF) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        *i += 6;
+      } else {
+        return false;
+      }
+    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+      return false;
+    }
+    if (cp < 0x80) {
+      *out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      *out += static_cast<char>(0xC0 | (cp >> 6));
+      *out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      *out += static_cast<char>(0xE0 | (cp >> 12));
+      *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      *out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      *out += static_cast<char>(0xF0 | (cp >> 18));
+      *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      *out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return true;
   }
 
   const OffsetMap* offsets_;
   std::vector<Diagnostic>* diagnostics_;
+  bool reported_height_ = false;
 };
 
 }  // namespace
@@ -193,41 +1091,38 @@ class AstBuilder {
 ParseResult ParseQuery(std::string_view text) {
   ParseResult result;
   if (text.size() > kMaxQueryBytes) {
-    Diagnostic d;
-    d.message =
-        fmt::format("the query is {} bytes long; the limit is {}", text.size(), kMaxQueryBytes);
-    result.diagnostics.push_back(std::move(d));
+    result.diagnostics.push_back(Error(
+        {},
+        fmt::format("the query is {} bytes long; the limit is {}", text.size(), kMaxQueryBytes)));
     return result;
   }
   if (const size_t bad = FindInvalidUtf8(text); bad != kValidUtf8) {
-    Diagnostic d;
-    d.range = {static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)};
-    d.message = "the query is not valid UTF-8";
-    result.diagnostics.push_back(std::move(d));
+    result.diagnostics.push_back(Error({static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},
+                                       "the query is not valid UTF-8"));
     return result;
   }
   try {
     const OffsetMap offsets(text);
     antlr4::ANTLRInputStream input(text.data(), text.size());
     TqlLexer lexer(&input);
-    DiagnosticErrorListener listener(&offsets, &result.diagnostics);
-    lexer.removeErrorListeners();
-    lexer.addErrorListener(&listener);
+    lexer.removeErrorListeners();  // every character makes a token; ERROR_CHAR is reported below
     antlr4::CommonTokenStream tokens(&lexer);
+    tokens.fill();
+    CheckTokens(tokens.getTokens(), offsets, &result.diagnostics);
+    for (Token* t : tokens.getTokens()) {
+      if (t->getChannel() == Token::HIDDEN_CHANNEL) result.has_comments = true;
+    }
+    if (!result.diagnostics.empty()) return result;
     TqlParser parser(&tokens);
+    SyntaxErrorListener listener(&offsets, &tokens, &result.diagnostics);
     parser.removeErrorListeners();
     parser.addErrorListener(&listener);
     TqlParser::QueryContext* tree = parser.query();
-    for (antlr4::Token* t : tokens.getTokens()) {
-      if (t->getChannel() == antlr4::Token::HIDDEN_CHANNEL) result.has_comments = true;
-    }
-    if (!result.diagnostics.empty()) return result;
-    ast::Query query = AstBuilder(&offsets, &result.diagnostics).Build(tree);
+    if (listener.errors() > 0) return result;
+    ast::Query query = AstBuilder(&offsets, &result.diagnostics).BuildQuery(tree);
     if (!HasErrors(result.diagnostics)) result.query = std::move(query);
   } catch (const std::exception& e) {
-    Diagnostic d;
-    d.message = fmt::format("internal parser error: {}", e.what());
-    result.diagnostics.push_back(std::move(d));
+    result.diagnostics.push_back(Error({}, fmt::format("internal parser error: {}", e.what())));
     result.query.reset();
   }
   return result;

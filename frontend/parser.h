@@ -19,6 +19,11 @@ struct ParseResult {
 
 // Longer queries are rejected before parsing (source ranges are 32-bit byte offsets).
 inline constexpr size_t kMaxQueryBytes = 16u << 20;
+// Deepest nesting of ( [ { accepted: the parser recurses per level, and a host may run it on a
+// thread with a small stack.
+inline constexpr int kMaxNesting = 64;
+// Tallest expression tree accepted (long chains of + or == count; and/or lists do not).
+inline constexpr int kMaxExpressionHeight = 1000;
 
 ParseResult ParseQuery(std::string_view text);
 

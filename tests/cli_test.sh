@@ -95,7 +95,7 @@ check "otlp service" contains "$T/out" '"service":"api"'
 
 # --- errors: query errors exit 1 with position, input errors exit 2
 check "syntax error" run 1 run --input "spans=$T/spans.ndjson" 'spans | take'
-check "syntax error position" contains "$T/err" "1:13: error: expected a number after 'take'"
+check "syntax error position" contains "$T/err" '1:13: error: expected a number or a $parameter after '"'"'take'"'"''
 check "unknown source" run 1 run --input "spans=$T/spans.ndjson" 'spnas | take 1'
 check "did you mean" contains "$T/err" "did you mean 'spans'?"
 check "missing input file" run 2 run --input "spans=$T/nope.ndjson" 'spans | take 1'

@@ -222,7 +222,7 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
     if (parsed.query && sample) {
       // The sample stands for whatever source the query reads.
       Catalog catalog;
-      catalog.Add(parsed.query->source, sample);
+      catalog.Add(parsed.query->pipeline.source.Joined(), sample);
       PlanResult planned = PlanQuery(*parsed.query, catalog);
       diagnostics.insert(diagnostics.end(), planned.diagnostics.begin(), planned.diagnostics.end());
     }
