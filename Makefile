@@ -35,6 +35,7 @@ demo: build
 
 bench: build
 	$(BUILD_DIR)/bench/tql_bench_scan
+	$(BUILD_DIR)/bench/tql_bench_frontend
 	$(BUILD_DIR)/bench/tql_bench_ingest
 
 clean:

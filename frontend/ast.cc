@@ -112,13 +112,17 @@ ExprPtr Clone(const Expr& e) {
   c->name = e.name;
   c->height = e.height;
   c->type = e.type;
+  c->column = e.column;
+  c->path = e.path;
+  c->implicit = e.implicit;
+  c->member = e.member;
   for (const ExprPtr& a : e.args) c->args.push_back(Clone(*a));
   return c;
 }
 
 bool IsReservedWord(const std::string& word) {
   // The keywords that the grammar never accepts as a name (docs/language.md, "Names").
-  static constexpr std::array<std::string_view, 19> kReserved = {
+  static constexpr std::array<std::string_view, 20> kReserved = {
       "and",           "or",       "not",        "in",
       "between",       "true",     "false",      "null",
       "let",           "by",       "as",         "contains",
@@ -318,9 +322,14 @@ void AppendExpr(std::string* out, const Expr& e, int min_precedence) {
       break;
     case ExprKind::kIndex:
       AppendExpr(out, *e.args[0], kPrecPostfix);
-      *out += '[';
-      AppendExpr(out, *e.args[1], kPrecOr);
-      *out += ']';
+      if (e.member) {
+        *out += '.';
+        *out += FormatNamePart(e.args[1]->literal.string_value);
+      } else {
+        *out += '[';
+        AppendExpr(out, *e.args[1], kPrecOr);
+        *out += ']';
+      }
       break;
     case ExprKind::kUnary:
       if (e.op == Op::kNot) {
@@ -590,6 +599,12 @@ std::string PipelineText(const Pipeline& p, std::string_view separator) {
 }
 
 }  // namespace
+
+std::string FormatStage(const Stage& stage) {
+  std::string out;
+  AppendStage(&out, stage, " | ");
+  return out;
+}
 
 std::string FormatExpr(const Expr& expr) {
   std::string out;

@@ -30,7 +30,7 @@ enum class ExprKind {
   kBinary,     // `args[0] op args[1]`; and/or chains are n-ary: `args[0] op args[1] op ...`
   kIn,         // `args[0] in (args[1..])`, `negated` for `!in`
   kBetween,    // `args[0] between (args[1] .. args[2])`, `negated` for `!between`
-  kIndex,      // `args[0][args[1]]`
+  kIndex,      // `args[0][args[1]]`, or `args[0].key` when `member`
 };
 
 enum class Op {
@@ -102,6 +102,12 @@ struct Expr {
 
   // Filled in by the binder.
   TypeId type = TypeId::kNull;
+  // kName: the column it reads and, for a path into a dynamic (or JSON text) column, the
+  // keys below it; empty `column` for an unknown name (a typed null) or a trace-level field.
+  std::string column;
+  std::vector<std::string> path;
+  bool implicit = false;  // kCall: a cast the binder inserted
+  bool member = false;    // kIndex written `.key` (args[1] is the key as a string literal)
 };
 
 ExprPtr MakeLiteral(SourceRange range, Literal literal);
@@ -221,6 +227,7 @@ struct Query {
 // Stages go one per line, `| stage`; lets one per line before the source.
 std::string FormatQuery(const Query& query);
 std::string FormatPipeline(const Pipeline& pipeline);
+std::string FormatStage(const Stage& stage);  // without the leading '|'
 std::string FormatExpr(const Expr& expr);
 std::string FormatSpanset(const Spanset& spanset);
 // A name as it must be written: segments that are not plain identifiers, or are reserved

@@ -71,6 +71,11 @@ const std::vector<std::string>& StageNames() {
   return names;
 }
 
+std::string LowerWord(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return s;
+}
+
 bool Contains(const std::vector<size_t>& types, size_t t) {
   return std::find(types.begin(), types.end(), t) != types.end();
 }
@@ -103,15 +108,14 @@ std::string DescribeTokenType(const antlr4::dfa::Vocabulary& vocabulary, size_t 
 // What the parser wanted, summarized: "an expression", "a stage", or a short list.
 std::string DescribeExpected(const antlr4::dfa::Vocabulary& vocabulary,
                              const std::vector<size_t>& types) {
-  if (Contains(types, TqlParser::WHERE) && Contains(types, TqlParser::SUMMARIZE) &&
-      !Contains(types, TqlParser::INTEGER)) {
-    return "a stage (where, extend, project, summarize, sort, take, ...)";
-  }
   if (Contains(types, TqlParser::IDENT) &&
       (Contains(types, TqlParser::INTEGER) || Contains(types, TqlParser::STRING))) {
     return "an expression";
   }
   if (Contains(types, TqlParser::IDENT)) return "a name";
+  if (Contains(types, TqlParser::WHERE) && Contains(types, TqlParser::SUMMARIZE)) {
+    return "a stage (where, extend, project, summarize, sort, take, ...)";
+  }
   if (Contains(types, TqlParser::LBRACE) && Contains(types, TqlParser::LPAREN) &&
       types.size() <= 3) {
     return "a spanset ('{ ... }')";
@@ -130,11 +134,25 @@ std::string DescribeExpected(const antlr4::dfa::Vocabulary& vocabulary,
   return list;
 }
 
+// Text echoed in a message: control characters as U+XXXX so that they cannot garble a
+// terminal, long text cut.
+std::string Printable(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && out.size() < 40; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("U+{:04X}", c);
+    } else {
+      out += text[i];
+    }
+  }
+  if (out.size() >= 40) out += "...";
+  return out;
+}
+
 std::string DescribeToken(const Token* t) {
   if (t == nullptr || t->getType() == Token::EOF) return "the end of the query";
-  std::string text = t->getText();
-  if (text.size() > 40) text = text.substr(0, 40) + "...";
-  return fmt::format("'{}'", text);
+  return fmt::format("'{}'", Printable(t->getText()));
 }
 
 // Collects syntax errors as diagnostics instead of printing them. After an error, only an
@@ -151,8 +169,9 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
                    const std::string&, std::exception_ptr) override {
     ++errors_;
     const size_t index = offending ? offending->getTokenIndex() : 0;
-    if (stop_reporting_) return;
-    if (last_index_ >= 0 && !PipeBetween(static_cast<size_t>(last_index_), index)) return;
+    // Only the first syntax error: ANTLR's recovery guesses, and errors after the first are
+    // too often echoes of it. (The binder reports every independent problem.)
+    if (stop_reporting_ || last_index_ >= 0) return;
     last_index_ = static_cast<int64_t>(index);
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
     if (parser == nullptr || out_->size() >= kMaxSyntaxErrors) return;
@@ -161,14 +180,6 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
 
  private:
   static constexpr size_t kMaxSyntaxErrors = 5;
-
-  // A '|' in [from, to): the error at `to` is in a later stage than the one at `from`.
-  bool PipeBetween(size_t from, size_t to) const {
-    for (size_t i = from; i < to && i < tokens_->size(); ++i) {
-      if (tokens_->get(i)->getType() == TqlParser::PIPE) return true;
-    }
-    return false;
-  }
 
   Diagnostic Describe(antlr4::Parser* parser, Token* offending) {
     const Token* prev = nullptr;
@@ -181,8 +192,10 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
     }
     Diagnostic d;
     d.range = offsets_->RangeOf(offending);
-    // A missing token at the end points just past the last one, not at a later line.
-    if (offending->getType() == Token::EOF && prev != nullptr) {
+    // A missing token at the end, or at the end of a line, points just past the last token,
+    // not at whatever comes next.
+    if (prev != nullptr &&
+        (offending->getType() == Token::EOF || offending->getLine() > prev->getLine())) {
       const uint32_t end = offsets_->RangeOf(prev).end;
       d.range = {end, end};
     }
@@ -201,19 +214,64 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
       }
       return d;
     }
+    const size_t prev_type = prev->getType();
     if (offending->getType() == TqlParser::ASSIGN) {
-      d.message = "unexpected '='";
-      d.hints.push_back(
-          "comparison is written '=='; NAME = EXPR belongs in extend, project and "
-          "summarize");
+      const bool wants_name = prev_type == TqlParser::EXTEND || prev_type == TqlParser::PROJECT ||
+                              prev_type == TqlParser::LET || prev_type == TqlParser::COMMA ||
+                              prev_type == TqlParser::SUMMARIZE || prev_type == TqlParser::BY;
+      if (wants_name) {
+        d.message = fmt::format("expected a name before '=', after {}", DescribeToken(prev));
+      } else {
+        d.message = "unexpected '='";
+        d.hints.push_back(
+            "comparison is written '=='; NAME = EXPR belongs in extend, project "
+            "and summarize");
+      }
       return d;
+    }
+    const bool at_stage_end = Contains(expected, Token::EOF) || Contains(expected, TqlParser::PIPE);
+    if (at_stage_end && offending->getType() != Token::EOF) {
+      const size_t t = offending->getType();
+      const std::string word = offending->getText();
+      if (t == TqlParser::RPAREN || t == TqlParser::RBRACKET || t == TqlParser::RBRACE) {
+        d.message = fmt::format("unmatched '{}'", word);
+        return d;
+      }
+      if (std::find(StageNames().begin(), StageNames().end(), LowerWord(word)) !=
+          StageNames().end()) {
+        d.message = fmt::format("expected '|' before '{}'", word);
+        d.hints.push_back("stages are separated by '|'");
+        return d;
+      }
+      if (t == TqlParser::IDENT) {
+        static const std::vector<std::string> kWords = {
+            "contains", "startswith", "endswith", "has", "between", "in",
+            "and",      "or",         "not",      "by",  "asc",     "desc",
+            "nulls",    "first",      "last",     "as",  "on",      "matches"};
+        d.message = fmt::format("unexpected '{}' after {}", word, DescribeToken(prev));
+        const std::string lower = LowerWord(word);
+        if (lower == "like") {
+          d.hints.push_back("use contains, startswith, endswith or =~ (a regular expression)");
+        } else if (lower == "is") {
+          d.hints.push_back("test for null with isnull(x) or isnotnull(x)");
+        } else if (auto near = ClosestName(lower, kWords)) {
+          d.message += fmt::format("; did you mean '{}'?", *near);
+        }
+        return d;
+      }
     }
     std::string wanted = DescribeExpected(parser->getVocabulary(), expected);
     const std::string after = fmt::format(" after {}", DescribeToken(prev));
-    const bool wants_stage = prev->getType() == TqlParser::PIPE && wanted.starts_with("a stage");
-    if (!wants_stage && wanted.starts_with("a stage")) wanted = "'|' or the end of the query";
-    if (wants_stage && offending->getType() != Token::EOF) {
+    const bool wants_stage = prev_type == TqlParser::PIPE && wanted.starts_with("a stage");
+    const bool is_word = !offending->getText().empty() &&
+                         std::isalpha(static_cast<unsigned char>(offending->getText()[0]));
+    if (wants_stage && offending->getType() != Token::EOF && is_word) {
       const std::string word = offending->getText();
+      if (LowerWord(word) == "let") {
+        d.message = "let must come before the source";
+        d.hints.push_back("write: let x = 5; spans | where y > x");
+        return d;
+      }
       d.message = fmt::format("unknown stage '{}'", word);
       if (auto near = ClosestName(word, StageNames())) {
         d.message += fmt::format("; did you mean '{}'?", *near);
@@ -237,12 +295,20 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
 // Lexical problems reported before parsing: they make better messages than the parse errors
 // they would cause. Also bounds bracket nesting, so that the recursive parser cannot overflow
 // the stack.
+constexpr size_t kMaxLexicalErrors = 5;
+
 void CheckTokens(const std::vector<Token*>& tokens, const OffsetMap& offsets,
                  std::vector<Diagnostic>* out) {
   int depth = 0;
   bool reported_depth = false;
   for (const Token* t : tokens) {
     switch (t->getType()) {
+      case TqlParser::STRING:
+        if (t->getText().find('\0') != std::string::npos) {
+          out->push_back(Error(offsets.RangeOf(t), "NUL character in a string",
+                               {"write it as the escape \\0"}));
+        }
+        break;
       case TqlParser::UNTERMINATED_STRING:
         out->push_back(Error(offsets.RangeOf(t), "unterminated string",
                              {"a string ends with the quote it starts with, on the same line"}));
@@ -258,9 +324,10 @@ void CheckTokens(const std::vector<Token*>& tokens, const OffsetMap& offsets,
       case TqlParser::ERROR_CHAR: {
         const std::string text = t->getText();
         const bool nul = text.size() == 1 && text[0] == '\0';
-        out->push_back(
-            Error(offsets.RangeOf(t), nul ? std::string("unexpected NUL character")
-                                          : fmt::format("unexpected character '{}'", text)));
+        if (out->size() >= kMaxLexicalErrors) break;
+        out->push_back(Error(offsets.RangeOf(t),
+                             nul ? std::string("unexpected NUL character")
+                                 : fmt::format("unexpected character '{}'", Printable(text))));
         break;
       }
       case TqlParser::LPAREN:
@@ -443,7 +510,8 @@ class AstBuilder {
       s.kind = ast::StageKind::kJoin;
       if (join->joinKind != nullptr) {
         s.join_kind_written = true;
-        const std::string k = IdentifierText(join->joinKind);
+        std::string k = IdentifierText(join->joinKind);
+        for (char& ch : k) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
         if (k == "inner") {
           s.join_kind = ast::JoinKind::kInner;
         } else if (k == "left" || k == "leftouter") {
@@ -618,11 +686,21 @@ class AstBuilder {
     return {a->range.begin, b->range.end};
   }
 
+  // `(a and b) and c` is `a and b and c`: and/or are associative, so parenthesized operands
+  // of the same operator join the list.
+  static void Flatten(ast::Op op, ast::ExprPtr e, std::vector<ast::ExprPtr>* out) {
+    if (e->kind == ast::ExprKind::kBinary && e->op == op) {
+      for (ast::ExprPtr& a : e->args) out->push_back(std::move(a));
+    } else {
+      out->push_back(std::move(e));
+    }
+  }
+
   ast::ExprPtr BuildExpr(TqlParser::ExpressionContext* ctx) {
     auto parts = ctx->andExpression();
     if (parts.size() == 1) return BuildAnd(parts[0]);
     std::vector<ast::ExprPtr> args;
-    for (auto* p : parts) args.push_back(BuildAnd(p));
+    for (auto* p : parts) Flatten(ast::Op::kOr, BuildAnd(p), &args);
     const SourceRange range = Span(args.front(), args.back());
     return Node(ast::ExprKind::kBinary, ast::Op::kOr, range, std::move(args));
   }
@@ -631,7 +709,7 @@ class AstBuilder {
     auto parts = ctx->notExpression();
     if (parts.size() == 1) return BuildNot(parts[0]);
     std::vector<ast::ExprPtr> args;
-    for (auto* p : parts) args.push_back(BuildNot(p));
+    for (auto* p : parts) Flatten(ast::Op::kAnd, BuildNot(p), &args);
     const SourceRange range = Span(args.front(), args.back());
     return Node(ast::ExprKind::kBinary, ast::Op::kAnd, range, std::move(args));
   }
@@ -823,19 +901,33 @@ class AstBuilder {
   }
 
   static TqlParser::LiteralContext* SoleLiteral(TqlParser::PostfixContext* ctx) {
-    if (!ctx->expression().empty()) return nullptr;
+    if (ctx->children.size() != 1) return nullptr;
     auto* lit = dynamic_cast<TqlParser::LiteralPrimaryContext*>(ctx->primary());
     return lit ? lit->literal() : nullptr;
   }
 
   ast::ExprPtr BuildPostfix(TqlParser::PostfixContext* ctx) {
     ast::ExprPtr e = BuildPrimary(ctx->primary());
-    for (auto* index : ctx->expression()) {
+    for (antlr4::tree::ParseTree* child : ctx->children) {
       std::vector<ast::ExprPtr> args;
-      args.push_back(std::move(e));
-      args.push_back(BuildExpr(index));
-      const SourceRange range{args[0]->range.begin, offsets_->RangeOf(index).end + 1};
+      bool member = false;
+      SourceRange end;
+      if (auto* index = dynamic_cast<TqlParser::ExpressionContext*>(child)) {
+        args.push_back(std::move(e));
+        args.push_back(BuildExpr(index));
+        end = offsets_->RangeOf(index);
+        end.end += 1;  // the ']'
+      } else if (auto* key = dynamic_cast<TqlParser::IdentifierContext*>(child)) {
+        end = offsets_->RangeOf(key);
+        args.push_back(std::move(e));
+        args.push_back(ast::MakeLiteral(end, {TypeId::kString, 0, 0, IdentifierText(key)}));
+        member = true;
+      } else {
+        continue;
+      }
+      const SourceRange range{args[0]->range.begin, end.end};
       e = Node(ast::ExprKind::kIndex, ast::Op::kNone, range, std::move(args));
+      e->member = member;
     }
     return e;
   }
@@ -912,7 +1004,12 @@ class AstBuilder {
       }
       case TqlParser::DURATION: {
         l.type = TypeId::kDuration;
-        auto v = ParseDuration(text);
+        bool exact = true;
+        auto v = ParseDuration(text, &exact);
+        if (v && !exact) {
+          Report(offsets_->RangeOf(t), "duration is not a whole number of nanoseconds",
+                 {"the smallest unit is 1ns"});
+        }
         if (!v) {
           Report(offsets_->RangeOf(t), "duration literal is out of range",
                  {"durations are 64-bit nanoseconds: at most about 106751d"});
@@ -1114,10 +1211,31 @@ ParseResult ParseQuery(std::string_view text) {
     }
     if (!result.diagnostics.empty()) return result;
     TqlParser parser(&tokens);
-    SyntaxErrorListener listener(&offsets, &tokens, &result.diagnostics);
     parser.removeErrorListeners();
-    parser.addErrorListener(&listener);
-    TqlParser::QueryContext* tree = parser.query();
+    // Two-stage parsing: the fast SLL prediction mode succeeds for almost every query; only
+    // when it fails is the query parsed again in full LL mode, with error reporting.
+    TqlParser::QueryContext* tree = nullptr;
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    try {
+      tree = parser.query();
+    } catch (const antlr4::ParseCancellationException&) {
+      tree = nullptr;
+    }
+    SyntaxErrorListener listener(&offsets, &tokens, &result.diagnostics);
+    if (tree == nullptr) {
+      tokens.seek(0);
+      parser.reset();
+      parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+      parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+          antlr4::atn::PredictionMode::LL);
+      parser.addErrorListener(&listener);
+      tree = parser.query();
+      if (listener.errors() == 0) {
+        // LL accepted what SLL could not: a valid query after all.
+      }
+    }
     if (listener.errors() > 0) return result;
     ast::Query query = AstBuilder(&offsets, &result.diagnostics).BuildQuery(tree);
     if (!HasErrors(result.diagnostics)) result.query = std::move(query);

@@ -144,8 +144,9 @@ unary
     : (MINUS | PLUS)* postfix
     ;
 
+// `x[i]`, `x["key"]` and `x.key` read into dynamic values; a dotted name is one name.
 postfix
-    : primary (LBRACKET expression RBRACKET)*
+    : primary (LBRACKET expression RBRACKET | DOT identifier)*
     ;
 
 primary
@@ -168,7 +169,7 @@ name
 identifier
     : IDENT | BACKTICK_IDENT
     | WHERE | FILTER | SEARCH | EXTEND | PROJECT | SUMMARIZE | SORT | ORDER | TAKE | LIMIT
-    | TOP | DISTINCT | COUNT | MATCH | JOIN | UNION | KIND | ON | WITHSOURCE | MATCHCASE
+    | TOP | DISTINCT | COUNT | MATCH | JOIN | KIND | ON | WITHSOURCE | MATCHCASE
     | REGEX | ASC | DESC | NULLS | FIRST | LAST
     ;
 
@@ -304,7 +305,7 @@ ERROR_CHAR : . ;
 fragment NUMBER   : DIGITS ('.' DIGITS)? | '.' DIGITS ;
 fragment DIGITS   : [0-9] ('_'? [0-9])* ;
 fragment EXPONENT : [eE] [+-]? [0-9]+ ;
-fragment ESCAPE   : '\\' ( ["'\\/bfnrt0] | 'u' HEX HEX HEX HEX | . ) ;
+fragment ESCAPE   : '\\' ( ["'\\/bfnrt0] | 'u' HEX HEX HEX HEX | ~[\r\n] ) ;
 fragment HEX      : [0-9a-fA-F] ;
 
 fragment A : [aA] ; fragment B : [bB] ; fragment C : [cC] ; fragment D : [dD] ;

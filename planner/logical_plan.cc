@@ -6,17 +6,6 @@
 
 namespace tql {
 
-SchemaPtr Catalog::Find(const std::string& name) const {
-  auto it = sources_.find(name);
-  return it == sources_.end() ? nullptr : it->second;
-}
-
-std::vector<std::string> Catalog::Names() const {
-  std::vector<std::string> names;
-  for (const auto& [name, schema] : sources_) names.push_back(name);
-  return names;
-}
-
 namespace {
 
 const char* StageName(ast::StageKind kind) {

@@ -7,21 +7,11 @@
 #include <vector>
 
 #include "frontend/ast.h"
+#include "frontend/catalog.h"
 #include "frontend/diagnostics.h"
 #include "runtime/types.h"
 
 namespace tql {
-
-// The sources a query may read, by name, with their schemas.
-class Catalog {
- public:
-  void Add(std::string name, SchemaPtr schema) { sources_[std::move(name)] = std::move(schema); }
-  SchemaPtr Find(const std::string& name) const;
-  std::vector<std::string> Names() const;
-
- private:
-  std::map<std::string, SchemaPtr> sources_;
-};
 
 struct PlanNode {
   enum class Kind { kScan, kLimit };

@@ -396,7 +396,7 @@ void ApplyConventions(ColumnBuilder* c, const TableBuilderOptions& options) {
     }
   } else if (named(options.duration_columns)) {
     if (c->type == TypeId::kString) {
-      RetypeStrings(c, TypeId::kDuration, ParseDuration);
+      RetypeStrings(c, TypeId::kDuration, [](std::string_view t) { return ParseDuration(t); });
     } else if (c->type == TypeId::kInt) {
       c->type = TypeId::kDuration;
     }

@@ -196,7 +196,8 @@ std::string FormatDuration(int64_t nanos) {
   return out;
 }
 
-std::optional<int64_t> ParseDuration(std::string_view text) {
+std::optional<int64_t> ParseDuration(std::string_view text, bool* exact) {
+  if (exact != nullptr) *exact = true;
   size_t i = 0;
   std::string digits;
   bool seen_dot = false;
@@ -246,10 +247,14 @@ std::optional<int64_t> ParseDuration(std::string_view text) {
     // Exact decimal fraction of the unit, truncated below one nanosecond.
     int64_t num = 0, den = 1;
     for (char ch : digits.substr(dot + 1)) {
-      if (den > std::numeric_limits<int64_t>::max() / 10 / scale) break;
+      if (den > std::numeric_limits<int64_t>::max() / 10 / scale) {
+        if (ch != '0' && exact != nullptr) *exact = false;
+        continue;
+      }
       num = num * 10 + (ch - '0');
       den *= 10;
     }
+    if (exact != nullptr && num * scale % den != 0) *exact = false;
     // num < den and den * scale stays below INT64_MAX / 10, so the product cannot overflow.
     const int64_t part = num * scale / den;
     if (__builtin_add_overflow(result, part, &result)) return std::nullopt;

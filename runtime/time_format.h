@@ -28,7 +28,9 @@ std::string FormatDuration(int64_t nanos);
 
 // A single-unit duration as TQL writes it: NUMBER UNIT with UNIT one of d h m s ms us ns
 // (NUMBER may have a fraction and `_` separators). Returns nullopt on a bad unit or overflow.
-std::optional<int64_t> ParseDuration(std::string_view text);
+// `exact`, when given, is set to false if the value is not a whole number of nanoseconds
+// (`1.5ns`), which is then truncated.
+std::optional<int64_t> ParseDuration(std::string_view text, bool* exact = nullptr);
 
 // Days since 1970-01-01 for a proleptic Gregorian date, and back.
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);

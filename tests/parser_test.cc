@@ -131,6 +131,80 @@ TEST(Parser, RandomInputsNeverCrash) {
   }
 }
 
+// Hostile input answers with an error (or a query), never a crash or a stack overflow.
+TEST(Parser, TenThousandNestedParentheses) {
+  const std::string q = "spans | where " + std::string(10000, '(') + "x" + std::string(10000, ')');
+  ParseResult r = ParseQuery(q);
+  ASSERT_FALSE(r.query);
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_NE(r.diagnostics[0].message.find("nested too deeply"), std::string::npos);
+  const std::string braces =
+      "spans | match " + std::string(5000, '(') + "{}" + std::string(5000, ')');
+  EXPECT_FALSE(ParseQuery(braces).query);
+  const std::string brackets =
+      "spans | extend a = x" + std::string(3000, '[') + "0" + std::string(3000, ']');
+  EXPECT_FALSE(ParseQuery(brackets).query);
+}
+
+TEST(Parser, NestingWithinTheLimitParses) {
+  const std::string q =
+      "spans | where " + std::string(kMaxNesting, '(') + "x == 1" + std::string(kMaxNesting, ')');
+  ParseResult r = ParseQuery(q);
+  ASSERT_TRUE(r.query) << FormatDiagnostics(q, r.diagnostics);
+  EXPECT_EQ(ast::FormatQuery(*r.query), "spans\n| where x == 1");
+}
+
+TEST(Parser, LongChainsAreBoundedNotRecursive) {
+  // 100,000 prefix operators are a flat list in the grammar; the tree height is capped.
+  std::string nots = "spans | where ";
+  for (int i = 0; i < 100000; ++i) nots += "not ";
+  nots += "x";
+  ParseResult r = ParseQuery(nots);
+  ASSERT_FALSE(r.query);
+  EXPECT_NE(r.diagnostics[0].message.find("too deeply nested"), std::string::npos);
+  std::string sum = "spans | extend s = x";
+  for (int i = 0; i < 50000; ++i) sum += " + x";
+  EXPECT_FALSE(ParseQuery(sum).query);
+  // or-chains are n-ary: 20,000 alternatives are fine.
+  std::string ors = "spans | where x == 0";
+  for (int i = 1; i < 20000; ++i) ors += " or x == " + std::to_string(i);
+  ParseResult many = ParseQuery(ors);
+  ASSERT_TRUE(many.query);
+  EXPECT_EQ(many.query->pipeline.stages[0].predicate->args.size(), 20000u);
+}
+
+TEST(Parser, OneMegabyteQuery) {
+  std::string q = "spans | where name in (";
+  while (q.size() < (1u << 20)) q += "\"abcdefghijklmnopqrstuvwxyz0123456789\", ";
+  q += "\"end\")";
+  ParseResult r = ParseQuery(q);
+  ASSERT_TRUE(r.query);
+  EXPECT_GT(r.query->pipeline.stages[0].predicate->args.size(), 20000u);
+}
+
+TEST(Parser, TenThousandElementInList) {
+  std::string q = "spans | where http.status_code in (";
+  for (int i = 0; i < 10000; ++i) q += (i ? ", " : "") + std::to_string(i);
+  q += ")";
+  ParseResult r = ParseQuery(q);
+  ASSERT_TRUE(r.query);
+  EXPECT_EQ(r.query->pipeline.stages[0].predicate->args.size(), 10001u);
+}
+
+TEST(Parser, UnterminatedThingsAndBadBytes) {
+  for (std::string q :
+       {std::string("spans | where x == \"abc"), std::string("spans /* open"),
+        std::string("spans | where `x"), std::string("spans | take 1") + std::string(1, '\0'),
+        std::string("spans | where \xff"), std::string(3, '\0'),
+        std::string("spans | where x == 'a\\"), std::string(100000, '"')}) {
+    ParseResult r = ParseQuery(q);
+    EXPECT_FALSE(r.query) << q.substr(0, 40);
+    ASSERT_FALSE(r.diagnostics.empty());
+    EXPECT_EQ(r.diagnostics[0].message.find("internal"), std::string::npos)
+        << r.diagnostics[0].message;
+  }
+}
+
 TEST(Planner, UnknownSourceSuggestsTheClosest) {
   Catalog catalog;
   catalog.Add("spans", std::make_shared<Schema>());

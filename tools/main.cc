@@ -5,15 +5,20 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "frontend/binder.h"
+#include "frontend/function_registry.h"
 #include "frontend/parser.h"
 #include "planner/executor.h"
 #include "planner/logical_plan.h"
+#include "runtime/time_format.h"
 #include "tools/gen/telemetry_generator.h"
 #include "tools/inputs.h"
 #include "tools/result_format.h"
@@ -46,19 +51,59 @@ bool ReadSourceFile(const std::string& file, std::string* text) {
   return false;
 }
 
-// Parses and plans `text`; prints diagnostics (prefixed by `origin` when set) to stderr.
-std::unique_ptr<PlanNode> Compile(const std::string& text, const Catalog& catalog,
-                                  const std::string& origin) {
+// The type of a --param value: read as a TQL literal when it is one (42, 2.5, 250ms, true,
+// 2026-11-24T10:00:00Z), else a string.
+TypeId ParameterType(const std::string& value) {
+  int64_t i;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), i);
+  if (ec == std::errc() && p == value.data() + value.size()) return TypeId::kInt;
+  char* end = nullptr;
+  std::strtod(value.c_str(), &end);
+  if (!value.empty() && end == value.c_str() + value.size()) return TypeId::kFloat;
+  if (ParseDuration(value)) return TypeId::kDuration;
+  if (value == "true" || value == "false") return TypeId::kBool;
+  if (value.size() >= 10 && ParseTimestamp(value)) return TypeId::kTimestamp;
+  return TypeId::kString;
+}
+
+BindOptions MakeBindOptions(const std::vector<std::string>& params) {
+  BindOptions options;
+  for (const std::string& p : params) {
+    const size_t eq = p.find('=');
+    if (eq != std::string::npos)
+      options.parameter_types[p.substr(0, eq)] = ParameterType(p.substr(eq + 1));
+  }
+  return options;
+}
+
+struct Compiled {
+  std::optional<ast::Query> query;
+  BindResult bound;
+  std::unique_ptr<PlanNode> plan;  // null when the query does not bind or cannot run yet
+};
+
+// Parses, binds and plans `text`; prints diagnostics (prefixed by `origin` when set) to
+// stderr. `plan_required`: stages the executor cannot run yet are errors.
+Compiled Compile(const std::string& text, const Catalog& catalog, const std::string& origin,
+                 const BindOptions& options, bool plan_required) {
+  Compiled c;
   ParseResult parsed = ParseQuery(text);
   if (!parsed.query) {
     fmt::print(stderr, "{}", FormatDiagnostics(text, parsed.diagnostics, origin));
-    return nullptr;
+    return c;
   }
-  PlanResult planned = PlanQuery(*parsed.query, catalog);
-  if (!planned.diagnostics.empty()) {
+  c.query = std::move(parsed.query);
+  c.bound = Bind(&*c.query, catalog, options);
+  if (!c.bound.diagnostics.empty()) {
+    fmt::print(stderr, "{}", FormatDiagnostics(text, c.bound.diagnostics, origin));
+  }
+  if (!c.bound.ok()) return c;
+  PlanResult planned = PlanQuery(*c.query, catalog);
+  if (plan_required && !planned.diagnostics.empty()) {
     fmt::print(stderr, "{}", FormatDiagnostics(text, planned.diagnostics, origin));
   }
-  return std::move(planned.plan);
+  c.plan = std::move(planned.plan);
+  return c;
 }
 
 struct QueryText {
@@ -121,9 +166,11 @@ int RunCommand(const RunOptions& o) {
   for (const std::string& note : inputs->notes) fmt::print(stderr, "tql: {}\n", note);
 
   const auto compile_start = std::chrono::steady_clock::now();
-  std::unique_ptr<PlanNode> plan = Compile(query->text, inputs->catalog, query->origin);
+  Compiled compiled = Compile(query->text, inputs->catalog, query->origin,
+                              MakeBindOptions(o.params), /*plan_required=*/true);
   const auto compile_end = std::chrono::steady_clock::now();
-  if (!plan) return kExitQueryError;
+  if (!compiled.plan) return kExitQueryError;
+  const PlanNode* plan = compiled.plan.get();
 
   std::vector<double> times_ms;
   ScanStats scan;
@@ -161,10 +208,16 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, const s
   if (!query) return kExitUsageError;
   Result<LoadedInputs> inputs = LoadInputs(input_specs, /*skip_bad_lines=*/true);
   if (!inputs.ok()) return UsageError(inputs.status().message());
-  std::unique_ptr<PlanNode> plan = Compile(query->text, inputs->catalog, query->origin);
-  if (!plan) return kExitQueryError;
-  fmt::print("{}", ExplainPlan(*plan));
-  fmt::print("pipeline: interpreted\n");
+  Compiled compiled = Compile(query->text, inputs->catalog, query->origin, BindOptions(),
+                              /*plan_required=*/false);
+  if (!compiled.bound.ok()) return kExitQueryError;
+  fmt::print("bound query:\n{}", FormatBoundQuery(*compiled.query, compiled.bound));
+  if (compiled.plan) {
+    fmt::print("plan:\n{}", ExplainPlan(*compiled.plan));
+    fmt::print("pipeline: interpreted\n");
+  } else {
+    fmt::print("plan: none yet (this version executes sources and take only)\n");
+  }
   return kExitOk;
 }
 
@@ -219,12 +272,29 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
     }
     ParseResult parsed = ParseQuery(text);
     std::vector<Diagnostic> diagnostics = parsed.diagnostics;
-    if (parsed.query && sample) {
-      // The sample stands for whatever source the query reads.
+    if (parsed.query) {
+      // With a sample, names are checked strictly against it, whatever source the query
+      // reads; without one, nothing is known about the columns.
       Catalog catalog;
-      catalog.Add(parsed.query->pipeline.source.Joined(), sample);
-      PlanResult planned = PlanQuery(*parsed.query, catalog);
-      diagnostics.insert(diagnostics.end(), planned.diagnostics.begin(), planned.diagnostics.end());
+      const ast::Pipeline& p = parsed.query->pipeline;
+      std::vector<std::string> sources;
+      if (p.source_is_union) {
+        for (const ast::Name& n : p.union_sources) sources.push_back(n.Joined());
+      } else {
+        sources.push_back(p.source.Joined());
+      }
+      for (const ast::Stage& st : p.stages) {
+        for (const ast::Name& n : st.names) {
+          if (st.kind == ast::StageKind::kUnion) sources.push_back(n.Joined());
+        }
+        if (st.subquery && !st.subquery->source_is_union)
+          sources.push_back(st.subquery->source.Joined());
+      }
+      for (const std::string& name : sources) {
+        catalog.Add(name, sample ? sample : std::make_shared<Schema>(), /*open=*/!sample);
+      }
+      BindResult bound = Bind(&*parsed.query, catalog);
+      diagnostics.insert(diagnostics.end(), bound.diagnostics.begin(), bound.diagnostics.end());
     }
     fmt::print(stderr, "{}", FormatDiagnostics(text, diagnostics, file));
     failed = failed || HasErrors(diagnostics);
@@ -323,6 +393,46 @@ int GenCommand(const GenOptions& o) {
   return kExitOk;
 }
 
+// The function registry as a table, or as the Markdown page docs/functions.md.
+int FunctionsCommand(bool markdown) {
+  if (!markdown) {
+    size_t width = 0;
+    for (const FunctionInfo& f : AllFunctions()) width = std::max(width, f.signature.size());
+    for (const FunctionInfo& f : AllFunctions()) {
+      fmt::print("{:<9}  {:<{}}  {}\n", f.kind == FunctionKind::kAggregate ? "aggregate" : "scalar",
+                 f.signature, width, f.description);
+    }
+    return kExitOk;
+  }
+  fmt::print("# Functions and aggregates\n\n");
+  fmt::print(
+      "Generated by `tql functions --markdown` from the registry the binder checks calls "
+      "with; the test suite fails when this page and the registry differ.\n"
+      "Function names are case-insensitive. Unknown (null) and dynamic arguments are "
+      "accepted wherever a type is asked for and converted when the query runs.\n");
+  for (FunctionKind kind : {FunctionKind::kScalar, FunctionKind::kAggregate}) {
+    fmt::print("\n## {}\n\n", kind == FunctionKind::kScalar ? "Scalar functions" : "Aggregates");
+    if (kind == FunctionKind::kAggregate) {
+      fmt::print(
+          "Aggregates are used in `summarize`. `count()` counts rows; every other aggregate "
+          "skips nulls. Over no values `count`, `countif` and `dcount` give 0 and the "
+          "others null.\n\n");
+    }
+    fmt::print("| signature | what it computes | example |\n|---|---|---|\n");
+    for (const FunctionInfo& f : AllFunctions()) {
+      if (f.kind != kind) continue;
+      auto escape = [](std::string_view text) {
+        std::string out;
+        for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+        return out;
+      };
+      fmt::print("| `{}` | {} | `{}` |\n", escape(f.signature), escape(f.description),
+                 escape(f.example));
+    }
+  }
+  return kExitOk;
+}
+
 int NotAvailable(const std::string& command) {
   return UsageError(fmt::format("'tql {}' is not available in this version", command));
 }
@@ -402,7 +512,10 @@ int Main(int argc, char** argv) {
   import_cmd->add_option("--query", import_query, "only this query id");
   import_cmd->add_option("--out", import_out, "write .tql files and a manifest here");
 
+  bool functions_markdown = false;
   auto* functions_cmd = app.add_subcommand("functions", "list the functions and aggregates");
+  functions_cmd->add_flag("--markdown", functions_markdown,
+                          "print the reference page (docs/functions.md) instead of a table");
 
   GenOptions gen;
   auto* gen_cmd = app.add_subcommand("gen", "generate realistic sample telemetry (NDJSON)");
@@ -427,10 +540,7 @@ int Main(int argc, char** argv) {
   if (check_cmd->parsed()) return CheckCommand(check_paths, check_schema);
   if (fmt_cmd->parsed()) return FmtCommand(fmt_files, fmt_check);
   if (gen_cmd->parsed()) return GenCommand(gen);
-  if (functions_cmd->parsed()) {
-    fmt::print("no functions or aggregates are available in this version\n");
-    return kExitOk;
-  }
+  if (functions_cmd->parsed()) return FunctionsCommand(functions_markdown);
   if (trace_cmd->parsed()) return NotAvailable("trace");
   if (alert_cmd->parsed()) return NotAvailable("alert eval");
   if (import_cmd->parsed()) return NotAvailable("import");

@@ -1,0 +1,64 @@
+// Parse + bind of a typical query (the five-stage example of docs/language.md) against the
+// conventional span columns; and parse alone. The target is under 200 us for parse + bind.
+
+#include <benchmark/benchmark.h>
+
+#include "frontend/binder.h"
+#include "frontend/parser.h"
+
+namespace tql {
+namespace {
+
+constexpr const char* kQuery = R"(let slow = 500ms;
+spans
+| where service == "checkout" and duration > slow and http.status_code >= 500
+| extend route = tolower(http.route)
+| summarize count(), p99(duration), dcount(user.id) by bin(timestamp, 1m), route
+| where count() > 10
+| top 10 by p99(duration) desc)";
+
+Catalog SpansCatalog() {
+  using T = TypeId;
+  Catalog c;
+  c.Add("spans", std::make_shared<Schema>(std::vector<Field>{{"timestamp", T::kTimestamp},
+                                                             {"duration", T::kDuration},
+                                                             {"trace_id", T::kString},
+                                                             {"span_id", T::kString},
+                                                             {"parent_id", T::kString},
+                                                             {"name", T::kString},
+                                                             {"service", T::kString},
+                                                             {"kind", T::kString},
+                                                             {"status", T::kString},
+                                                             {"status_message", T::kString},
+                                                             {"http.method", T::kString},
+                                                             {"http.route", T::kString},
+                                                             {"http.status_code", T::kInt},
+                                                             {"user.id", T::kString},
+                                                             {"cloud.region", T::kString},
+                                                             {"faas.coldstart", T::kBool}}));
+  return c;
+}
+
+void BM_Parse(benchmark::State& state) {
+  for (auto _ : state) {
+    ParseResult r = ParseQuery(kQuery);
+    benchmark::DoNotOptimize(r.query);
+  }
+}
+BENCHMARK(BM_Parse)->Unit(benchmark::kMicrosecond);
+
+void BM_ParseAndBind(benchmark::State& state) {
+  const Catalog catalog = SpansCatalog();
+  for (auto _ : state) {
+    ParseResult r = ParseQuery(kQuery);
+    BindResult b = Bind(&*r.query, catalog);
+    if (!b.ok()) state.SkipWithError("the query does not bind");
+    benchmark::DoNotOptimize(b.stage_columns);
+  }
+}
+BENCHMARK(BM_ParseAndBind)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace tql
+
+BENCHMARK_MAIN();

@@ -1,0 +1,953 @@
+#include "frontend/binder.h"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <set>
+
+#include "frontend/function_registry.h"
+#include "frontend/suggest.h"
+#include "runtime/time_format.h"
+
+namespace tql {
+
+namespace {
+
+using ast::Expr;
+using ast::ExprKind;
+using ast::ExprPtr;
+using ast::Op;
+using T = TypeId;
+
+bool IsNumber(T t) {
+  return t == T::kInt || t == T::kFloat;
+}
+bool IsIntLike(T t) {
+  return t == T::kInt || t == T::kDuration;
+}
+
+// The trace-level fields available inside `match { ... }`.
+std::optional<T> TraceFieldType(const std::string& name) {
+  if (name == "trace.duration") return T::kDuration;
+  if (name == "trace.root.name" || name == "trace.root.service") return T::kString;
+  if (name == "trace.span_count") return T::kInt;
+  return std::nullopt;
+}
+
+// Where an expression is: which aggregates and names it may use.
+struct ExprContext {
+  const std::vector<Field>* columns = nullptr;
+  bool aggregates_allowed = false;  // summarize items
+  bool in_aggregate = false;        // inside an aggregate's arguments
+  bool in_spanset = false;          // inside match { ... }
+  // summarize items: key names usable outside aggregates (`summarize count() / n by n`).
+  const std::vector<std::string>* key_names = nullptr;
+};
+
+class Binder {
+ public:
+  Binder(const Catalog& catalog, const BindOptions& options, BindResult* result)
+      : catalog_(catalog), options_(options), result_(result) {}
+
+  void BindQuery(ast::Query* query) {
+    for (ast::Let& let : query->lets) {
+      ExprContext ctx;
+      const std::vector<Field> none;
+      ctx.columns = &none;
+      BindExpr(&let.value, ctx);
+      lets_[let.name.parts[0]] = &let;
+    }
+    BindPipeline(&query->pipeline, &result_->stage_columns);
+  }
+
+ private:
+  // --- diagnostics
+
+  void Error(SourceRange range, std::string message, std::vector<std::string> hints = {}) {
+    Diagnostic d;
+    d.range = range;
+    d.message = std::move(message);
+    d.hints = std::move(hints);
+    result_->diagnostics.push_back(std::move(d));
+  }
+
+  void Warning(SourceRange range, std::string message, std::vector<std::string> hints = {}) {
+    Diagnostic d;
+    d.severity = Severity::kWarning;
+    d.range = range;
+    d.message = std::move(message);
+    d.hints = std::move(hints);
+    result_->diagnostics.push_back(std::move(d));
+  }
+
+  static std::vector<std::string> ColumnNames(const std::vector<Field>& columns) {
+    std::vector<std::string> names;
+    for (const Field& f : columns) names.push_back(f.name);
+    return names;
+  }
+
+  std::string DidYouMean(const std::string& name, const std::vector<std::string>& candidates) {
+    auto near = ClosestName(name, candidates);
+    return near ? fmt::format("; did you mean '{}'?", *near) : "";
+  }
+
+  // --- sources and pipelines
+
+  std::vector<Field> SourceColumns(const ast::Name& name, bool* open) {
+    const std::string source = name.Joined();
+    SchemaPtr schema = catalog_.Find(source);
+    *open = catalog_.IsOpen(source) && !options_.strict;
+    if (!schema) {
+      const std::vector<std::string> names = catalog_.Names();
+      std::vector<std::string> hints;
+      if (names.empty()) {
+        hints.push_back("no source is registered (the CLI registers one per --input)");
+      } else if (!ClosestName(source, names)) {
+        hints.push_back(fmt::format("the sources are: {}", fmt::join(names, ", ")));
+      }
+      Error(name.range, fmt::format("unknown source '{}'{}", source, DidYouMean(source, names)),
+            hints);
+      return {};
+    }
+    return schema->fields();
+  }
+
+  // Columns of several sources together: by name in order of first appearance; a name whose
+  // types differ becomes dynamic (ints and floats become float).
+  std::vector<Field> UnionColumns(const std::vector<ast::Name>& sources,
+                                  const std::optional<ast::Name>& with_source, bool* open) {
+    std::vector<Field> out;
+    if (with_source) out.push_back({with_source->Joined(), T::kString});
+    *open = false;
+    for (const ast::Name& s : sources) {
+      bool source_open = false;
+      for (const Field& f : SourceColumns(s, &source_open)) {
+        auto it =
+            std::find_if(out.begin(), out.end(), [&f](const Field& o) { return o.name == f.name; });
+        if (it == out.end()) {
+          out.push_back(f);
+        } else if (it->type != f.type) {
+          it->type = IsNumber(it->type) && IsNumber(f.type) ? T::kFloat
+                     : it->type == T::kNull                 ? f.type
+                     : f.type == T::kNull                   ? it->type
+                                                            : T::kDynamic;
+        }
+      }
+      *open = *open || source_open;
+    }
+    return out;
+  }
+
+  void BindPipeline(ast::Pipeline* p, std::vector<std::vector<Field>>* stage_columns) {
+    bool open = true;
+    std::vector<Field> columns = p->source_is_union
+                                     ? UnionColumns(p->union_sources, p->union_with_source, &open)
+                                     : SourceColumns(p->source, &open);
+    const bool saved_open = open_;
+    open_ = open;
+    if (stage_columns) stage_columns->push_back(columns);
+    for (ast::Stage& stage : p->stages) {
+      BindStage(&stage, &columns);
+      if (stage_columns) stage_columns->push_back(columns);
+    }
+    open_ = saved_open;
+  }
+
+  // --- stages
+
+  static void SetColumn(std::vector<Field>* columns, const std::string& name, T type) {
+    for (Field& f : *columns) {
+      if (f.name == name) {
+        f.type = type;
+        return;
+      }
+    }
+    columns->push_back({name, type});
+  }
+
+  void CheckBool(const ExprPtr& e, const std::string& where) {
+    if (e->type != T::kBool && !IsLooselyTyped(e->type)) {
+      Error(e->range, fmt::format("{} must be a bool, not {}", where, TypeName(e->type)),
+            {"compare it with something, e.g. x > 0 or isnotnull(x)"});
+    }
+  }
+
+  void BindStage(ast::Stage* s, std::vector<Field>* columns) {
+    ExprContext ctx;
+    ctx.columns = columns;
+    switch (s->kind) {
+      case ast::StageKind::kWhere:
+        BindExpr(&s->predicate, ctx);
+        CheckBool(s->predicate, "the condition of where");
+        break;
+      case ast::StageKind::kSearch:
+        for (const ast::Name& n : s->names) RequireColumn(n, *columns, "search in");
+        if (s->regex) CheckRegex(s->needle, s->needle_range);
+        break;
+      case ast::StageKind::kExtend:
+        for (ast::NamedExpr& item : s->items) {
+          BindExpr(&item.expr, ctx);
+          SetColumn(columns, item.name->Joined(), item.expr->type);
+        }
+        break;
+      case ast::StageKind::kProject:
+      case ast::StageKind::kDistinct: {
+        std::vector<Field> out;
+        for (ast::NamedExpr& item : s->items) {
+          BindExpr(&item.expr, ctx);
+          const std::string name = item.name ? item.name->Joined() : DefaultColumnName(*item.expr);
+          if (std::any_of(out.begin(), out.end(),
+                          [&name](const Field& f) { return f.name == name; })) {
+            Error(item.name ? item.name->range : item.expr->range,
+                  fmt::format("column '{}' appears twice in the result", name),
+                  {"give one of them another name: NAME = EXPR"});
+          }
+          out.push_back({name, item.expr->type});
+        }
+        *columns = std::move(out);
+        break;
+      }
+      case ast::StageKind::kProjectAway:
+        for (const ast::Name& n : s->names) {
+          if (RequireColumn(n, *columns, "project-away")) {
+            const std::string name = n.Joined();
+            std::erase_if(*columns, [&name](const Field& f) { return f.name == name; });
+          }
+        }
+        break;
+      case ast::StageKind::kProjectRename:
+        for (const auto& [to, from] : s->renames) {
+          if (!RequireColumn(from, *columns, "project-rename")) continue;
+          const std::string old_name = from.Joined(), new_name = to.Joined();
+          if (new_name != old_name &&
+              std::any_of(columns->begin(), columns->end(),
+                          [&new_name](const Field& f) { return f.name == new_name; })) {
+            Error(to.range, fmt::format("column '{}' already exists", new_name),
+                  {"project-away it first, or choose another name"});
+            continue;
+          }
+          for (Field& f : *columns) {
+            if (f.name == old_name) f.name = new_name;
+          }
+        }
+        break;
+      case ast::StageKind::kSummarize:
+        BindSummarize(s, columns);
+        break;
+      case ast::StageKind::kSort:
+      case ast::StageKind::kTop:
+        for (ast::SortItem& item : s->sort) {
+          BindExpr(&item.expr, ctx);
+          if (item.expr->type == T::kBool) {
+            Warning(item.expr->range, "sorting by a bool: false sorts before true");
+          }
+        }
+        if (s->kind == ast::StageKind::kTop) BindRowCount(&s->count);
+        break;
+      case ast::StageKind::kTake:
+        BindRowCount(&s->count);
+        break;
+      case ast::StageKind::kCount:
+        *columns = {{"count", T::kInt}};
+        break;
+      case ast::StageKind::kMatch:
+        BindMatch(s, *columns);
+        break;
+      case ast::StageKind::kJoin:
+        BindJoin(s, columns);
+        break;
+      case ast::StageKind::kUnion: {
+        bool open = false;
+        std::vector<Field> extra = UnionColumns(s->names, std::nullopt, &open);
+        if (s->with_source)
+          columns->insert(columns->begin(), {s->with_source->Joined(), T::kString});
+        for (const Field& f : extra) {
+          auto it = std::find_if(columns->begin(), columns->end(),
+                                 [&f](const Field& o) { return o.name == f.name; });
+          if (it == columns->end()) {
+            columns->push_back(f);
+          } else if (it->type != f.type) {
+            it->type = IsNumber(it->type) && IsNumber(f.type) ? T::kFloat : T::kDynamic;
+          }
+        }
+        open_ = open_ || open;
+        break;
+      }
+    }
+  }
+
+  bool RequireColumn(const ast::Name& n, const std::vector<Field>& columns, const char* stage) {
+    const std::string name = n.Joined();
+    for (const Field& f : columns) {
+      if (f.name == name) return true;
+    }
+    if (open_) {
+      Warning(n.range, fmt::format("{}: no column '{}'{}", stage, name,
+                                   DidYouMean(name, ColumnNames(columns))));
+    } else {
+      Error(n.range, fmt::format("{}: unknown column '{}'{}", stage, name,
+                                 DidYouMean(name, ColumnNames(columns))));
+    }
+    return false;
+  }
+
+  void BindRowCount(ast::RowCount* c) {
+    if (!c->parameter) return;
+    NoteParameter(*c->parameter);
+    auto it = options_.parameter_types.find(*c->parameter);
+    if (it != options_.parameter_types.end() && it->second != T::kInt) {
+      Error(c->range,
+            fmt::format("${} must be an int here, not {}", *c->parameter, TypeName(it->second)));
+    }
+  }
+
+  void BindSummarize(ast::Stage* s, std::vector<Field>* columns) {
+    std::vector<Field> out;
+    std::vector<std::string> key_names;
+    auto add = [&](const std::string& name, T type, SourceRange range) {
+      if (std::any_of(out.begin(), out.end(), [&name](const Field& f) { return f.name == name; })) {
+        Error(range, fmt::format("column '{}' appears twice in the result of summarize", name),
+              {"give one of them another name: NAME = EXPR"});
+      }
+      out.push_back({name, type});
+    };
+    ExprContext key_ctx;
+    key_ctx.columns = columns;
+    for (ast::NamedExpr& key : s->keys) {
+      BindExpr(&key.expr, key_ctx);
+      const std::string name = key.name ? key.name->Joined() : DefaultColumnName(*key.expr);
+      if (key.expr->type == T::kDynamic) {
+        Warning(key.expr->range, "grouping by a dynamic value groups by its JSON text");
+      }
+      key_names.push_back(name);
+      add(name, key.expr->type, key.name ? key.name->range : key.expr->range);
+    }
+    ExprContext agg_ctx;
+    agg_ctx.columns = columns;
+    agg_ctx.aggregates_allowed = true;
+    agg_ctx.key_names = &key_names;
+    for (ast::NamedExpr& item : s->items) {
+      BindExpr(&item.expr, agg_ctx);
+      if (!ContainsAggregate(*item.expr)) {
+        Error(item.expr->range,
+              fmt::format("'{}' is not an aggregate", ast::FormatExpr(*item.expr)),
+              {"summarize computes aggregates such as count(), sum(x), p99(duration); "
+               "group keys go after 'by'"});
+      }
+      const std::string name = item.name ? item.name->Joined() : DefaultColumnName(*item.expr);
+      add(name, item.expr->type, item.name ? item.name->range : item.expr->range);
+    }
+    // rate() needs the width of a bin(timestamp, W) key.
+    for (const ast::NamedExpr& item : s->items) {
+      if (UsesFunction(*item.expr, "rate") && !HasTimeBinKey(*s)) {
+        Error(item.expr->range, "rate() needs a 'by bin(timestamp, W)' key to know its window",
+              {"for example: summarize rate() by bin(timestamp, 1m)"});
+      }
+    }
+    *columns = std::move(out);
+  }
+
+  static bool ContainsAggregate(const Expr& e) {
+    if (e.kind == ExprKind::kCall) {
+      const FunctionInfo* f = FindFunction(e.name.Joined());
+      if (f != nullptr && f->kind == FunctionKind::kAggregate && !e.implicit) return true;
+    }
+    return std::any_of(e.args.begin(), e.args.end(),
+                       [](const ExprPtr& a) { return ContainsAggregate(*a); });
+  }
+
+  static bool UsesFunction(const Expr& e, std::string_view name) {
+    if (e.kind == ExprKind::kCall && FindFunction(e.name.Joined()) == FindFunction(name))
+      return true;
+    return std::any_of(e.args.begin(), e.args.end(),
+                       [name](const ExprPtr& a) { return UsesFunction(*a, name); });
+  }
+
+  static bool HasTimeBinKey(const ast::Stage& s) {
+    return std::any_of(s.keys.begin(), s.keys.end(), [](const ast::NamedExpr& k) {
+      return k.expr->kind == ExprKind::kCall &&
+             FindFunction(k.expr->name.Joined()) == FindFunction("bin") &&
+             k.expr->type == T::kTimestamp;
+    });
+  }
+
+  void BindMatch(ast::Stage* s, const std::vector<Field>& columns) {
+    for (const char* needed : {"trace_id", "span_id", "parent_id"}) {
+      const bool present = std::any_of(columns.begin(), columns.end(),
+                                       [needed](const Field& f) { return f.name == needed; });
+      if (!present) {
+        const std::string message =
+            fmt::format("match needs the column '{}' to link spans", needed);
+        if (open_) {
+          Warning(s->keyword_range, message, {"without it, every span is its own trace"});
+        } else {
+          Error(s->keyword_range, message, {"match works on spans: trace_id, span_id, parent_id"});
+        }
+      }
+    }
+    BindSpanset(s->spanset.get(), columns);
+  }
+
+  void BindSpanset(ast::Spanset* s, const std::vector<Field>& columns) {
+    if (s->kind == ast::SpansetKind::kFilter) {
+      if (!s->filter) return;
+      ExprContext ctx;
+      ctx.columns = &columns;
+      ctx.in_spanset = true;
+      BindExpr(&s->filter, ctx);
+      CheckBool(s->filter, "a spanset condition");
+      return;
+    }
+    BindSpanset(s->lhs.get(), columns);
+    BindSpanset(s->rhs.get(), columns);
+  }
+
+  void BindJoin(ast::Stage* s, std::vector<Field>* left) {
+    std::vector<Field> right;
+    {
+      std::vector<std::vector<Field>> sub_columns;
+      BindPipeline(s->subquery.get(), &sub_columns);
+      right = sub_columns.back();
+    }
+    for (ExprPtr& key : s->join_keys) {
+      if (key->kind != ExprKind::kName) {
+        Error(key->range, "a join key must be a column name present on both sides",
+              {"compute it with extend on each side first"});
+        continue;
+      }
+      const std::string name = key->name.Joined();
+      auto find = [&name](const std::vector<Field>& cols) {
+        return std::find_if(cols.begin(), cols.end(),
+                            [&name](const Field& f) { return f.name == name; });
+      };
+      auto l = find(*left), r = find(right);
+      if (l == left->end() || r == right.end()) {
+        Error(key->range,
+              fmt::format("join key '{}' is missing on the {} side", name,
+                          l == left->end() ? "left" : "right"),
+              {"a key must name a column of both inputs"});
+        continue;
+      }
+      key->type = l->type;
+      key->column = name;
+      const bool comparable = l->type == r->type || (IsNumber(l->type) && IsNumber(r->type)) ||
+                              IsLooselyTyped(l->type) || IsLooselyTyped(r->type);
+      if (!comparable) {
+        Error(key->range, fmt::format("join key '{}' is {} on the left and {} on the right", name,
+                                      TypeName(l->type), TypeName(r->type)));
+      }
+    }
+    if (s->join_kind == ast::JoinKind::kSemi || s->join_kind == ast::JoinKind::kAnti) return;
+    // Left columns, then every right column; a name already present gets a number (KQL).
+    for (const Field& f : right) {
+      std::string name = f.name;
+      for (int n = 1; std::any_of(left->begin(), left->end(),
+                                  [&name](const Field& o) { return o.name == name; });
+           ++n) {
+        name = fmt::format("{}{}", f.name, n);
+      }
+      left->push_back({name, f.type});
+    }
+  }
+
+  // --- expressions
+
+  void NoteParameter(const std::string& name) {
+    auto& ps = result_->parameters;
+    if (std::find(ps.begin(), ps.end(), name) == ps.end()) ps.push_back(name);
+  }
+
+  static bool IsConstant(const Expr& e) { return e.kind == ExprKind::kLiteral; }
+
+  void CheckRegex(const std::string& pattern, SourceRange range) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(int64_t{8} << 20);
+    RE2 re(pattern, options);
+    if (!re.ok()) {
+      Error(range, fmt::format("invalid regular expression: {}", re.error()),
+            {"patterns are RE2 syntax (no backreferences or lookaround)"});
+    }
+  }
+
+  ExprPtr Cast(ExprPtr e, const char* function, T to) {
+    auto c = std::make_unique<Expr>();
+    c->kind = ExprKind::kCall;
+    c->range = e->range;
+    c->name.range = e->range;
+    c->name.parts.push_back(function);
+    c->implicit = true;
+    c->type = to;
+    c->height = e->height + 1;
+    c->args.push_back(std::move(e));
+    return c;
+  }
+
+  // A string literal compared with a timestamp or duration is read as one, if it can be.
+  bool CoerceLiteral(ExprPtr* e, T to) {
+    Expr& x = **e;
+    if (x.kind != ExprKind::kLiteral || x.literal.type != T::kString) return false;
+    std::optional<int64_t> v = to == T::kTimestamp  ? ParseTimestamp(x.literal.string_value)
+                               : to == T::kDuration ? ParseDuration(x.literal.string_value)
+                                                    : std::nullopt;
+    if (!v) return false;
+    x.literal.type = to;
+    x.literal.int_value = *v;
+    x.literal.string_value.clear();
+    x.type = to;
+    return true;
+  }
+
+  T BindExpr(ExprPtr* slot, const ExprContext& ctx) {
+    Expr& e = **slot;
+    switch (e.kind) {
+      case ExprKind::kLiteral:
+        e.type = e.literal.type;
+        break;
+      case ExprKind::kParameter: {
+        NoteParameter(e.name.parts[0]);
+        auto it = options_.parameter_types.find(e.name.parts[0]);
+        e.type = it == options_.parameter_types.end() ? T::kDynamic : it->second;
+        break;
+      }
+      case ExprKind::kName:
+        return BindName(slot, ctx);
+      case ExprKind::kCall:
+        return BindCall(slot, ctx);
+      case ExprKind::kIndex: {
+        BindExpr(&e.args[0], ctx);
+        BindExpr(&e.args[1], ctx);
+        const T base = e.args[0]->type;
+        if (base != T::kDynamic && base != T::kString && base != T::kNull) {
+          Error(e.args[0]->range, fmt::format("cannot index a value of type {}", TypeName(base)),
+                {"[i] and [\"key\"] read into dynamic values (arrays and objects)"});
+        }
+        const T index = e.args[1]->type;
+        if (index != T::kInt && index != T::kString && !IsLooselyTyped(index)) {
+          Error(e.args[1]->range,
+                fmt::format("an index must be an int or a string, not {}", TypeName(index)));
+        }
+        e.type = T::kDynamic;
+        break;
+      }
+      case ExprKind::kUnary: {
+        const T t = BindExpr(&e.args[0], ctx);
+        if (e.op == Op::kNot) {
+          CheckBool(e.args[0], "the operand of not");
+          e.type = T::kBool;
+        } else {
+          if (!IsNumber(t) && t != T::kDuration && !IsLooselyTyped(t)) {
+            Error(e.range, fmt::format("cannot negate a {}", TypeName(t)));
+          }
+          e.type = t == T::kNull || t == T::kDynamic ? T::kFloat : t;
+        }
+        break;
+      }
+      case ExprKind::kIn: {
+        const T lhs = BindExpr(&e.args[0], ctx);
+        for (size_t i = 1; i < e.args.size(); ++i) {
+          BindExpr(&e.args[i], ctx);
+          CoerceLiteral(&e.args[i], lhs);
+          if (!Comparable(lhs, e.args[i]->type, false)) {
+            Error(e.args[i]->range, fmt::format("cannot compare {} with {} in the list of 'in'",
+                                                TypeName(lhs), TypeName(e.args[i]->type)));
+          }
+        }
+        e.type = T::kBool;
+        break;
+      }
+      case ExprKind::kBetween: {
+        const T v = BindExpr(&e.args[0], ctx);
+        for (size_t i = 1; i < 3; ++i) {
+          BindExpr(&e.args[i], ctx);
+          CoerceLiteral(&e.args[i], v);
+          if (!Comparable(v, e.args[i]->type, true)) {
+            Error(e.args[i]->range, fmt::format("cannot compare {} with {} in between", TypeName(v),
+                                                TypeName(e.args[i]->type)));
+          }
+        }
+        e.type = T::kBool;
+        break;
+      }
+      case ExprKind::kBinary:
+        return BindBinary(slot, ctx);
+    }
+    return e.type;
+  }
+
+  T BindName(ExprPtr* slot, const ExprContext& ctx) {
+    Expr& e = **slot;
+    const std::string name = e.name.Joined();
+    // A let name (one part) stands for its value.
+    if (e.name.parts.size() == 1) {
+      auto it = lets_.find(name);
+      if (it != lets_.end()) {
+        ExprPtr value = ast::Clone(*it->second->value);
+        value->range = e.range;
+        *slot = std::move(value);
+        return (*slot)->type;
+      }
+    }
+    const std::vector<Field>& columns = *ctx.columns;
+    for (const Field& f : columns) {
+      if (f.name == name) {
+        e.column = name;
+        e.type = f.type;
+        return e.type;
+      }
+    }
+    if (ctx.in_spanset) {
+      if (auto t = TraceFieldType(name)) {
+        e.type = *t;
+        return e.type;
+      }
+    }
+    // The longest prefix that is a dynamic or JSON-text column, and a path into it.
+    for (size_t n = e.name.parts.size() - 1; n >= 1; --n) {
+      std::string prefix = e.name.parts[0];
+      for (size_t k = 1; k < n; ++k) prefix += "." + e.name.parts[k];
+      for (const Field& f : columns) {
+        if (f.name == prefix && (f.type == T::kDynamic || f.type == T::kString)) {
+          e.column = prefix;
+          e.path.assign(e.name.parts.begin() + static_cast<std::ptrdiff_t>(n), e.name.parts.end());
+          e.type = T::kDynamic;
+          return e.type;
+        }
+      }
+    }
+    std::vector<std::string> candidates = ColumnNames(columns);
+    for (const auto& [let_name, let] : lets_) candidates.push_back(let_name);
+    const std::string suggestion = DidYouMean(name, candidates);
+    if (open_) {
+      // In an open schema an attribute that no row has reads as null — but a near miss of a
+      // known name is most likely a typo, which must not pass silently.
+      if (!suggestion.empty()) {
+        Warning(e.range, fmt::format("unknown column '{}' reads as null{}", name, suggestion));
+      } else if (ctx.columns->empty() == false) {
+        Warning(e.range, fmt::format("no column '{}' in the input; it reads as null", name));
+      }
+    } else {
+      Error(e.range, fmt::format("unknown column '{}'{}", name, suggestion),
+            suggestion.empty() ? std::vector<std::string>{fmt::format(
+                                     "the columns are: {}", fmt::join(ColumnNames(columns), ", "))}
+                               : std::vector<std::string>{});
+    }
+    e.type = T::kNull;
+    return e.type;
+  }
+
+  T BindCall(ExprPtr* slot, const ExprContext& ctx) {
+    Expr& e = **slot;
+    // After summarize, `count()` names the column that summarize made.
+    if (!ctx.aggregates_allowed && !ctx.in_aggregate) {
+      const std::string text = ast::FormatExpr(e);
+      for (const Field& f : *ctx.columns) {
+        if (f.name == text) {
+          const SourceRange range = e.range;
+          auto ref = std::make_unique<Expr>();
+          ref->kind = ExprKind::kName;
+          ref->range = range;
+          ref->name.range = range;
+          ref->name.parts.push_back(text);
+          ref->column = text;
+          ref->type = f.type;
+          *slot = std::move(ref);
+          return f.type;
+        }
+      }
+    }
+    const std::string name = e.name.Joined();
+    const FunctionInfo* f = FindFunction(name);
+    if (f == nullptr) {
+      for (ExprPtr& a : e.args) BindExpr(&a, ctx);
+      std::string message = fmt::format("unknown function '{}'", name);
+      message += DidYouMean(name, FunctionNames());
+      Error(e.name.range, message, {"tql functions lists them all"});
+      e.type = T::kNull;
+      return e.type;
+    }
+    const bool aggregate = f->kind == FunctionKind::kAggregate;
+    if (aggregate && !ctx.aggregates_allowed) {
+      Error(e.range,
+            ctx.in_aggregate
+                ? fmt::format("aggregate '{}' cannot be nested inside another aggregate", f->name)
+                : fmt::format("aggregate '{}' can only be used in summarize", f->name),
+            {ctx.in_aggregate ? "aggregate over a column computed with extend before summarize"
+                              : "compute it with summarize, then refer to its result by name, "
+                                "e.g. summarize count() by service | where count() > 10"});
+    }
+    ExprContext arg_ctx = ctx;
+    if (aggregate) {
+      arg_ctx.aggregates_allowed = false;
+      arg_ctx.in_aggregate = true;
+    }
+    CallArgs args;
+    for (ExprPtr& a : e.args) {
+      // exists(NAME) asks about a name; an unknown one is the point, not a typo.
+      if (f->name == "exists" && a->kind == ExprKind::kName) {
+        a->type = T::kNull;
+        for (const Field& col : *ctx.columns) {
+          if (col.name == a->name.Joined()) a->type = col.type, a->column = col.name;
+        }
+      } else {
+        BindExpr(&a, arg_ctx);
+      }
+      args.types.push_back(a->type);
+      args.constant.push_back(IsConstant(*a));
+    }
+    const int n = static_cast<int>(e.args.size());
+    if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
+      const std::string count = f->min_args == f->max_args ? fmt::format("{}", f->min_args)
+                                : f->max_args < 0
+                                    ? fmt::format("at least {}", f->min_args)
+                                    : fmt::format("{} to {}", f->min_args, f->max_args);
+      Error(e.range,
+            fmt::format("{}() takes {} argument{}, not {}", f->name, count,
+                        f->max_args == 1 && f->min_args == 1 ? "" : "s", n),
+            {fmt::format("{}", f->signature)});
+      e.type = T::kNull;
+      return e.type;
+    }
+    std::string error;
+    std::optional<T> type = f->type_rule(args, &error);
+    if (!type) {
+      Error(e.range, fmt::format("{}(): {}", f->name, error), {fmt::format("{}", f->signature)});
+      e.type = T::kNull;
+      return e.type;
+    }
+    if ((f->name == "replace_regex" || f->name == "extract") && !e.args.empty()) {
+      const ExprPtr& pattern = f->name == "extract" ? e.args[0] : e.args[1];
+      if (pattern->kind == ExprKind::kLiteral && pattern->literal.type == T::kString) {
+        CheckRegex(pattern->literal.string_value, pattern->range);
+      }
+    }
+    if ((f->name == "percentile" || f->name == "percentile_exact") && e.args.size() == 2 &&
+        e.args[1]->kind == ExprKind::kLiteral) {
+      const ast::Literal& q = e.args[1]->literal;
+      const double v = q.type == T::kFloat ? q.float_value : static_cast<double>(q.int_value);
+      if (v < 0 || v > 100) {
+        Error(e.args[1]->range,
+              fmt::format("a percentile must be between 0 and 100, not {}", ast::FormatLiteral(q)));
+      }
+    }
+    e.type = *type;
+    return e.type;
+  }
+
+  // Whether values of these types can be compared; `ordered`: with < <= > >=.
+  static bool Comparable(T a, T b, bool ordered) {
+    (void)ordered;  // every comparable pair is also ordered (false < true)
+    if (IsLooselyTyped(a) || IsLooselyTyped(b) || a == b) return true;
+    if (IsNumber(a) && IsNumber(b)) return true;
+    if (IsIntLike(a) && IsIntLike(b)) return true;  // an integer counts nanoseconds
+    if ((a == T::kFloat && b == T::kDuration) || (a == T::kDuration && b == T::kFloat)) return true;
+    return false;
+  }
+
+  static bool IsStringOp(Op op) { return op >= Op::kContains && op <= Op::kNotEndsWithCs; }
+
+  T BindBinary(ExprPtr* slot, const ExprContext& ctx) {
+    Expr& e = **slot;
+    for (ExprPtr& a : e.args) BindExpr(&a, ctx);
+    if (e.op == Op::kAnd || e.op == Op::kOr) {
+      for (const ExprPtr& a : e.args) {
+        CheckBool(a, fmt::format("an operand of '{}'", ast::OpText(e.op)));
+      }
+      e.type = T::kBool;
+      return e.type;
+    }
+    ExprPtr& l = e.args[0];
+    ExprPtr& r = e.args[1];
+    if (e.op >= Op::kEq && e.op <= Op::kGe) {
+      CoerceLiteral(&r, l->type) || CoerceLiteral(&l, r->type);
+      const bool ordered = e.op != Op::kEq && e.op != Op::kNe;
+      if (!Comparable(l->type, r->type, ordered)) {
+        Error(e.range,
+              fmt::format("cannot compare {} with {}", TypeName(l->type), TypeName(r->type)),
+              ComparisonHints(*l, *r));
+      } else if (l->type == T::kInt && r->type == T::kFloat) {
+        l = Cast(std::move(l), "tofloat", T::kFloat);
+      } else if (l->type == T::kFloat && r->type == T::kInt) {
+        r = Cast(std::move(r), "tofloat", T::kFloat);
+      }
+      if ((l->kind == ExprKind::kLiteral && l->literal.type == T::kNull) ||
+          (r->kind == ExprKind::kLiteral && r->literal.type == T::kNull)) {
+        Warning(e.range, "a comparison with null is always null, so no row matches",
+                {e.op == Op::kNe ? "write isnotnull(x)" : "write isnull(x)"});
+      }
+      e.type = T::kBool;
+      return e.type;
+    }
+    if (e.op == Op::kMatches || e.op == Op::kNotMatches) {
+      RequireText(l, ast::OpText(e.op));
+      if (r->kind == ExprKind::kLiteral && r->literal.type == T::kString) {
+        CheckRegex(r->literal.string_value, r->range);
+      } else if (r->kind != ExprKind::kParameter) {
+        Error(r->range,
+              fmt::format("the pattern of '{}' must be a constant string", ast::OpText(e.op)),
+              {"write the RE2 pattern as a string literal, e.g. name =~ \"^GET /api\""});
+      }
+      e.type = T::kBool;
+      return e.type;
+    }
+    if (IsStringOp(e.op)) {
+      RequireText(l, ast::OpText(e.op));
+      RequireText(r, ast::OpText(e.op));
+      e.type = T::kBool;
+      return e.type;
+    }
+    e.type = ArithmeticType(e.op, l->type, r->type);
+    if (e.type == T::kNull && !IsLooselyTyped(l->type) && !IsLooselyTyped(r->type)) {
+      std::vector<std::string> hints;
+      if (l->type == T::kString && r->type == T::kString && e.op == Op::kAdd) {
+        hints.push_back("join strings with strcat(a, b)");
+      }
+      Error(e.range,
+            fmt::format("cannot apply '{}' to {} and {}", ast::OpText(e.op), TypeName(l->type),
+                        TypeName(r->type)),
+            hints);
+    }
+    return e.type;
+  }
+
+  std::vector<std::string> ComparisonHints(const Expr& l, const Expr& r) {
+    std::vector<std::string> hints;
+    for (const Expr* side : {&l, &r}) {
+      const Expr* other = side == &l ? &r : &l;
+      if (side->kind == ExprKind::kLiteral && side->literal.type == T::kString) {
+        if (other->type == T::kDuration) hints.push_back("write a duration as 250ms, 1.5s, 2m");
+        if (other->type == T::kTimestamp) {
+          hints.push_back("write a time as datetime(2026-11-24T10:00:00Z)");
+        }
+        if (IsNumber(other->type)) hints.push_back("numbers are written without quotes");
+      }
+    }
+    return hints;
+  }
+
+  void RequireText(const ExprPtr& e, const char* op) {
+    if (e->type != T::kString && !IsLooselyTyped(e->type)) {
+      Error(e->range, fmt::format("'{}' works on strings, not {}", op, TypeName(e->type)),
+            {"convert it with tostring(x)"});
+    }
+  }
+
+  // The result type of arithmetic, or kNull when the operands do not fit (dynamic and unknown
+  // operands give float, decided at run time).
+  static T ArithmeticType(Op op, T a, T b) {
+    if (IsLooselyTyped(a) || IsLooselyTyped(b)) {
+      const T known = IsLooselyTyped(a) ? b : a;
+      if (known == T::kTimestamp || known == T::kDuration) return known;
+      return op == Op::kDiv || IsLooselyTyped(known) ? T::kFloat : known;
+    }
+    switch (op) {
+      case Op::kAdd:
+        if (IsNumber(a) && IsNumber(b))
+          return a == T::kFloat || b == T::kFloat ? T::kFloat : T::kInt;
+        if (IsIntLike(a) && IsIntLike(b)) return T::kDuration;
+        if ((a == T::kTimestamp && IsIntLike(b)) || (IsIntLike(a) && b == T::kTimestamp)) {
+          return T::kTimestamp;
+        }
+        return T::kNull;
+      case Op::kSub:
+        if (IsNumber(a) && IsNumber(b))
+          return a == T::kFloat || b == T::kFloat ? T::kFloat : T::kInt;
+        if (IsIntLike(a) && IsIntLike(b)) return T::kDuration;
+        if (a == T::kTimestamp && IsIntLike(b)) return T::kTimestamp;
+        if (a == T::kTimestamp && b == T::kTimestamp) return T::kDuration;
+        return T::kNull;
+      case Op::kMul:
+        if (IsNumber(a) && IsNumber(b))
+          return a == T::kFloat || b == T::kFloat ? T::kFloat : T::kInt;
+        if ((a == T::kDuration && IsNumber(b)) || (IsNumber(a) && b == T::kDuration))
+          return T::kDuration;
+        return T::kNull;
+      case Op::kDiv:
+        // `/` always gives a float: duration / duration is a ratio, duration / 2 a number too.
+        if ((IsNumber(a) || a == T::kDuration) && (IsNumber(b) || b == T::kDuration))
+          return T::kFloat;
+        return T::kNull;
+      case Op::kMod:
+        if (a == T::kInt && b == T::kInt) return T::kInt;
+        if (IsIntLike(a) && IsIntLike(b)) return T::kDuration;
+        return T::kNull;
+      default:
+        return T::kNull;
+    }
+  }
+
+  const Catalog& catalog_;
+  const BindOptions& options_;
+  BindResult* result_;
+  std::map<std::string, const ast::Let*> lets_;
+  bool open_ = true;
+};
+
+}  // namespace
+
+std::string DefaultColumnName(const ast::Expr& e) {
+  if (e.kind == ExprKind::kName) return e.name.Joined();
+  if (e.kind == ExprKind::kCall && FindFunction(e.name.Joined()) == FindFunction("bin") &&
+      !e.args.empty() && e.args[0]->kind == ExprKind::kName) {
+    return e.args[0]->name.Joined();
+  }
+  return ast::FormatExpr(e);
+}
+
+BindResult Bind(ast::Query* query, const Catalog& catalog, const BindOptions& options) {
+  BindResult result;
+  Binder(catalog, options, &result).BindQuery(query);
+  std::stable_sort(
+      result.diagnostics.begin(), result.diagnostics.end(),
+      [](const Diagnostic& a, const Diagnostic& b) { return a.range.begin < b.range.begin; });
+  return result;
+}
+
+namespace {
+std::string ColumnsText(const std::vector<Field>& columns) {
+  std::string out;
+  for (const Field& f : columns) {
+    if (!out.empty()) out += ", ";
+    ast::Name name;
+    size_t start = 0;
+    for (size_t dot = f.name.find('.'); dot != std::string::npos; dot = f.name.find('.', start)) {
+      name.parts.push_back(f.name.substr(start, dot - start));
+      start = dot + 1;
+    }
+    name.parts.push_back(f.name.substr(start));
+    const bool plain = std::none_of(name.parts.begin(), name.parts.end(),
+                                    [](const std::string& p) { return p.empty(); });
+    out += fmt::format("{}: {}", plain ? ast::FormatName(name) : ast::FormatNamePart(f.name),
+                       TypeName(f.type));
+  }
+  return out.empty() ? "(none)" : out;
+}
+}  // namespace
+
+std::string FormatBoundQuery(const ast::Query& query, const BindResult& bound) {
+  const ast::Pipeline& p = query.pipeline;
+  std::string out;
+  if (p.source_is_union) {
+    out += "union " + std::string(p.union_with_source
+                                      ? "withsource=" + ast::FormatName(*p.union_with_source) + " "
+                                      : "");
+    for (size_t i = 0; i < p.union_sources.size(); ++i) {
+      out += (i > 0 ? ", " : "") + ast::FormatName(p.union_sources[i]);
+    }
+  } else {
+    out += ast::FormatName(p.source);
+  }
+  out += "\n";
+  for (size_t i = 0; i < bound.stage_columns.size(); ++i) {
+    if (i > 0) out += "| " + ast::FormatStage(p.stages[i - 1]) + "\n";
+    if (i > 0 && bound.stage_columns[i] == bound.stage_columns[i - 1]) {
+      out += "    -> (same columns)\n";
+    } else {
+      out += "    -> " + ColumnsText(bound.stage_columns[i]) + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace tql
