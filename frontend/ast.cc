@@ -127,7 +127,7 @@ bool IsReservedWord(const std::string& word) {
       "between",       "true",     "false",      "null",
       "let",           "by",       "as",         "contains",
       "contains_cs",   "has",      "has_cs",     "startswith",
-      "startswith_cs", "endswith", "endswith_cs"};
+      "startswith_cs", "endswith", "endswith_cs", "union"};
   std::string lower;
   for (char c : word) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
   return std::find(kReserved.begin(), kReserved.end(), lower) != kReserved.end();
