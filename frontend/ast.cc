@@ -123,10 +123,10 @@ ExprPtr Clone(const Expr& e) {
 bool IsReservedWord(const std::string& word) {
   // The keywords that the grammar never accepts as a name (docs/language.md, "Names").
   static constexpr std::array<std::string_view, 20> kReserved = {
-      "and",           "or",       "not",        "in",
-      "between",       "true",     "false",      "null",
-      "let",           "by",       "as",         "contains",
-      "contains_cs",   "has",      "has_cs",     "startswith",
+      "and",           "or",       "not",         "in",
+      "between",       "true",     "false",       "null",
+      "let",           "by",       "as",          "contains",
+      "contains_cs",   "has",      "has_cs",      "startswith",
       "startswith_cs", "endswith", "endswith_cs", "union"};
   std::string lower;
   for (char c : word) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
