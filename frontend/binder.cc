@@ -624,7 +624,7 @@ class Binder {
       // known name is most likely a typo, which must not pass silently.
       if (!suggestion.empty()) {
         Warning(e.range, fmt::format("unknown column '{}' reads as null{}", name, suggestion));
-      } else if (ctx.columns->empty() == false) {
+      } else if (!ctx.columns->empty() && !options_.only_near_misses) {
         Warning(e.range, fmt::format("no column '{}' in the input; it reads as null", name));
       }
     } else {

@@ -16,6 +16,9 @@ namespace tql {
 struct BindOptions {
   // Unknown names are errors even in open sources (tql check --schema).
   bool strict = false;
+  // In open sources, say nothing about an unknown name unless it is close to a known one
+  // (tql check without a sample knows only the conventional columns).
+  bool only_near_misses = false;
   // Types of `$parameters` whose values are known at compile time (the CLI's --param).
   std::map<std::string, TypeId> parameter_types;
 };

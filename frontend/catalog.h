@@ -38,4 +38,17 @@ class Catalog {
   std::map<std::string, Source> sources_;
 };
 
+// The conventional span and log columns (LANGUAGE.md section 2) that `tql gen` and the OTLP
+// reader produce: the schema assumed for a query checked without a sample.
+inline std::vector<Field> ConventionalColumns() {
+  using T = TypeId;
+  return {{"timestamp", T::kTimestamp},   {"duration", T::kDuration},  {"trace_id", T::kString},
+          {"span_id", T::kString},        {"parent_id", T::kString},   {"name", T::kString},
+          {"service", T::kString},        {"kind", T::kString},        {"status", T::kString},
+          {"status_message", T::kString}, {"http.method", T::kString}, {"http.route", T::kString},
+          {"http.status_code", T::kInt},  {"user.id", T::kString},     {"cloud.region", T::kString},
+          {"faas.coldstart", T::kBool},   {"db.system", T::kString},   {"db.statement", T::kString},
+          {"error.type", T::kString},     {"severity", T::kString},    {"message", T::kString}};
+}
+
 }  // namespace tql

@@ -3,6 +3,16 @@
 // or · and · not · comparison · + - · * / % · unary - · call, member, index.
 grammar Tql;
 
+@lexer::members {
+  // `!has_error` is `not has_error`: a `!` operator word only counts as one when no name
+  // character follows it.
+  bool NameCharFollows() {
+    const size_t c = _input->LA(1);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '@';
+  }
+}
+
 query
     : letStatement* pipeline SEMI? EOF
     ;
@@ -212,29 +222,29 @@ AND        : A N D | '&&' ;
 OR         : O R | '||' ;
 NOT        : N O T | '!' ;
 IN         : I N ;
-NOT_IN     : '!' I N ;
+NOT_IN     : '!' I N {!NameCharFollows()}? ;
 BETWEEN    : B E T W E E N ;
-NOT_BETWEEN: '!' B E T W E E N ;
+NOT_BETWEEN: '!' B E T W E E N {!NameCharFollows()}? ;
 TRUE_LITERAL  : T R U E ;
 FALSE_LITERAL : F A L S E ;
 NULL_LITERAL  : N U L L ;
 
 CONTAINS          : C O N T A I N S ;
-NOT_CONTAINS      : '!' C O N T A I N S ;
+NOT_CONTAINS      : '!' C O N T A I N S {!NameCharFollows()}? ;
 CONTAINS_CS       : C O N T A I N S '_' C S ;
-NOT_CONTAINS_CS   : '!' C O N T A I N S '_' C S ;
+NOT_CONTAINS_CS   : '!' C O N T A I N S '_' C S {!NameCharFollows()}? ;
 HAS               : H A S ;
-NOT_HAS           : '!' H A S ;
+NOT_HAS           : '!' H A S {!NameCharFollows()}? ;
 HAS_CS            : H A S '_' C S ;
-NOT_HAS_CS        : '!' H A S '_' C S ;
+NOT_HAS_CS        : '!' H A S '_' C S {!NameCharFollows()}? ;
 STARTSWITH        : S T A R T S W I T H ;
-NOT_STARTSWITH    : '!' S T A R T S W I T H ;
+NOT_STARTSWITH    : '!' S T A R T S W I T H {!NameCharFollows()}? ;
 STARTSWITH_CS     : S T A R T S W I T H '_' C S ;
-NOT_STARTSWITH_CS : '!' S T A R T S W I T H '_' C S ;
+NOT_STARTSWITH_CS : '!' S T A R T S W I T H '_' C S {!NameCharFollows()}? ;
 ENDSWITH          : E N D S W I T H ;
-NOT_ENDSWITH      : '!' E N D S W I T H ;
+NOT_ENDSWITH      : '!' E N D S W I T H {!NameCharFollows()}? ;
 ENDSWITH_CS       : E N D S W I T H '_' C S ;
-NOT_ENDSWITH_CS   : '!' E N D S W I T H '_' C S ;
+NOT_ENDSWITH_CS   : '!' E N D S W I T H '_' C S {!NameCharFollows()}? ;
 
 // `datetime(2026-11-24T10:00:00Z)`: the text inside is not an expression.
 DATETIME : D A T E T I M E [ \t]* '(' [ \t]* [0-9] ~[)\r\n]* ')' ;

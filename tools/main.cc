@@ -274,7 +274,8 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
     std::vector<Diagnostic> diagnostics = parsed.diagnostics;
     if (parsed.query) {
       // With a sample, names are checked strictly against it, whatever source the query
-      // reads; without one, nothing is known about the columns.
+      // reads; without one, the conventional span and log columns are assumed (open: other
+      // names read as null).
       Catalog catalog;
       const ast::Pipeline& p = parsed.query->pipeline;
       std::vector<std::string> sources;
@@ -290,10 +291,11 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
         if (st.subquery && !st.subquery->source_is_union)
           sources.push_back(st.subquery->source.Joined());
       }
-      for (const std::string& name : sources) {
-        catalog.Add(name, sample ? sample : std::make_shared<Schema>(), /*open=*/!sample);
-      }
-      BindResult bound = Bind(&*parsed.query, catalog);
+      const SchemaPtr assumed = sample ? sample : std::make_shared<Schema>(ConventionalColumns());
+      for (const std::string& name : sources) catalog.Add(name, assumed, /*open=*/!sample);
+      BindOptions options;
+      options.only_near_misses = !sample;
+      BindResult bound = Bind(&*parsed.query, catalog, options);
       diagnostics.insert(diagnostics.end(), bound.diagnostics.begin(), bound.diagnostics.end());
     }
     fmt::print(stderr, "{}", FormatDiagnostics(text, diagnostics, file));
