@@ -43,6 +43,7 @@ struct ExprContext {
   bool in_spanset = false;          // inside match { ... }
   // summarize items: key names usable outside aggregates (`summarize count() / n by n`).
   const std::vector<std::string>* key_names = nullptr;
+  bool in_keys = false;  // summarize ... by KEYS
 };
 
 class Binder {
@@ -51,12 +52,41 @@ class Binder {
       : catalog_(catalog), options_(options), result_(result) {}
 
   void BindQuery(ast::Query* query) {
-    for (ast::Let& let : query->lets) {
+    for (size_t i = 0; i < query->lets.size(); ++i) {
+      const ast::Let& let = query->lets[i];
+      const std::string& name = let.name.parts[0];
+      if (lets_.contains(name)) {
+        Warning(let.name.range, fmt::format("let '{}' is defined twice; the second wins", name));
+      }
+      lets_[name] = {&let, i, false};
+    }
+    // Each let is checked where it is written, against the source's columns (it is bound again
+    // wherever it is used; the same diagnostics are reported once).
+    bool open = true;
+    std::vector<Field> source_columns;
+    if (!query->pipeline.source_is_union && catalog_.Find(query->pipeline.source.Joined())) {
+      source_columns = SourceColumns(query->pipeline.source, &open);
+    }
+    for (size_t i = 0; i < query->lets.size(); ++i) {
+      ExprPtr value = ast::Clone(*query->lets[i].value);
       ExprContext ctx;
-      const std::vector<Field> none;
-      ctx.columns = &none;
-      BindExpr(&let.value, ctx);
-      lets_[let.name.parts[0]] = &let;
+      ctx.columns = &source_columns;
+      let_limit_ = i;
+      BindExpr(&value, ctx);
+    }
+    let_limit_ = query->lets.size();
+    // Lets whose names hide a column of the source are easy to write by accident.
+    if (!query->pipeline.source_is_union && catalog_.Find(query->pipeline.source.Joined())) {
+      for (const Field& f : SourceColumns(query->pipeline.source, &open)) {
+        auto it = lets_.find(f.name);
+        if (it != lets_.end()) {
+          Warning(it->second.let->name.range,
+                  fmt::format("let '{}' hides the column '{}' of {}", f.name, f.name,
+                              query->pipeline.source.Joined()),
+                  {"inside the query the name means the let's value; rename the let to use "
+                   "the column"});
+        }
+      }
     }
     BindPipeline(&query->pipeline, &result_->stage_columns);
   }
@@ -118,7 +148,6 @@ class Binder {
   std::vector<Field> UnionColumns(const std::vector<ast::Name>& sources,
                                   const std::optional<ast::Name>& with_source, bool* open) {
     std::vector<Field> out;
-    if (with_source) out.push_back({with_source->Joined(), T::kString});
     *open = false;
     for (const ast::Name& s : sources) {
       bool source_open = false;
@@ -136,7 +165,21 @@ class Binder {
       }
       *open = *open || source_open;
     }
+    if (with_source) AddSourceColumn(*with_source, &out);
     return out;
+  }
+
+  // `withsource=NAME` adds NAME first; it must not collide with a column of the inputs.
+  void AddSourceColumn(const ast::Name& name, std::vector<Field>* columns) {
+    const std::string column = name.Joined();
+    if (std::any_of(columns->begin(), columns->end(),
+                    [&column](const Field& f) { return f.name == column; })) {
+      Error(name.range,
+            fmt::format("withsource={}: the inputs already have a column '{}'", column, column),
+            {"choose another name for the source column, e.g. withsource=source_name"});
+      return;
+    }
+    columns->insert(columns->begin(), {column, T::kString});
   }
 
   void BindPipeline(ast::Pipeline* p, std::vector<std::vector<Field>>* stage_columns) {
@@ -182,7 +225,17 @@ class Binder {
         CheckBool(s->predicate, "the condition of where");
         break;
       case ast::StageKind::kSearch:
-        for (const ast::Name& n : s->names) RequireColumn(n, *columns, "search in");
+        for (const ast::Name& n : s->names) {
+          if (!RequireColumn(n, *columns, "search in")) continue;
+          for (const Field& f : *columns) {
+            if (f.name == n.Joined() && !IsStringBacked(f.type)) {
+              Error(n.range,
+                    fmt::format("search looks in string and dynamic columns; '{}' is {}", f.name,
+                                TypeName(f.type)),
+                    {"compare it in a where instead"});
+            }
+          }
+        }
         if (s->regex) CheckRegex(s->needle, s->needle_range);
         break;
       case ast::StageKind::kExtend:
@@ -195,8 +248,8 @@ class Binder {
       case ast::StageKind::kDistinct: {
         std::vector<Field> out;
         for (ast::NamedExpr& item : s->items) {
-          BindExpr(&item.expr, ctx);
           const std::string name = item.name ? item.name->Joined() : DefaultColumnName(*item.expr);
+          BindExpr(&item.expr, ctx);
           if (std::any_of(out.begin(), out.end(),
                           [&name](const Field& f) { return f.name == name; })) {
             Error(item.name ? item.name->range : item.expr->range,
@@ -206,6 +259,7 @@ class Binder {
           out.push_back({name, item.expr->type});
         }
         *columns = std::move(out);
+        open_ = false;  // from here on the columns are known exactly
         break;
       }
       case ast::StageKind::kProjectAway:
@@ -234,6 +288,7 @@ class Binder {
         break;
       case ast::StageKind::kSummarize:
         BindSummarize(s, columns);
+        open_ = false;  // from here on the columns are known exactly
         break;
       case ast::StageKind::kSort:
       case ast::StageKind::kTop:
@@ -250,6 +305,7 @@ class Binder {
         break;
       case ast::StageKind::kCount:
         *columns = {{"count", T::kInt}};
+        open_ = false;
         break;
       case ast::StageKind::kMatch:
         BindMatch(s, *columns);
@@ -260,8 +316,6 @@ class Binder {
       case ast::StageKind::kUnion: {
         bool open = false;
         std::vector<Field> extra = UnionColumns(s->names, std::nullopt, &open);
-        if (s->with_source)
-          columns->insert(columns->begin(), {s->with_source->Joined(), T::kString});
         for (const Field& f : extra) {
           auto it = std::find_if(columns->begin(), columns->end(),
                                  [&f](const Field& o) { return o.name == f.name; });
@@ -271,6 +325,7 @@ class Binder {
             it->type = IsNumber(it->type) && IsNumber(f.type) ? T::kFloat : T::kDynamic;
           }
         }
+        if (s->with_source) AddSourceColumn(*s->with_source, columns);
         open_ = open_ || open;
         break;
       }
@@ -314,9 +369,10 @@ class Binder {
     };
     ExprContext key_ctx;
     key_ctx.columns = columns;
+    key_ctx.in_keys = true;
     for (ast::NamedExpr& key : s->keys) {
-      BindExpr(&key.expr, key_ctx);
       const std::string name = key.name ? key.name->Joined() : DefaultColumnName(*key.expr);
+      BindExpr(&key.expr, key_ctx);
       if (key.expr->type == T::kDynamic) {
         Warning(key.expr->range, "grouping by a dynamic value groups by its JSON text");
       }
@@ -328,6 +384,7 @@ class Binder {
     agg_ctx.aggregates_allowed = true;
     agg_ctx.key_names = &key_names;
     for (ast::NamedExpr& item : s->items) {
+      const std::string name = item.name ? item.name->Joined() : DefaultColumnName(*item.expr);
       BindExpr(&item.expr, agg_ctx);
       if (!ContainsAggregate(*item.expr)) {
         Error(item.expr->range,
@@ -335,7 +392,6 @@ class Binder {
               {"summarize computes aggregates such as count(), sum(x), p99(duration); "
                "group keys go after 'by'"});
       }
-      const std::string name = item.name ? item.name->Joined() : DefaultColumnName(*item.expr);
       add(name, item.expr->type, item.name ? item.name->range : item.expr->range);
     }
     // rate() needs the width of a bin(timestamp, W) key.
@@ -582,9 +638,30 @@ class Binder {
     // A let name (one part) stands for its value.
     if (e.name.parts.size() == 1) {
       auto it = lets_.find(name);
+      if (it != lets_.end() && it->second.index >= let_limit_) {
+        Error(e.range,
+              it->second.index == let_limit_ ? fmt::format("let '{}' refers to itself", name)
+                                             : fmt::format("'{}' is defined by a later let", name),
+              {"a let can use the lets before it"});
+        e.type = T::kNull;
+        return e.type;
+      }
       if (it != lets_.end()) {
-        ExprPtr value = ast::Clone(*it->second->value);
-        value->range = e.range;
+        if (it->second.expanding) {
+          Error(e.range, fmt::format("let '{}' refers to itself", name));
+          e.type = T::kNull;
+          return e.type;
+        }
+        // The value is bound where it is used: it may name the columns of this stage.
+        ExprPtr value = ast::Clone(*it->second.let->value);
+        const SourceRange range = e.range;
+        it->second.expanding = true;
+        const size_t saved_limit = let_limit_;
+        let_limit_ = it->second.index;
+        BindExpr(&value, ctx);
+        let_limit_ = saved_limit;
+        it->second.expanding = false;
+        value->range = range;
         *slot = std::move(value);
         return (*slot)->type;
       }
@@ -594,6 +671,12 @@ class Binder {
       if (f.name == name) {
         e.column = name;
         e.type = f.type;
+        if (ctx.aggregates_allowed && ctx.key_names != nullptr &&
+            std::find(ctx.key_names->begin(), ctx.key_names->end(), name) == ctx.key_names->end()) {
+          Error(e.range,
+                fmt::format("column '{}' must be inside an aggregate or be a 'by' key", name),
+                {fmt::format("e.g. any({}), or add it after 'by'", name)});
+        }
         return e.type;
       }
     }
@@ -616,13 +699,27 @@ class Binder {
         }
       }
     }
+    // `duration.ms`: a member of a column that has none.
+    for (size_t n = e.name.parts.size() - 1; n >= 1; --n) {
+      std::string prefix = e.name.parts[0];
+      for (size_t k = 1; k < n; ++k) prefix += "." + e.name.parts[k];
+      for (const Field& f : columns) {
+        if (f.name == prefix) {
+          Error(e.range, fmt::format("'{}' is {}: only dynamic values have members", prefix,
+                                     TypeName(f.type)));
+          e.type = T::kNull;
+          return e.type;
+        }
+      }
+    }
     std::vector<std::string> candidates = ColumnNames(columns);
-    for (const auto& [let_name, let] : lets_) candidates.push_back(let_name);
+    for (const auto& [let_name, binding] : lets_) candidates.push_back(let_name);
     const std::string suggestion = DidYouMean(name, candidates);
     if (open_) {
       // In an open schema an attribute that no row has reads as null — but a near miss of a
-      // known name is most likely a typo, which must not pass silently.
-      if (!suggestion.empty()) {
+      // known name is most likely a typo, which must not pass silently. Once per name.
+      if (!warned_names_.insert(name).second) {
+      } else if (!suggestion.empty()) {
         Warning(e.range, fmt::format("unknown column '{}' reads as null{}", name, suggestion));
       } else if (!ctx.columns->empty() && !options_.only_near_misses) {
         Warning(e.range, fmt::format("no column '{}' in the input; it reads as null", name));
@@ -640,7 +737,7 @@ class Binder {
   T BindCall(ExprPtr* slot, const ExprContext& ctx) {
     Expr& e = **slot;
     // After summarize, `count()` names the column that summarize made.
-    if (!ctx.aggregates_allowed && !ctx.in_aggregate) {
+    if (!ctx.aggregates_allowed) {
       const std::string text = ast::FormatExpr(e);
       for (const Field& f : *ctx.columns) {
         if (f.name == text) {
@@ -672,7 +769,8 @@ class Binder {
       Error(e.range,
             ctx.in_aggregate
                 ? fmt::format("aggregate '{}' cannot be nested inside another aggregate", f->name)
-                : fmt::format("aggregate '{}' can only be used in summarize", f->name),
+            : ctx.in_keys ? fmt::format("aggregate '{}' cannot be a group key", f->name)
+                          : fmt::format("aggregate '{}' can only be used in summarize", f->name),
             {ctx.in_aggregate ? "aggregate over a column computed with extend before summarize"
                               : "compute it with summarize, then refer to its result by name, "
                                 "e.g. summarize count() by service | where count() > 10"});
@@ -704,7 +802,7 @@ class Binder {
                                     : fmt::format("{} to {}", f->min_args, f->max_args);
       Error(e.range,
             fmt::format("{}() takes {} argument{}, not {}", f->name, count,
-                        f->max_args == 1 && f->min_args == 1 ? "" : "s", n),
+                        f->max_args == 1 ? "" : "s", n),
             {fmt::format("{}", f->signature)});
       e.type = T::kNull;
       return e.type;
@@ -722,6 +820,7 @@ class Binder {
         CheckRegex(pattern->literal.string_value, pattern->range);
       }
     }
+    CheckConstantArguments(*f, e);
     if ((f->name == "percentile" || f->name == "percentile_exact") && e.args.size() == 2 &&
         e.args[1]->kind == ExprKind::kLiteral) {
       const ast::Literal& q = e.args[1]->literal;
@@ -733,6 +832,58 @@ class Binder {
     }
     e.type = *type;
     return e.type;
+  }
+
+  static std::optional<double> NumberLiteral(const Expr& e) {
+    if (e.kind != ExprKind::kLiteral) return std::nullopt;
+    const ast::Literal& l = e.literal;
+    if (l.type == T::kFloat) return l.float_value;
+    if (l.type == T::kInt || l.type == T::kDuration) return static_cast<double>(l.int_value);
+    return std::nullopt;
+  }
+
+  // Arguments written as constants that cannot work are reported now, not when the query runs.
+  void CheckConstantArguments(const FunctionInfo& f, const Expr& e) {
+    const std::string_view name = f.name;
+    auto positive = [&](size_t i, const char* what) {
+      if (i >= e.args.size()) return;
+      if (auto v = NumberLiteral(*e.args[i]); v && *v <= 0) {
+        Error(e.args[i]->range, fmt::format("{} must be positive", what));
+      }
+    };
+    if (name == "bin") positive(1, "the bin size");
+    if (name == "histogram") {
+      const Expr& bucket = *e.args[1];
+      if (bucket.kind == ExprKind::kLiteral && !NumberLiteral(bucket)) {
+        Error(bucket.range, fmt::format("the bucket size must be a number or a duration, not {}",
+                                        TypeName(bucket.type)));
+      }
+      positive(1, "the bucket size");
+    }
+    if ((name == "make_list" || name == "make_set") && e.args.size() > 1) {
+      if (auto v = NumberLiteral(*e.args[1]); v && *v < 0) {
+        Error(e.args[1]->range, "the limit must not be negative");
+      }
+    }
+    if (name == "exists" && e.args[0]->kind != ExprKind::kName) {
+      Error(e.args[0]->range, "exists() takes a column name", {"for example: exists(db.system)"});
+    }
+    if (name == "datetime" && e.args[0]->kind == ExprKind::kLiteral &&
+        e.args[0]->literal.type == T::kString && !ParseTimestamp(e.args[0]->literal.string_value)) {
+      Error(e.args[0]->range, fmt::format("'{}' is not a time", e.args[0]->literal.string_value),
+            {"write RFC 3339, e.g. datetime(2026-11-24T10:00:00Z)"});
+    }
+    if (name == "datetime_part" && e.args[0]->kind == ExprKind::kLiteral &&
+        e.args[0]->literal.type == T::kString) {
+      static const std::vector<std::string> kParts = {"year",        "month",   "day",
+                                                      "hour",        "minute",  "second",
+                                                      "millisecond", "weekday", "dayofyear"};
+      const std::string& part = e.args[0]->literal.string_value;
+      if (std::find(kParts.begin(), kParts.end(), part) == kParts.end()) {
+        Error(e.args[0]->range, fmt::format("unknown part '{}'{}", part, DidYouMean(part, kParts)),
+              {fmt::format("the parts are: {}", fmt::join(kParts, ", "))});
+      }
+    }
   }
 
   // Whether values of these types can be compared; `ordered`: with < <= > >=.
@@ -783,7 +934,12 @@ class Binder {
       RequireText(l, ast::OpText(e.op));
       if (r->kind == ExprKind::kLiteral && r->literal.type == T::kString) {
         CheckRegex(r->literal.string_value, r->range);
-      } else if (r->kind != ExprKind::kParameter) {
+      } else if (r->kind == ExprKind::kParameter) {
+        if (!IsLooselyTyped(r->type) && r->type != T::kString) {
+          Error(r->range, fmt::format("the pattern of '{}' must be a string, not {}",
+                                      ast::OpText(e.op), TypeName(r->type)));
+        }
+      } else {
         Error(r->range,
               fmt::format("the pattern of '{}' must be a constant string", ast::OpText(e.op)),
               {"write the RE2 pattern as a string literal, e.g. name =~ \"^GET /api\""});
@@ -880,7 +1036,14 @@ class Binder {
   const Catalog& catalog_;
   const BindOptions& options_;
   BindResult* result_;
-  std::map<std::string, const ast::Let*> lets_;
+  struct LetBinding {
+    const ast::Let* let;
+    size_t index;    // lets see only the lets defined before them
+    bool expanding;  // being substituted: a use now is a cycle
+  };
+  std::map<std::string, LetBinding> lets_;
+  size_t let_limit_ = 0;
+  std::set<std::string> warned_names_;
   bool open_ = true;
 };
 
@@ -901,6 +1064,18 @@ BindResult Bind(ast::Query* query, const Catalog& catalog, const BindOptions& op
   std::stable_sort(
       result.diagnostics.begin(), result.diagnostics.end(),
       [](const Diagnostic& a, const Diagnostic& b) { return a.range.begin < b.range.begin; });
+  // A let's value is bound where it is written and again wherever it is used.
+  auto same = [](const Diagnostic& a, const Diagnostic& b) {
+    return a.range.begin == b.range.begin && a.range.end == b.range.end && a.message == b.message;
+  };
+  std::vector<Diagnostic> unique;
+  for (Diagnostic& d : result.diagnostics) {
+    if (std::none_of(unique.begin(), unique.end(),
+                     [&](const Diagnostic& u) { return same(u, d); })) {
+      unique.push_back(std::move(d));
+    }
+  }
+  result.diagnostics = std::move(unique);
   return result;
 }
 
@@ -916,8 +1091,10 @@ std::string ColumnsText(const std::vector<Field>& columns) {
       start = dot + 1;
     }
     name.parts.push_back(f.name.substr(start));
-    const bool plain = std::none_of(name.parts.begin(), name.parts.end(),
-                                    [](const std::string& p) { return p.empty(); });
+    // A dotted name prints as written when every part is a plain name; else in one quote.
+    const bool plain = std::all_of(name.parts.begin(), name.parts.end(), [](const std::string& p) {
+      return !p.empty() && ast::FormatNamePart(p) == p;
+    });
     out += fmt::format("{}: {}", plain ? ast::FormatName(name) : ast::FormatNamePart(f.name),
                        TypeName(f.type));
   }

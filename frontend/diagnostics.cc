@@ -49,8 +49,17 @@ std::string FormatDiagnostic(std::string_view source, const Diagnostic& d,
   out += fmt::format("  {}\n", line);
   const uint32_t end = std::clamp<uint32_t>(d.range.end, begin, static_cast<uint32_t>(line_end));
   const int width = std::max(1, CountChars(source.substr(begin, end - begin)));
-  out += fmt::format("  {}^{}\n", std::string(static_cast<size_t>(lc.column - 1), ' '),
-                     std::string(static_cast<size_t>(width - 1), '~'));
+  // The caret lines up under the range: tabs before it are copied, other characters become
+  // one space each.
+  std::string pad;
+  for (char c : source.substr(line_start, begin - line_start)) {
+    if (c == '\t') {
+      pad += '\t';
+    } else if (!IsContinuationByte(c)) {
+      pad += ' ';
+    }
+  }
+  out += fmt::format("  {}^{}\n", pad, std::string(static_cast<size_t>(width - 1), '~'));
   for (const std::string& hint : d.hints) out += fmt::format("  hint: {}\n", hint);
   return out;
 }

@@ -181,10 +181,19 @@ std::optional<T> ToFloat(const CallArgs&, std::string*) {
 std::optional<T> ToBool(const CallArgs&, std::string*) {
   return T::kBool;
 }
-std::optional<T> ToTimestamp(const CallArgs&, std::string*) {
+std::optional<T> ToTimestamp(const CallArgs& a, std::string* e) {
+  if (!Want(
+          a, 0, [](T t) { return t != T::kBool; }, "text, a number or a timestamp", e)) {
+    return std::nullopt;
+  }
   return T::kTimestamp;
 }
-std::optional<T> ToDuration(const CallArgs&, std::string*) {
+std::optional<T> ToDuration(const CallArgs& a, std::string* e) {
+  if (!Want(
+          a, 0, [](T t) { return t != T::kBool && t != T::kTimestamp; },
+          "text, a number or a duration", e)) {
+    return std::nullopt;
+  }
   return T::kDuration;
 }
 std::optional<T> ParseJsonRule(const CallArgs& a, std::string* e) {
@@ -280,8 +289,8 @@ std::optional<T> StatsRule(const CallArgs& a, std::string* e) {
   return T::kFloat;
 }
 std::optional<T> ArgRule(const CallArgs& a, std::string* e) {
-  if (!Want(
-          a, 0, [](T t) { return t != T::kBool && t != T::kDynamic; }, "an ordered value", e)) {
+  if (a.types[0] == T::kDynamic || a.types[0] == T::kBool) {
+    *e = fmt::format("argument 1 must be an ordered value, not {}", TypeName(a.types[0]));
     return std::nullopt;
   }
   return a.types[1];

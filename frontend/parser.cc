@@ -26,7 +26,9 @@ using Token = antlr4::Token;
 class OffsetMap {
  public:
   explicit OffsetMap(std::string_view text) {
-    for (uint32_t i = 0; i < text.size(); ++i) {
+    // ANTLR's input stream drops a leading byte-order mark: its code points start after it.
+    const uint32_t start = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+    for (uint32_t i = start; i < text.size(); ++i) {
       if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) byte_of_.push_back(i);
     }
     byte_of_.push_back(static_cast<uint32_t>(text.size()));
@@ -245,16 +247,15 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
       }
       if (t == TqlParser::IDENT) {
         static const std::vector<std::string> kWords = {
-            "contains", "startswith", "endswith", "has", "between", "in",
-            "and",      "or",         "not",      "by",  "asc",     "desc",
-            "nulls",    "first",      "last",     "as",  "on",      "matches"};
+            "contains", "startswith", "endswith", "has",   "between", "in",   "and", "or", "not",
+            "by",       "asc",        "desc",     "nulls", "first",   "last", "as",  "on"};
         d.message = fmt::format("unexpected '{}' after {}", word, DescribeToken(prev));
         const std::string lower = LowerWord(word);
         if (lower == "like") {
           d.hints.push_back("use contains, startswith, endswith or =~ (a regular expression)");
         } else if (lower == "is") {
           d.hints.push_back("test for null with isnull(x) or isnotnull(x)");
-        } else if (auto near = ClosestName(lower, kWords)) {
+        } else if (auto near = lower.size() >= 4 ? ClosestName(lower, kWords) : std::nullopt) {
           d.message += fmt::format("; did you mean '{}'?", *near);
         }
         return d;
@@ -1056,6 +1057,10 @@ class AstBuilder {
   void ReportBadDuration(Token* t, const std::string& text) {
     const size_t unit_start = text.find_first_not_of("0123456789._");
     const std::string unit = text.substr(unit_start);
+    if (unit == "e" || unit == "E") {
+      Report(offsets_->RangeOf(t), "expected digits after the exponent", {"write 1e3 or 1.5e-3"});
+      return;
+    }
     std::string message = fmt::format("unknown duration unit '{}'", unit);
     std::optional<std::string> suggestion;
     for (const auto& s : kUnitSpellings) {

@@ -284,7 +284,7 @@ PERCENT     : '%' ;
 
 // A number with a duration unit; a number followed by any other letters is a BAD_DURATION,
 // reported as an unknown unit (longest match picks it over DURATION: `5mins`).
-DURATION     : NUMBER ('d' | 'h' | 'm' | 's' | 'ms' | 'us' | '\u00B5s' | 'ns') ;
+DURATION     : NUMBER ('d' | 'h' | 'm' | 's' | 'ms' | 'us' | '\u00B5s' | '\u03BCs' | 'ns') ;
 FLOAT        : DIGITS '.' DIGITS EXPONENT? | DIGITS EXPONENT | '.' DIGITS EXPONENT? ;
 INTEGER      : DIGITS ;
 BAD_DURATION : NUMBER [a-zA-Z\u00B5]+ ;

@@ -227,7 +227,7 @@ std::optional<int64_t> ParseDuration(std::string_view text, bool* exact) {
     scale = kNanosPerSecond;
   else if (unit == "ms")
     scale = kNanosPerMilli;
-  else if (unit == "us" || unit == "\xC2\xB5s")
+  else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
     scale = kNanosPerMicro;
   else if (unit == "ns")
     scale = 1;
