@@ -802,7 +802,7 @@ class Binder {
                                     : fmt::format("{} to {}", f->min_args, f->max_args);
       Error(e.range,
             fmt::format("{}() takes {} argument{}, not {}", f->name, count,
-                        f->max_args == 1 ? "" : "s", n),
+                        f->max_args == 1 || (f->max_args < 0 && f->min_args == 1) ? "" : "s", n),
             {fmt::format("{}", f->signature)});
       e.type = T::kNull;
       return e.type;
@@ -992,10 +992,13 @@ class Binder {
   // The result type of arithmetic, or kNull when the operands do not fit (dynamic and unknown
   // operands give float, decided at run time).
   static T ArithmeticType(Op op, T a, T b) {
-    if (IsLooselyTyped(a) || IsLooselyTyped(b)) {
-      const T known = IsLooselyTyped(a) ? b : a;
-      if (known == T::kTimestamp || known == T::kDuration) return known;
-      return op == Op::kDiv || IsLooselyTyped(known) ? T::kFloat : known;
+    // A dynamic operand is only known when the query runs: the result is dynamic too (a
+    // quotient is a float either way). An unknown name is a typed null: the other side's type.
+    if (a == T::kDynamic || b == T::kDynamic) return op == Op::kDiv ? T::kFloat : T::kDynamic;
+    if (a == T::kNull || b == T::kNull) {
+      const T known = a == T::kNull ? b : a;
+      if (known == T::kNull) return op == Op::kDiv ? T::kFloat : T::kNull;
+      return op == Op::kDiv ? T::kFloat : known;
     }
     switch (op) {
       case Op::kAdd:

@@ -296,6 +296,57 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
 // Lexical problems reported before parsing: they make better messages than the parse errors
 // they would cause. Also bounds bracket nesting, so that the recursive parser cannot overflow
 // the stack.
+bool IsBangOperator(size_t type) {
+  switch (type) {
+    case TqlParser::NOT_IN:
+    case TqlParser::NOT_BETWEEN:
+    case TqlParser::NOT_CONTAINS:
+    case TqlParser::NOT_CONTAINS_CS:
+    case TqlParser::NOT_HAS:
+    case TqlParser::NOT_HAS_CS:
+    case TqlParser::NOT_STARTSWITH:
+    case TqlParser::NOT_STARTSWITH_CS:
+    case TqlParser::NOT_ENDSWITH:
+    case TqlParser::NOT_ENDSWITH_CS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool StartsWithNameChar(const std::string& s) {
+  if (s.empty()) return false;
+  const char c = s[0];
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '@';
+}
+
+// `!has_error` lexes as `!has` `_error`, but means `not has_error`: a `!` operator word that
+// runs straight into more name characters is `!` followed by one name. (Done on the tokens
+// rather than with a lexer predicate, which the ANTLR 4.9 runtime leaks memory on.)
+void SplitBangWords(const std::vector<Token*>& tokens) {
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    Token* bang = tokens[i];
+    Token* next = tokens[i + 1];
+    if (!IsBangOperator(bang->getType()) || next->getStartIndex() != bang->getStopIndex() + 1 ||
+        !StartsWithNameChar(next->getText())) {
+      continue;
+    }
+    auto* first = dynamic_cast<antlr4::WritableToken*>(bang);
+    auto* second = dynamic_cast<antlr4::WritableToken*>(next);
+    auto* first_common = dynamic_cast<antlr4::CommonToken*>(bang);
+    auto* second_common = dynamic_cast<antlr4::CommonToken*>(next);
+    if (!first || !second || !first_common || !second_common) continue;
+    const std::string word = bang->getText().substr(1) + next->getText();
+    const size_t start = bang->getStartIndex();
+    first->setType(TqlParser::NOT);
+    first->setText("!");
+    first_common->setStopIndex(start);
+    second->setType(TqlParser::IDENT);
+    second->setText(word);
+    second_common->setStartIndex(start + 1);
+  }
+}
+
 constexpr size_t kMaxLexicalErrors = 5;
 
 void CheckTokens(const std::vector<Token*>& tokens, const OffsetMap& offsets,
@@ -1210,6 +1261,7 @@ ParseResult ParseQuery(std::string_view text) {
     lexer.removeErrorListeners();  // every character makes a token; ERROR_CHAR is reported below
     antlr4::CommonTokenStream tokens(&lexer);
     tokens.fill();
+    SplitBangWords(tokens.getTokens());
     CheckTokens(tokens.getTokens(), offsets, &result.diagnostics);
     for (Token* t : tokens.getTokens()) {
       if (t->getChannel() == Token::HIDDEN_CHANNEL) result.has_comments = true;

@@ -3,15 +3,6 @@
 // or · and · not · comparison · + - · * / % · unary - · call, member, index.
 grammar Tql;
 
-@lexer::members {
-  // `!has_error` is `not has_error`: a `!` operator word only counts as one when no name
-  // character follows it.
-  bool NameCharFollows() {
-    const size_t c = _input->LA(1);
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '@';
-  }
-}
 
 query
     : letStatement* pipeline SEMI? EOF
@@ -222,29 +213,29 @@ AND        : A N D | '&&' ;
 OR         : O R | '||' ;
 NOT        : N O T | '!' ;
 IN         : I N ;
-NOT_IN     : '!' I N {!NameCharFollows()}? ;
+NOT_IN     : '!' I N ;
 BETWEEN    : B E T W E E N ;
-NOT_BETWEEN: '!' B E T W E E N {!NameCharFollows()}? ;
+NOT_BETWEEN: '!' B E T W E E N ;
 TRUE_LITERAL  : T R U E ;
 FALSE_LITERAL : F A L S E ;
 NULL_LITERAL  : N U L L ;
 
 CONTAINS          : C O N T A I N S ;
-NOT_CONTAINS      : '!' C O N T A I N S {!NameCharFollows()}? ;
+NOT_CONTAINS      : '!' C O N T A I N S ;
 CONTAINS_CS       : C O N T A I N S '_' C S ;
-NOT_CONTAINS_CS   : '!' C O N T A I N S '_' C S {!NameCharFollows()}? ;
+NOT_CONTAINS_CS   : '!' C O N T A I N S '_' C S ;
 HAS               : H A S ;
-NOT_HAS           : '!' H A S {!NameCharFollows()}? ;
+NOT_HAS           : '!' H A S ;
 HAS_CS            : H A S '_' C S ;
-NOT_HAS_CS        : '!' H A S '_' C S {!NameCharFollows()}? ;
+NOT_HAS_CS        : '!' H A S '_' C S ;
 STARTSWITH        : S T A R T S W I T H ;
-NOT_STARTSWITH    : '!' S T A R T S W I T H {!NameCharFollows()}? ;
+NOT_STARTSWITH    : '!' S T A R T S W I T H ;
 STARTSWITH_CS     : S T A R T S W I T H '_' C S ;
-NOT_STARTSWITH_CS : '!' S T A R T S W I T H '_' C S {!NameCharFollows()}? ;
+NOT_STARTSWITH_CS : '!' S T A R T S W I T H '_' C S ;
 ENDSWITH          : E N D S W I T H ;
-NOT_ENDSWITH      : '!' E N D S W I T H {!NameCharFollows()}? ;
+NOT_ENDSWITH      : '!' E N D S W I T H ;
 ENDSWITH_CS       : E N D S W I T H '_' C S ;
-NOT_ENDSWITH_CS   : '!' E N D S W I T H '_' C S {!NameCharFollows()}? ;
+NOT_ENDSWITH_CS   : '!' E N D S W I T H '_' C S ;
 
 // `datetime(2026-11-24T10:00:00Z)`: the text inside is not an expression.
 DATETIME : D A T E T I M E [ \t]* '(' [ \t]* [0-9] ~[)\r\n]* ')' ;
