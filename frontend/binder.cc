@@ -111,6 +111,12 @@ class Binder {
     result_->diagnostics.push_back(std::move(d));
   }
 
+  size_t ErrorCount() const {
+    return static_cast<size_t>(
+        std::count_if(result_->diagnostics.begin(), result_->diagnostics.end(),
+                      [](const Diagnostic& d) { return d.severity == Severity::kError; }));
+  }
+
   static std::vector<std::string> ColumnNames(const std::vector<Field>& columns) {
     std::vector<std::string> names;
     for (const Field& f : columns) names.push_back(f.name);
@@ -238,12 +244,19 @@ class Binder {
         }
         if (s->regex) CheckRegex(s->needle, s->needle_range);
         break;
-      case ast::StageKind::kExtend:
+      case ast::StageKind::kExtend: {
+        std::set<std::string> assigned;
         for (ast::NamedExpr& item : s->items) {
           BindExpr(&item.expr, ctx);
+          if (!assigned.insert(item.name->Joined()).second) {
+            Warning(item.name->range,
+                    fmt::format("'{}' is assigned twice in one extend; the last one wins",
+                                item.name->Joined()));
+          }
           SetColumn(columns, item.name->Joined(), item.expr->type);
         }
         break;
+      }
       case ast::StageKind::kProject:
       case ast::StageKind::kDistinct: {
         std::vector<Field> out;
@@ -385,8 +398,9 @@ class Binder {
     agg_ctx.key_names = &key_names;
     for (ast::NamedExpr& item : s->items) {
       const std::string name = item.name ? item.name->Joined() : DefaultColumnName(*item.expr);
+      const size_t errors_before = ErrorCount();
       BindExpr(&item.expr, agg_ctx);
-      if (!ContainsAggregate(*item.expr)) {
+      if (ErrorCount() == errors_before && !ContainsAggregate(*item.expr)) {
         Error(item.expr->range,
               fmt::format("'{}' is not an aggregate", ast::FormatExpr(*item.expr)),
               {"summarize computes aggregates such as count(), sum(x), p99(duration); "
@@ -429,17 +443,21 @@ class Binder {
   }
 
   void BindMatch(ast::Stage* s, const std::vector<Field>& columns) {
+    std::vector<std::string> missing;
     for (const char* needed : {"trace_id", "span_id", "parent_id"}) {
-      const bool present = std::any_of(columns.begin(), columns.end(),
-                                       [needed](const Field& f) { return f.name == needed; });
-      if (!present) {
-        const std::string message =
-            fmt::format("match needs the column '{}' to link spans", needed);
-        if (open_) {
-          Warning(s->keyword_range, message, {"without it, every span is its own trace"});
-        } else {
-          Error(s->keyword_range, message, {"match works on spans: trace_id, span_id, parent_id"});
-        }
+      if (std::none_of(columns.begin(), columns.end(),
+                       [needed](const Field& f) { return f.name == needed; })) {
+        missing.push_back(needed);
+      }
+    }
+    if (!missing.empty()) {
+      const std::string message =
+          fmt::format("match needs the column{} {} to link spans", missing.size() == 1 ? "" : "s",
+                      fmt::format("'{}'", fmt::join(missing, "', '")));
+      if (open_) {
+        Warning(s->keyword_range, message, {"without them, every span is its own trace"});
+      } else {
+        Error(s->keyword_range, message, {"match works on spans: trace_id, span_id, parent_id"});
       }
     }
     BindSpanset(s->spanset.get(), columns);
@@ -461,11 +479,13 @@ class Binder {
 
   void BindJoin(ast::Stage* s, std::vector<Field>* left) {
     std::vector<Field> right;
+    const size_t errors_before = ErrorCount();
     {
       std::vector<std::vector<Field>> sub_columns;
       BindPipeline(s->subquery.get(), &sub_columns);
       right = sub_columns.back();
     }
+    if (ErrorCount() > errors_before) return;  // the right side is wrong already
     for (ExprPtr& key : s->join_keys) {
       if (key->kind != ExprKind::kName) {
         Error(key->range, "a join key must be a column name present on both sides",
@@ -714,6 +734,18 @@ class Binder {
     }
     std::vector<std::string> candidates = ColumnNames(columns);
     for (const auto& [let_name, binding] : lets_) candidates.push_back(let_name);
+    if (ctx.in_spanset) {
+      for (const char* f :
+           {"trace.duration", "trace.root.name", "trace.root.service", "trace.span_count"}) {
+        candidates.push_back(f);
+      }
+    } else if (TraceFieldType(name)) {
+      Error(e.range,
+            fmt::format("'{}' is a trace-level field: it exists only inside match {{ ... }}", name),
+            {"e.g. spans | match { trace.duration > 1s }"});
+      e.type = T::kNull;
+      return e.type;
+    }
     const std::string suggestion = DidYouMean(name, candidates);
     if (open_) {
       // In an open schema an attribute that no row has reads as null — but a near miss of a
@@ -758,8 +790,11 @@ class Binder {
     const FunctionInfo* f = FindFunction(name);
     if (f == nullptr) {
       for (ExprPtr& a : e.args) BindExpr(&a, ctx);
-      std::string message = fmt::format("unknown function '{}'", name);
-      message += DidYouMean(name, FunctionNames());
+      const bool is_column = std::any_of(ctx.columns->begin(), ctx.columns->end(),
+                                         [&name](const Field& c) { return c.name == name; });
+      std::string message = is_column ? fmt::format("'{}' is a column, not a function", name)
+                                      : fmt::format("unknown function '{}'", name) +
+                                            DidYouMean(name, FunctionNames());
       Error(e.name.range, message, {"tql functions lists them all"});
       e.type = T::kNull;
       return e.type;
@@ -810,7 +845,11 @@ class Binder {
     std::string error;
     std::optional<T> type = f->type_rule(args, &error);
     if (!type) {
-      Error(e.range, fmt::format("{}(): {}", f->name, error), {fmt::format("{}", f->signature)});
+      const SourceRange at =
+          args.rejected >= 0 && static_cast<size_t>(args.rejected) < e.args.size()
+              ? e.args[static_cast<size_t>(args.rejected)]->range
+              : e.range;
+      Error(at, fmt::format("{}(): {}", f->name, error), {fmt::format("{}", f->signature)});
       e.type = T::kNull;
       return e.type;
     }

@@ -22,6 +22,7 @@ template <typename Pred>
 bool Want(const CallArgs& a, size_t i, Pred ok, std::string_view what, std::string* error) {
   if (i >= a.types.size() || IsLooselyTyped(a.types[i]) || ok(a.types[i])) return true;
   *error = fmt::format("argument {} must be {}, not {}", i + 1, what, TypeName(a.types[i]));
+  a.rejected = static_cast<int>(i);
   return false;
 }
 
@@ -51,6 +52,7 @@ bool WantDuration(const CallArgs& a, size_t i, std::string* e) {
 bool WantConstant(const CallArgs& a, size_t i, std::string_view what, std::string* e) {
   if (i >= a.constant.size() || a.constant[i]) return true;
   *e = fmt::format("argument {} must be a constant {}", i + 1, what);
+  a.rejected = static_cast<int>(i);
   return false;
 }
 
@@ -382,6 +384,8 @@ std::vector<FunctionInfo> BuildTable() {
        "isnull(parent_id)"},
       {"isnotnull", kS, 1, 1, BoolOfAny, "isnotnull(x) -> bool", "true when x is not null",
        "isnotnull(user.id)"},
+      {"isnotempty", kS, 1, 1, BoolOfAny, "isnotempty(x) -> bool",
+       "true when x is neither null nor the empty string", "isnotempty(user.id)"},
       {"isempty", kS, 1, 1, BoolOfAny, "isempty(x) -> bool",
        "true when x is null or the empty string", "isempty(status_message)"},
       {"exists", kS, 1, 1, BoolOfAny, "exists(name) -> bool",
@@ -391,6 +395,10 @@ std::vector<FunctionInfo> BuildTable() {
        "x as text (timestamps RFC 3339, durations like 1.5s)", "tostring(200) == \"200\""},
       {"toint", kS, 1, 1, ToInt, "toint(x) -> int",
        "x as an int (floats truncate; text parses; otherwise null)", "toint(\"42\") == 42"},
+      {"tolong", kS, 1, 1, ToInt, "tolong(x) -> int", "the same as toint (the KQL name)",
+       "tolong(\"42\") == 42"},
+      {"todouble", kS, 1, 1, ToFloat, "todouble(x) -> float", "the same as tofloat (the KQL name)",
+       "todouble(\"2.5\") == 2.5"},
       {"tofloat", kS, 1, 1, ToFloat, "tofloat(x) -> float",
        "x as a float (text parses; otherwise null)", "tofloat(\"2.5\") == 2.5"},
       {"tobool", kS, 1, 1, ToBool, "tobool(x) -> bool",

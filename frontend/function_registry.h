@@ -19,6 +19,8 @@ enum class FunctionKind { kScalar, kAggregate };
 struct CallArgs {
   std::vector<TypeId> types;
   std::vector<bool> constant;  // the argument is a literal (after let substitution)
+  // Set by a rule that rejects one argument: its index, so the error can point at it.
+  mutable int rejected = -1;
 };
 
 // Computes the result type of a call, or explains (in `error`) why the arguments do not fit.
