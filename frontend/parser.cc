@@ -960,7 +960,22 @@ class AstBuilder {
 
   ast::ExprPtr BuildPostfix(TqlParser::PostfixContext* ctx) {
     ast::ExprPtr e = BuildPrimary(ctx->primary());
-    for (antlr4::tree::ParseTree* child : ctx->children) {
+    // The `.identifier`s right after a name are parts of the name.
+    size_t first_operator = 1;
+    if (e->kind == ast::ExprKind::kName) {
+      for (; first_operator < ctx->children.size(); ++first_operator) {
+        antlr4::tree::ParseTree* child = ctx->children[first_operator];
+        if (auto* part = dynamic_cast<TqlParser::IdentifierContext*>(child)) {
+          e->name.parts.push_back(IdentifierText(part));
+          e->name.range.end = offsets_->RangeOf(part).end;
+          e->range.end = e->name.range.end;
+        } else if (!IsDot(child)) {
+          break;
+        }
+      }
+    }
+    for (size_t c = first_operator; c < ctx->children.size(); ++c) {
+      antlr4::tree::ParseTree* child = ctx->children[c];
       std::vector<ast::ExprPtr> args;
       bool member = false;
       SourceRange end;
@@ -982,6 +997,11 @@ class AstBuilder {
       e->member = member;
     }
     return e;
+  }
+
+  static bool IsDot(antlr4::tree::ParseTree* child) {
+    auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+    return t != nullptr && t->getSymbol()->getType() == TqlParser::DOT;
   }
 
   ast::ExprPtr BuildPrimary(TqlParser::PrimaryContext* ctx) {
@@ -1006,7 +1026,7 @@ class AstBuilder {
     }
     if (auto* c = dynamic_cast<TqlParser::NamePrimaryContext*>(ctx)) {
       auto e = Node(ast::ExprKind::kName, ast::Op::kNone, range, {});
-      e->name = NameOf(c->name());
+      e->name = NameOf(c->identifier());
       return e;
     }
     auto* parens = dynamic_cast<TqlParser::ParensPrimaryContext*>(ctx);
@@ -1254,21 +1274,41 @@ ParseResult ParseQuery(std::string_view text) {
                                        "the query is not valid UTF-8"));
     return result;
   }
+  // One lexer and parser per thread, reused: building them (and their ATN simulators) costs
+  // as much as parsing a short query. Parse trees are freed after each query.
+  struct Machinery {
+    antlr4::ANTLRInputStream input;
+    TqlLexer lexer{&input};
+    antlr4::CommonTokenStream tokens{&lexer};
+    TqlParser parser{&tokens};
+    Machinery() {
+      lexer.removeErrorListeners();  // every character makes a token; ERROR_CHAR is reported
+      parser.removeErrorListeners();
+    }
+  };
+  thread_local Machinery m;
+  struct FreeTrees {
+    Machinery& m;
+    ~FreeTrees() {
+      m.parser.removeErrorListeners();
+      m.parser.getTreeTracker().reset();
+    }
+  } free_trees{m};
   try {
     const OffsetMap offsets(text);
-    antlr4::ANTLRInputStream input(text.data(), text.size());
-    TqlLexer lexer(&input);
-    lexer.removeErrorListeners();  // every character makes a token; ERROR_CHAR is reported below
-    antlr4::CommonTokenStream tokens(&lexer);
-    tokens.fill();
+    m.input.load(std::string(text));
+    m.lexer.setInputStream(&m.input);
+    m.tokens.setTokenSource(&m.lexer);
+    m.tokens.fill();
+    antlr4::CommonTokenStream& tokens = m.tokens;
     SplitBangWords(tokens.getTokens());
     CheckTokens(tokens.getTokens(), offsets, &result.diagnostics);
     for (Token* t : tokens.getTokens()) {
       if (t->getChannel() == Token::HIDDEN_CHANNEL) result.has_comments = true;
     }
     if (!result.diagnostics.empty()) return result;
-    TqlParser parser(&tokens);
-    parser.removeErrorListeners();
+    TqlParser& parser = m.parser;
+    parser.setTokenStream(&tokens);
     // Two-stage parsing: the fast SLL prediction mode succeeds for almost every query; only
     // when it fails is the query parsed again in full LL mode, with error reporting.
     TqlParser::QueryContext* tree = nullptr;
@@ -1289,9 +1329,6 @@ ParseResult ParseQuery(std::string_view text) {
           antlr4::atn::PredictionMode::LL);
       parser.addErrorListener(&listener);
       tree = parser.query();
-      if (listener.errors() == 0) {
-        // LL accepted what SLL could not: a valid query after all.
-      }
     }
     if (listener.errors() > 0) return result;
     ast::Query query = AstBuilder(&offsets, &result.diagnostics).BuildQuery(tree);

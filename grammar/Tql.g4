@@ -145,7 +145,9 @@ unary
     : (MINUS | PLUS)* postfix
     ;
 
-// `x[i]`, `x["key"]` and `x.key` read into dynamic values; a dotted name is one name.
+// `x[i]`, `x["key"]` and `x.key` read into dynamic values. A dotted name (`http.status_code`)
+// is an identifier followed by `.identifier`s, which the AST builder joins into one name; the
+// grammar spells it this way so that names and member access do not compete.
 postfix
     : primary (LBRACKET expression RBRACKET | DOT identifier)*
     ;
@@ -154,7 +156,7 @@ primary
     : literal                                               # literalPrimary
     | PARAMETER                                             # parameterPrimary
     | identifier LPAREN expressionList? RPAREN              # callPrimary
-    | name                                                  # namePrimary
+    | identifier                                            # namePrimary
     | LPAREN expression RPAREN                              # parensPrimary
     ;
 
