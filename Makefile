@@ -33,10 +33,12 @@ demo: build
 	$(TQL) gen --spans 20000 --seed 7 --logs --out $(BUILD_DIR)/demo/spans.ndjson
 	$(TQL) run --input spans=$(BUILD_DIR)/demo/spans.ndjson 'spans | take 10'
 
+# One core, pinned: a benchmark that migrates between cores here varies by 1.7x.
+BENCH_CPU ?= 0
 bench: build
-	$(BUILD_DIR)/bench/tql_bench_scan
-	$(BUILD_DIR)/bench/tql_bench_frontend
-	$(BUILD_DIR)/bench/tql_bench_ingest
+	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_scan
+	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_frontend
+	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_ingest
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -448,8 +448,9 @@ class AstBuilder {
   // --- names
 
   static std::string IdentifierText(TqlParser::IdentifierContext* id) {
-    std::string t = id->getText();
-    if (id->BACKTICK_IDENT() != nullptr) return t.substr(1, t.size() - 2);
+    // One token: its text, without RuleContext::getText (which builds a stringstream).
+    std::string t = id->getStart()->getText();
+    if (id->getStart()->getType() == TqlParser::BACKTICK_IDENT) return t.substr(1, t.size() - 2);
     return t;
   }
 
@@ -748,34 +749,53 @@ class AstBuilder {
     }
   }
 
+  // The expression rules are walked by position, not with the generated accessors: a
+  // successful parse has a fixed shape, and the accessors' dynamic_casts over every child
+  // cost more than the walk.
+  template <typename T>
+  static T* Child(antlr4::ParserRuleContext* ctx, size_t i) {
+    return static_cast<T*>(ctx->children[i]);
+  }
+  static size_t TokenTypeAt(antlr4::ParserRuleContext* ctx, size_t i) {
+    return static_cast<antlr4::tree::TerminalNode*>(ctx->children[i])->getSymbol()->getType();
+  }
+  static Token* TokenAt(antlr4::ParserRuleContext* ctx, size_t i) {
+    return static_cast<antlr4::tree::TerminalNode*>(ctx->children[i])->getSymbol();
+  }
+
   ast::ExprPtr BuildExpr(TqlParser::ExpressionContext* ctx) {
-    auto parts = ctx->andExpression();
-    if (parts.size() == 1) return BuildAnd(parts[0]);
+    // andExpression (OR andExpression)*
+    if (ctx->children.size() == 1) return BuildAnd(Child<TqlParser::AndExpressionContext>(ctx, 0));
     std::vector<ast::ExprPtr> args;
-    for (auto* p : parts) Flatten(ast::Op::kOr, BuildAnd(p), &args);
+    for (size_t i = 0; i < ctx->children.size(); i += 2) {
+      Flatten(ast::Op::kOr, BuildAnd(Child<TqlParser::AndExpressionContext>(ctx, i)), &args);
+    }
     const SourceRange range = Span(args.front(), args.back());
     return Node(ast::ExprKind::kBinary, ast::Op::kOr, range, std::move(args));
   }
 
   ast::ExprPtr BuildAnd(TqlParser::AndExpressionContext* ctx) {
-    auto parts = ctx->notExpression();
-    if (parts.size() == 1) return BuildNot(parts[0]);
+    // NOT* comparison (AND NOT* comparison)*
     std::vector<ast::ExprPtr> args;
-    for (auto* p : parts) Flatten(ast::Op::kAnd, BuildNot(p), &args);
+    size_t operand_start = 0;
+    for (size_t i = 0; i < ctx->children.size(); ++i) {
+      antlr4::tree::ParseTree* child = ctx->children[i];
+      if (dynamic_cast<antlr4::tree::TerminalNode*>(child) != nullptr) {
+        if (TokenTypeAt(ctx, i) == TqlParser::AND) operand_start = i + 1;
+        continue;
+      }
+      ast::ExprPtr e = BuildComparison(static_cast<TqlParser::ComparisonContext*>(child));
+      for (size_t k = i; k-- > operand_start;) {  // the NOTs before it, innermost first
+        const SourceRange range{offsets_->RangeOf(TokenAt(ctx, k)).begin, e->range.end};
+        std::vector<ast::ExprPtr> not_args;
+        not_args.push_back(std::move(e));
+        e = Node(ast::ExprKind::kUnary, ast::Op::kNot, range, std::move(not_args));
+      }
+      Flatten(ast::Op::kAnd, std::move(e), &args);
+    }
+    if (args.size() == 1) return std::move(args.front());
     const SourceRange range = Span(args.front(), args.back());
     return Node(ast::ExprKind::kBinary, ast::Op::kAnd, range, std::move(args));
-  }
-
-  ast::ExprPtr BuildNot(TqlParser::NotExpressionContext* ctx) {
-    ast::ExprPtr e = BuildComparison(ctx->comparison());
-    auto nots = ctx->NOT();
-    for (auto it = nots.rbegin(); it != nots.rend(); ++it) {
-      const SourceRange range{offsets_->RangeOf((*it)->getSymbol()).begin, e->range.end};
-      std::vector<ast::ExprPtr> args;
-      args.push_back(std::move(e));
-      e = Node(ast::ExprKind::kUnary, ast::Op::kNot, range, std::move(args));
-    }
-    return e;
   }
 
   static ast::Op ComparisonOp(size_t token) {
@@ -834,100 +854,112 @@ class AstBuilder {
   }
 
   ast::ExprPtr BuildComparison(TqlParser::ComparisonContext* ctx) {
-    ast::ExprPtr lhs = BuildAdditive(ctx->additive());
-    auto* tail = ctx->comparisonTail();
-    if (tail == nullptr) return lhs;
+    // additive comparisonTail?
+    ast::ExprPtr lhs = BuildAdditive(Child<TqlParser::AdditiveContext>(ctx, 0));
+    if (ctx->children.size() == 1) return lhs;
+    auto* tail = Child<TqlParser::ComparisonTailContext>(ctx, 1);
     const SourceRange range{lhs->range.begin, offsets_->RangeOf(tail).end};
     std::vector<ast::ExprPtr> args;
     args.push_back(std::move(lhs));
-    if (auto* c = dynamic_cast<TqlParser::CompareTailContext*>(tail)) {
-      args.push_back(BuildAdditive(c->additive()));
-      return Node(ast::ExprKind::kBinary,
-                  ComparisonOp(c->comparisonOperator()->getStart()->getType()), range,
-                  std::move(args));
-    }
-    if (auto* c = dynamic_cast<TqlParser::InTailContext*>(tail)) {
-      for (auto* item : c->expressionList()->expression()) args.push_back(BuildExpr(item));
+    const size_t first = tail->getStart()->getType();
+    if (first == TqlParser::IN || first == TqlParser::NOT_IN) {
+      // (IN | NOT_IN) LPAREN expressionList RPAREN
+      auto* list = Child<TqlParser::ExpressionListContext>(tail, 2);
+      for (size_t i = 0; i < list->children.size(); i += 2) {
+        args.push_back(BuildExpr(Child<TqlParser::ExpressionContext>(list, i)));
+      }
       auto e = Node(ast::ExprKind::kIn, ast::Op::kNone, range, std::move(args));
-      e->negated = c->NOT_IN() != nullptr;
+      e->negated = first == TqlParser::NOT_IN;
       return e;
     }
-    auto* c = dynamic_cast<TqlParser::BetweenTailContext*>(tail);
-    args.push_back(BuildAdditive(c->additive(0)));
-    args.push_back(BuildAdditive(c->additive(1)));
-    auto e = Node(ast::ExprKind::kBetween, ast::Op::kNone, range, std::move(args));
-    e->negated = c->NOT_BETWEEN() != nullptr;
-    return e;
+    if (first == TqlParser::BETWEEN || first == TqlParser::NOT_BETWEEN) {
+      // (BETWEEN | NOT_BETWEEN) LPAREN additive DOTDOT additive RPAREN
+      args.push_back(BuildAdditive(Child<TqlParser::AdditiveContext>(tail, 2)));
+      args.push_back(BuildAdditive(Child<TqlParser::AdditiveContext>(tail, 4)));
+      auto e = Node(ast::ExprKind::kBetween, ast::Op::kNone, range, std::move(args));
+      e->negated = first == TqlParser::NOT_BETWEEN;
+      return e;
+    }
+    // comparisonOperator additive
+    args.push_back(BuildAdditive(Child<TqlParser::AdditiveContext>(tail, 1)));
+    return Node(ast::ExprKind::kBinary, ComparisonOp(first), range, std::move(args));
   }
 
-  // Left-associative chains: `a - b + c` is `(a - b) + c`.
-  template <typename OperandContext, typename BuildOperand>
-  ast::ExprPtr BuildChain(antlr4::ParserRuleContext* ctx, BuildOperand build) {
-    ast::ExprPtr result;
-    ast::Op pending = ast::Op::kNone;
-    for (antlr4::tree::ParseTree* child : ctx->children) {
-      if (auto* operand = dynamic_cast<OperandContext*>(child)) {
-        ast::ExprPtr next = (this->*build)(operand);
-        if (!result) {
-          result = std::move(next);
-        } else {
-          const SourceRange range = Span(result, next);
-          std::vector<ast::ExprPtr> args;
-          args.push_back(std::move(result));
-          args.push_back(std::move(next));
-          result = Node(ast::ExprKind::kBinary, pending, range, std::move(args));
-        }
-      } else if (auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child)) {
-        switch (terminal->getSymbol()->getType()) {
-          case TqlParser::PLUS:
-            pending = ast::Op::kAdd;
-            break;
-          case TqlParser::MINUS:
-            pending = ast::Op::kSub;
-            break;
-          case TqlParser::STAR:
-            pending = ast::Op::kMul;
-            break;
-          case TqlParser::SLASH:
-            pending = ast::Op::kDiv;
-            break;
-          case TqlParser::PERCENT:
-            pending = ast::Op::kMod;
-            break;
-          default:
-            break;
-        }
-      }
+  static ast::Op ArithmeticOp(size_t token) {
+    switch (token) {
+      case TqlParser::PLUS:
+        return ast::Op::kAdd;
+      case TqlParser::MINUS:
+        return ast::Op::kSub;
+      case TqlParser::STAR:
+        return ast::Op::kMul;
+      case TqlParser::SLASH:
+        return ast::Op::kDiv;
+      default:
+        return ast::Op::kMod;
+    }
+  }
+
+  ast::ExprPtr BuildAdditive(TqlParser::AdditiveContext* ctx) {
+    // multiplicative ((PLUS | MINUS) multiplicative)*: `a - b + c` is `(a - b) + c`.
+    ast::ExprPtr result = BuildMultiplicative(Child<TqlParser::MultiplicativeContext>(ctx, 0));
+    for (size_t i = 1; i + 1 < ctx->children.size(); i += 2) {
+      ast::ExprPtr next = BuildMultiplicative(Child<TqlParser::MultiplicativeContext>(ctx, i + 1));
+      result = Binary(ArithmeticOp(TokenTypeAt(ctx, i)), std::move(result), std::move(next));
     }
     return result;
   }
 
-  ast::ExprPtr BuildAdditive(TqlParser::AdditiveContext* ctx) {
-    return BuildChain<TqlParser::MultiplicativeContext>(ctx, &AstBuilder::BuildMultiplicative);
+  ast::ExprPtr Binary(ast::Op op, ast::ExprPtr lhs, ast::ExprPtr rhs) {
+    const SourceRange range = Span(lhs, rhs);
+    std::vector<ast::ExprPtr> args;
+    args.push_back(std::move(lhs));
+    args.push_back(std::move(rhs));
+    return Node(ast::ExprKind::kBinary, op, range, std::move(args));
   }
 
   ast::ExprPtr BuildMultiplicative(TqlParser::MultiplicativeContext* ctx) {
-    return BuildChain<TqlParser::UnaryContext>(ctx, &AstBuilder::BuildUnary);
+    // (MINUS | PLUS)* postfix ((STAR | SLASH | PERCENT) (MINUS | PLUS)* postfix)*
+    ast::ExprPtr result;
+    ast::Op pending = ast::Op::kNone;
+    std::vector<Token*> minuses;
+    for (size_t i = 0; i < ctx->children.size(); ++i) {
+      antlr4::tree::ParseTree* child = ctx->children[i];
+      if (auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child)) {
+        const size_t t = terminal->getSymbol()->getType();
+        if (t == TqlParser::MINUS) {
+          minuses.push_back(terminal->getSymbol());
+        } else if (t != TqlParser::PLUS) {
+          pending = ArithmeticOp(t);  // `*`, `/` or `%` between operands
+        }
+        continue;
+      }
+      ast::ExprPtr operand = BuildOperand(minuses, static_cast<TqlParser::PostfixContext*>(child));
+      minuses.clear();
+      result = result ? Binary(pending, std::move(result), std::move(operand)) : std::move(operand);
+    }
+    return result;
   }
 
-  ast::ExprPtr BuildUnary(TqlParser::UnaryContext* ctx) {
-    auto minuses = ctx->MINUS();
+  // One operand with its prefix minuses (a `+` changes nothing).
+  ast::ExprPtr BuildOperand(const std::vector<Token*>& minuses,
+                            TqlParser::PostfixContext* postfix) {
     size_t negations = minuses.size();
     ast::ExprPtr e;
     // `-9223372036854775808` is the one integer whose magnitude alone does not fit.
-    auto* literal = SoleLiteral(ctx->postfix());
-    if (negations > 0 && literal != nullptr && literal->INTEGER() != nullptr) {
-      auto v = ParseInteger(literal->INTEGER()->getSymbol(), /*negated=*/true);
+    auto* literal = SoleLiteral(postfix);
+    if (negations > 0 && literal != nullptr &&
+        literal->getStart()->getType() == TqlParser::INTEGER) {
+      auto v = ParseInteger(literal->getStart(), /*negated=*/true);
       e = ast::MakeLiteral(
-          {offsets_->RangeOf(minuses.back()->getSymbol()).begin, offsets_->RangeOf(literal).end},
+          {offsets_->RangeOf(minuses.back()).begin, offsets_->RangeOf(literal).end},
           {TypeId::kInt, v.value_or(0), 0, {}});
       --negations;
     } else {
-      e = BuildPostfix(ctx->postfix());
+      e = BuildPostfix(postfix);
     }
     for (size_t k = 0; k < negations; ++k) {
-      const SourceRange range{offsets_->RangeOf(minuses[negations - 1 - k]->getSymbol()).begin,
-                              e->range.end};
+      const SourceRange range{offsets_->RangeOf(minuses[negations - 1 - k]).begin, e->range.end};
       if (e->kind == ast::ExprKind::kLiteral && FoldNegation(&e->literal)) {
         e->range = range;
         continue;
@@ -952,45 +984,59 @@ class AstBuilder {
     return false;
   }
 
+  static bool IsLiteralToken(size_t t) {
+    switch (t) {
+      case TqlParser::INTEGER:
+      case TqlParser::FLOAT:
+      case TqlParser::DURATION:
+      case TqlParser::BAD_DURATION:
+      case TqlParser::STRING:
+      case TqlParser::DATETIME:
+      case TqlParser::TRUE_LITERAL:
+      case TqlParser::FALSE_LITERAL:
+      case TqlParser::NULL_LITERAL:
+        return true;
+      default:
+        return false;
+    }
+  }
+
   static TqlParser::LiteralContext* SoleLiteral(TqlParser::PostfixContext* ctx) {
     if (ctx->children.size() != 1) return nullptr;
-    auto* lit = dynamic_cast<TqlParser::LiteralPrimaryContext*>(ctx->primary());
-    return lit ? lit->literal() : nullptr;
+    auto* primary = Child<TqlParser::PrimaryContext>(ctx, 0);
+    if (!IsLiteralToken(primary->getStart()->getType())) return nullptr;
+    return Child<TqlParser::LiteralContext>(primary, 0);
   }
 
   ast::ExprPtr BuildPostfix(TqlParser::PostfixContext* ctx) {
-    ast::ExprPtr e = BuildPrimary(ctx->primary());
+    // primary (LBRACKET expression RBRACKET | DOT identifier)*
+    ast::ExprPtr e = BuildPrimary(Child<TqlParser::PrimaryContext>(ctx, 0));
+    size_t i = 1;
     // The `.identifier`s right after a name are parts of the name.
-    size_t first_operator = 1;
     if (e->kind == ast::ExprKind::kName) {
-      for (; first_operator < ctx->children.size(); ++first_operator) {
-        antlr4::tree::ParseTree* child = ctx->children[first_operator];
-        if (auto* part = dynamic_cast<TqlParser::IdentifierContext*>(child)) {
-          e->name.parts.push_back(IdentifierText(part));
-          e->name.range.end = offsets_->RangeOf(part).end;
-          e->range.end = e->name.range.end;
-        } else if (!IsDot(child)) {
-          break;
-        }
+      for (; i + 1 < ctx->children.size() && TokenTypeAt(ctx, i) == TqlParser::DOT; i += 2) {
+        auto* part = Child<TqlParser::IdentifierContext>(ctx, i + 1);
+        e->name.parts.push_back(IdentifierText(part));
+        e->name.range.end = offsets_->RangeOf(part).end;
+        e->range.end = e->name.range.end;
       }
     }
-    for (size_t c = first_operator; c < ctx->children.size(); ++c) {
-      antlr4::tree::ParseTree* child = ctx->children[c];
+    while (i + 1 < ctx->children.size()) {
       std::vector<ast::ExprPtr> args;
+      args.push_back(std::move(e));
       bool member = false;
       SourceRange end;
-      if (auto* index = dynamic_cast<TqlParser::ExpressionContext*>(child)) {
-        args.push_back(std::move(e));
+      if (TokenTypeAt(ctx, i) == TqlParser::LBRACKET) {
+        auto* index = Child<TqlParser::ExpressionContext>(ctx, i + 1);
         args.push_back(BuildExpr(index));
-        end = offsets_->RangeOf(index);
-        end.end += 1;  // the ']'
-      } else if (auto* key = dynamic_cast<TqlParser::IdentifierContext*>(child)) {
+        end = offsets_->RangeOf(TokenAt(ctx, i + 2));
+        i += 3;
+      } else {
+        auto* key = Child<TqlParser::IdentifierContext>(ctx, i + 1);
         end = offsets_->RangeOf(key);
-        args.push_back(std::move(e));
         args.push_back(ast::MakeLiteral(end, {TypeId::kString, 0, 0, IdentifierText(key)}));
         member = true;
-      } else {
-        continue;
+        i += 2;
       }
       const SourceRange range{args[0]->range.begin, end.end};
       e = Node(ast::ExprKind::kIndex, ast::Op::kNone, range, std::move(args));
@@ -999,38 +1045,37 @@ class AstBuilder {
     return e;
   }
 
-  static bool IsDot(antlr4::tree::ParseTree* child) {
-    auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(child);
-    return t != nullptr && t->getSymbol()->getType() == TqlParser::DOT;
-  }
-
   ast::ExprPtr BuildPrimary(TqlParser::PrimaryContext* ctx) {
     const SourceRange range = offsets_->RangeOf(ctx);
-    if (auto* c = dynamic_cast<TqlParser::LiteralPrimaryContext*>(ctx)) {
-      return ast::MakeLiteral(range, BuildLiteral(c->literal()));
+    const size_t first = ctx->getStart()->getType();
+    if (IsLiteralToken(first)) {
+      return ast::MakeLiteral(range, BuildLiteral(Child<TqlParser::LiteralContext>(ctx, 0)));
     }
-    if (auto* c = dynamic_cast<TqlParser::ParameterPrimaryContext*>(ctx)) {
+    if (first == TqlParser::PARAMETER) {
       auto e = Node(ast::ExprKind::kParameter, ast::Op::kNone, range, {});
       e->name.range = range;
-      e->name.parts.push_back(c->PARAMETER()->getText().substr(1));
+      e->name.parts.push_back(ctx->getStart()->getText().substr(1));
       return e;
     }
-    if (auto* c = dynamic_cast<TqlParser::CallPrimaryContext*>(ctx)) {
+    if (first == TqlParser::LPAREN) {
+      return BuildExpr(Child<TqlParser::ExpressionContext>(ctx, 1));
+    }
+    if (ctx->children.size() >= 3) {
+      // identifier LPAREN expressionList? RPAREN
       std::vector<ast::ExprPtr> args;
-      if (auto* list = c->expressionList()) {
-        for (auto* a : list->expression()) args.push_back(BuildExpr(a));
+      if (ctx->children.size() == 4) {
+        auto* list = Child<TqlParser::ExpressionListContext>(ctx, 2);
+        for (size_t i = 0; i < list->children.size(); i += 2) {
+          args.push_back(BuildExpr(Child<TqlParser::ExpressionContext>(list, i)));
+        }
       }
       auto e = Node(ast::ExprKind::kCall, ast::Op::kNone, range, std::move(args));
-      e->name = NameOf(c->identifier());
+      e->name = NameOf(Child<TqlParser::IdentifierContext>(ctx, 0));
       return e;
     }
-    if (auto* c = dynamic_cast<TqlParser::NamePrimaryContext*>(ctx)) {
-      auto e = Node(ast::ExprKind::kName, ast::Op::kNone, range, {});
-      e->name = NameOf(c->identifier());
-      return e;
-    }
-    auto* parens = dynamic_cast<TqlParser::ParensPrimaryContext*>(ctx);
-    return BuildExpr(parens->expression());
+    auto e = Node(ast::ExprKind::kName, ast::Op::kNone, range, {});
+    e->name = NameOf(Child<TqlParser::IdentifierContext>(ctx, 0));
+    return e;
   }
 
   // --- literals

@@ -102,12 +102,10 @@ expression
     : andExpression (OR andExpression)*
     ;
 
+// `not` is a flat prefix list on each operand (no recursion, and one rule level fewer):
+// `not not x` is two negations.
 andExpression
-    : notExpression (AND notExpression)*
-    ;
-
-notExpression
-    : NOT* comparison
+    : NOT* comparison (AND NOT* comparison)*
     ;
 
 comparison
@@ -136,13 +134,9 @@ additive
     : multiplicative ((PLUS | MINUS) multiplicative)*
     ;
 
+// Unary minus and plus are a flat prefix list on each operand: `- - x` is two negations.
 multiplicative
-    : unary ((STAR | SLASH | PERCENT) unary)*
-    ;
-
-// Prefix operators are a flat list (no recursion): `- - x` is two negations.
-unary
-    : (MINUS | PLUS)* postfix
+    : (MINUS | PLUS)* postfix ((STAR | SLASH | PERCENT) (MINUS | PLUS)* postfix)*
     ;
 
 // `x[i]`, `x["key"]` and `x.key` read into dynamic values. A dotted name (`http.status_code`)
