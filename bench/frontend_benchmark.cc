@@ -18,24 +18,8 @@ spans
 | top 10 by p99(duration) desc)";
 
 Catalog SpansCatalog() {
-  using T = TypeId;
   Catalog c;
-  c.Add("spans", std::make_shared<Schema>(std::vector<Field>{{"timestamp", T::kTimestamp},
-                                                             {"duration", T::kDuration},
-                                                             {"trace_id", T::kString},
-                                                             {"span_id", T::kString},
-                                                             {"parent_id", T::kString},
-                                                             {"name", T::kString},
-                                                             {"service", T::kString},
-                                                             {"kind", T::kString},
-                                                             {"status", T::kString},
-                                                             {"status_message", T::kString},
-                                                             {"http.method", T::kString},
-                                                             {"http.route", T::kString},
-                                                             {"http.status_code", T::kInt},
-                                                             {"user.id", T::kString},
-                                                             {"cloud.region", T::kString},
-                                                             {"faas.coldstart", T::kBool}}));
+  c.Add("spans", std::make_shared<Schema>(ConventionalColumns()));
   return c;
 }
 

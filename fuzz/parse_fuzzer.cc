@@ -14,18 +14,11 @@ const tql::Catalog& FuzzCatalog() {
   static const tql::Catalog catalog = [] {
     using T = tql::TypeId;
     tql::Catalog c;
-    c.Add("spans",
-          std::make_shared<tql::Schema>(std::vector<tql::Field>{{"timestamp", T::kTimestamp},
-                                                                {"duration", T::kDuration},
-                                                                {"trace_id", T::kString},
-                                                                {"span_id", T::kString},
-                                                                {"parent_id", T::kString},
-                                                                {"name", T::kString},
-                                                                {"service", T::kString},
-                                                                {"http.status_code", T::kInt},
-                                                                {"payload", T::kDynamic},
-                                                                {"ok", T::kBool},
-                                                                {"ratio", T::kFloat}}));
+    std::vector<tql::Field> spans = tql::ConventionalColumns();
+    spans.push_back({"payload", T::kDynamic});
+    spans.push_back({"ok", T::kBool});
+    spans.push_back({"ratio", T::kFloat});
+    c.Add("spans", std::make_shared<tql::Schema>(spans));
     c.Add("logs",
           std::make_shared<tql::Schema>(
               std::vector<tql::Field>{{"timestamp", T::kTimestamp}, {"message", T::kString}}),

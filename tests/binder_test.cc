@@ -66,25 +66,19 @@ class BinderGolden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BinderGolden, Cases) {
   const Catalog catalog = TestCatalog();
-  test::GoldenFile file = test::ReadGoldenFile(GetParam(), {"bind", "error"});
-  ASSERT_FALSE(file.cases.empty()) << GetParam() << " has no cases";
-  for (test::GoldenCase& c : file.cases) {
-    c.actual = RunCase(c, catalog);
-    if (!test::UpdatingGoldenFiles()) {
-      EXPECT_EQ(c.expected, test::NormalizeOutput(c.actual))
-          << GetParam() << ":" << c.line << ": " << c.kind << " " << c.title << "\n"
-          << c.input;
-    }
+  const auto failed =
+      test::CheckGoldenFile(GetParam(), {"bind", "error"},
+                            [&](const test::GoldenCase& c) { return RunCase(c, catalog); });
+  for (const test::GoldenCase& c : failed) {
+    ADD_FAILURE() << GetParam() << ":" << c.line << ": " << c.kind << " " << c.title << "\n"
+                  << c.input << "\nexpected:\n"
+                  << c.expected << "\nactual:\n"
+                  << test::NormalizeOutput(c.actual);
   }
-  if (test::UpdatingGoldenFiles()) test::WriteGoldenFile(file);
 }
 
 std::string FileStem(const ::testing::TestParamInfo<std::string>& info) {
-  std::string stem = std::filesystem::path(info.param).stem().string();
-  for (char& ch : stem) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return stem;
+  return test::GoldenTestName(info.param);
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, BinderGolden,

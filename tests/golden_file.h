@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -128,6 +129,36 @@ inline std::vector<std::string> ListGoldenFiles(const std::string& dir) {
 inline bool UpdatingGoldenFiles() {
   const char* v = std::getenv("TQL_UPDATE_GOLDEN");
   return v != nullptr && std::string(v) == "1";
+}
+
+// Runs every case of `path` through `run` (input case -> actual output) and returns the cases
+// whose output differs from the expected one; with TQL_UPDATE_GOLDEN=1 it rewrites the file
+// with the actual outputs instead.
+template <typename Run>
+std::vector<GoldenCase> CheckGoldenFile(const std::string& path,
+                                        const std::vector<std::string>& kinds, Run run) {
+  GoldenFile file = ReadGoldenFile(path, kinds);
+  std::vector<GoldenCase> failed;
+  for (GoldenCase& c : file.cases) {
+    c.actual = run(c);
+    if (!UpdatingGoldenFiles() && c.expected != NormalizeOutput(c.actual)) failed.push_back(c);
+  }
+  if (UpdatingGoldenFiles()) WriteGoldenFile(file);
+  if (file.cases.empty()) {
+    GoldenCase none;
+    none.title = "(the file has no cases)";
+    failed.push_back(none);
+  }
+  return failed;
+}
+
+// A gtest parameter name for a golden file: its stem with non-alphanumerics as '_'.
+inline std::string GoldenTestName(const std::string& path) {
+  std::string stem = std::filesystem::path(path).stem().string();
+  for (char& ch : stem) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return stem;
 }
 
 }  // namespace tql::test
