@@ -37,7 +37,11 @@ int64_t SumInt64Kernel::operator()(Arch, const int64_t* values, const uint8_t* v
     }
   }
   // Wrapping addition: accumulate the lane sums as unsigned.
-  uint64_t total = static_cast<uint64_t>(xsimd::hadd(acc0 + acc1 + acc2 + acc3));
+  // (xsimd::hadd adds the lanes as signed integers, which is undefined on overflow.)
+  alignas(64) int64_t lanes[kLanes];
+  (acc0 + acc1 + acc2 + acc3).store_aligned(lanes);
+  uint64_t total = 0;
+  for (int64_t k = 0; k < kLanes; ++k) total += static_cast<uint64_t>(lanes[k]);
   for (; i < n; ++i) {
     if (validity == nullptr || ((validity[i >> 3] >> (i & 7)) & 1)) {
       total += static_cast<uint64_t>(values[i]);
