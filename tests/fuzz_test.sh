@@ -3,12 +3,15 @@
 # own and runs them: the query parser + binder for PARSE_SECONDS, seeded from every golden
 # query, and the NDJSON/OTLP reader for READER_SECONDS. A crash fails the test and leaves the
 # input that caused it in WORK/artifacts.
+# The mutations start from a fixed seed (TQL_FUZZ_SEED, default 1) so that the test suite is
+# repeatable; set TQL_FUZZ_SEED=0 for a random one when hunting.
 # Usage: fuzz_test.sh SOURCE_DIR WORK_DIR PARSE_SECONDS READER_SECONDS
 set -euo pipefail
 src="$1"
 work="$2"
 parse_seconds="$3"
 reader_seconds="$4"
+seed="${TQL_FUZZ_SEED:-1}"
 mkdir -p "$work"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
@@ -40,9 +43,9 @@ PY
 cp "$src"/fuzz/corpus/ndjson/* "$work/corpus/reader/"
 echo "seeds: $(ls "$work/corpus/parse" | wc -l) queries"
 cd "$work/artifacts"
-"$work/build/fuzz/tql_fuzz_parse" -max_total_time="$parse_seconds" -max_len=4096 \
+"$work/build/fuzz/tql_fuzz_parse" -seed="$seed" -max_total_time="$parse_seconds" -max_len=4096 \
   -print_final_stats=1 "$work/corpus/parse" 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==.*ERROR|SUMMARY)" || true
-"$work/build/fuzz/tql_fuzz_ndjson_reader" -max_total_time="$reader_seconds" -max_len=8192 \
+"$work/build/fuzz/tql_fuzz_ndjson_reader" -seed="$seed" -max_total_time="$reader_seconds" -max_len=8192 \
   -print_final_stats=1 "$work/corpus/reader" 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==.*ERROR|SUMMARY)" || true
 if compgen -G "crash-*" >/dev/null || compgen -G "leak-*" >/dev/null || compgen -G "timeout-*" >/dev/null; then
   echo "the fuzzers found inputs that fail: $work/artifacts" >&2
