@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "frontend/suggest.h"
-
 namespace tql {
 
 namespace {
@@ -67,17 +65,10 @@ PlanResult PlanQuery(const ast::Query& query, const Catalog& catalog) {
   const std::string source = pipeline.source.Joined();
   SchemaPtr schema = catalog.Find(source);
   if (!schema) {
+    // The binder reports unknown sources with suggestions; this only guards unbound input.
     Diagnostic d;
     d.range = pipeline.source.range;
     d.message = fmt::format("unknown source '{}'", source);
-    const std::vector<std::string> names = catalog.Names();
-    if (auto near = ClosestName(source, names)) {
-      d.message += fmt::format("; did you mean '{}'?", *near);
-    } else if (!names.empty()) {
-      d.hints.push_back(fmt::format("the sources are: {}", fmt::join(names, ", ")));
-    } else {
-      d.hints.push_back("no source is registered (the CLI registers one per --input)");
-    }
     result.diagnostics.push_back(std::move(d));
     return result;
   }

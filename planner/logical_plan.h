@@ -31,6 +31,7 @@ struct PlanResult {
   std::vector<Diagnostic> diagnostics;
 };
 
+// REQUIRES: `query` was bound against `catalog` without errors (frontend/binder.h).
 PlanResult PlanQuery(const ast::Query& query, const Catalog& catalog);
 
 // The plan as indented text, one operator per line, root first.

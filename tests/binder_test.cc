@@ -69,12 +69,8 @@ TEST_P(BinderGolden, Cases) {
   const auto failed =
       test::CheckGoldenFile(GetParam(), {"bind", "error"},
                             [&](const test::GoldenCase& c) { return RunCase(c, catalog); });
-  for (const test::GoldenCase& c : failed) {
-    ADD_FAILURE() << GetParam() << ":" << c.line << ": " << c.kind << " " << c.title << "\n"
-                  << c.input << "\nexpected:\n"
-                  << c.expected << "\nactual:\n"
-                  << test::NormalizeOutput(c.actual);
-  }
+  for (const test::GoldenCase& c : failed)
+    ADD_FAILURE() << test::DescribeGoldenFailure(GetParam(), c);
 }
 
 std::string FileStem(const ::testing::TestParamInfo<std::string>& info) {

@@ -152,6 +152,12 @@ std::vector<GoldenCase> CheckGoldenFile(const std::string& path,
   return failed;
 }
 
+// What a failed case prints: where it is, its input, and both outputs.
+inline std::string DescribeGoldenFailure(const std::string& path, const GoldenCase& c) {
+  return path + ":" + std::to_string(c.line) + ": " + c.kind + " " + c.title + "\n" + c.input +
+         "\nexpected:\n" + c.expected + "\nactual:\n" + NormalizeOutput(c.actual);
+}
+
 // A gtest parameter name for a golden file: its stem with non-alphanumerics as '_'.
 inline std::string GoldenTestName(const std::string& path) {
   std::string stem = std::filesystem::path(path).stem().string();

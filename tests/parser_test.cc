@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "frontend/binder.h"
 #include "frontend/suggest.h"
 #include "planner/logical_plan.h"
 
@@ -205,16 +206,16 @@ TEST(Parser, UnterminatedThingsAndBadBytes) {
   }
 }
 
-TEST(Planner, UnknownSourceSuggestsTheClosest) {
+TEST(Binder, UnknownSourceSuggestsTheClosest) {
   Catalog catalog;
   catalog.Add("spans", std::make_shared<Schema>());
   catalog.Add("logs", std::make_shared<Schema>());
   const std::string text = "spnas | take 1";
   ParseResult r = ParseQuery(text);
   ASSERT_TRUE(r.query);
-  PlanResult p = PlanQuery(*r.query, catalog);
-  EXPECT_FALSE(p.plan);
-  EXPECT_EQ(FormatDiagnostics(text, p.diagnostics),
+  BindResult b = Bind(&*r.query, catalog);
+  EXPECT_FALSE(b.ok());
+  EXPECT_EQ(FormatDiagnostics(text, b.diagnostics),
             "1:1: error: unknown source 'spnas'; did you mean 'spans'?\n"
             "  spnas | take 1\n"
             "  ^~~~~\n");

@@ -35,12 +35,8 @@ class SyntaxGolden : public ::testing::TestWithParam<std::string> {};
 TEST_P(SyntaxGolden, Cases) {
   const auto failed = test::CheckGoldenFile(GetParam(), {"query", "error"},
                                             [&](const test::GoldenCase& c) { return RunCase(c); });
-  for (const test::GoldenCase& c : failed) {
-    ADD_FAILURE() << GetParam() << ":" << c.line << ": " << c.kind << " " << c.title << "\n"
-                  << c.input << "\nexpected:\n"
-                  << c.expected << "\nactual:\n"
-                  << test::NormalizeOutput(c.actual);
-  }
+  for (const test::GoldenCase& c : failed)
+    ADD_FAILURE() << test::DescribeGoldenFailure(GetParam(), c);
 }
 
 std::string FileStem(const ::testing::TestParamInfo<std::string>& info) {
