@@ -157,22 +157,28 @@ class Binder {
     *open = false;
     for (const ast::Name& s : sources) {
       bool source_open = false;
-      for (const Field& f : SourceColumns(s, &source_open)) {
-        auto it =
-            std::find_if(out.begin(), out.end(), [&f](const Field& o) { return o.name == f.name; });
-        if (it == out.end()) {
-          out.push_back(f);
-        } else if (it->type != f.type) {
-          it->type = IsNumber(it->type) && IsNumber(f.type) ? T::kFloat
-                     : it->type == T::kNull                 ? f.type
-                     : f.type == T::kNull                   ? it->type
-                                                            : T::kDynamic;
-        }
-      }
+      MergeColumns(SourceColumns(s, &source_open), &out);
       *open = *open || source_open;
     }
     if (with_source) AddSourceColumn(*with_source, &out);
     return out;
+  }
+
+  // Adds the columns of `from` missing from `into`; a name whose types differ becomes dynamic
+  // (ints and floats become float; an all-null column takes the other's type).
+  static void MergeColumns(const std::vector<Field>& from, std::vector<Field>* into) {
+    for (const Field& f : from) {
+      auto it = std::find_if(into->begin(), into->end(),
+                             [&f](const Field& o) { return o.name == f.name; });
+      if (it == into->end()) {
+        into->push_back(f);
+      } else if (it->type != f.type) {
+        it->type = IsNumber(it->type) && IsNumber(f.type) ? T::kFloat
+                   : it->type == T::kNull                 ? f.type
+                   : f.type == T::kNull                   ? it->type
+                                                          : T::kDynamic;
+      }
+    }
   }
 
   // `withsource=NAME` adds NAME first; it must not collide with a column of the inputs.
@@ -329,15 +335,7 @@ class Binder {
       case ast::StageKind::kUnion: {
         bool open = false;
         std::vector<Field> extra = UnionColumns(s->names, std::nullopt, &open);
-        for (const Field& f : extra) {
-          auto it = std::find_if(columns->begin(), columns->end(),
-                                 [&f](const Field& o) { return o.name == f.name; });
-          if (it == columns->end()) {
-            columns->push_back(f);
-          } else if (it->type != f.type) {
-            it->type = IsNumber(it->type) && IsNumber(f.type) ? T::kFloat : T::kDynamic;
-          }
-        }
+        MergeColumns(extra, columns);
         if (s->with_source) AddSourceColumn(*s->with_source, columns);
         open_ = open_ || open;
         break;
