@@ -1,4 +1,5 @@
-//! Runs a logical plan on the interpreter: lowers it into a push pipeline over the sources.
+//! Runs a logical plan on the interpreter: lowers each node to a push operator and drives the
+//! scans.
 #pragma once
 
 #include <map>
@@ -13,6 +14,11 @@ namespace tql {
 
 using SourceTables = std::map<std::string, Table>;
 
-Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, ScanStats* stats);
+struct ExecOptions {
+  int64_t now = 0;  // now(), as planned
+};
+
+Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, ScanStats* stats,
+                          const ExecOptions& options = {});
 
 }  // namespace tql

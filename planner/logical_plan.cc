@@ -1,6 +1,10 @@
 #include "planner/logical_plan.h"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
+
+#include "planner/expr_compiler.h"
+#include "planner/rules.h"
 
 namespace tql {
 
@@ -46,78 +50,433 @@ Diagnostic NotExecutable(SourceRange range, const std::string& what) {
   Diagnostic d;
   d.range = range;
   d.message = fmt::format("{} cannot run in this version of tql yet", what);
-  d.hints.push_back("tql check and tql fmt accept it; the executor runs sources and take");
+  d.hints.push_back("tql check and tql fmt accept it; summarize, match and join come next");
   return d;
 }
 
+SchemaPtr MakeSchema(const std::vector<Field>& fields) {
+  return std::make_shared<Schema>(fields);
+}
+
+PExprPtr ColumnRef(int index, TypeId type) {
+  auto c = std::make_unique<PExpr>();
+  c->kind = PKind::kColumn;
+  c->column = index;
+  c->type = type;
+  return c;
+}
+
+// Replaces every column reference of `e` by a copy of the expression that defines the column.
+void Substitute(PExprPtr* e, const std::vector<PExprPtr>& defs) {
+  if ((*e)->kind == PKind::kColumn) {
+    *e = CloneExpr(*defs[static_cast<size_t>((*e)->column)]);
+    return;
+  }
+  for (PExprPtr& a : (*e)->args) Substitute(&a, defs);
+}
+
+class Planner {
+ public:
+  Planner(const BindResult& bound, const Catalog& catalog, const PlanOptions& options,
+          PlanResult* result)
+      : bound_(bound), catalog_(catalog), options_(options), result_(result) {}
+
+  PlanPtr PlanPipeline(const ast::Pipeline& p) {
+    PlanPtr node = p.source_is_union ? UnionSource(p) : Scan(p.source);
+    if (!node) return nullptr;
+    for (size_t i = 0; i < p.stages.size(); ++i) {
+      const ast::Stage& stage = p.stages[i];
+      const std::vector<Field>& out = bound_.stage_columns[i + 1];
+      node = PlanStage(stage, std::move(node), out);
+      if (!node) return nullptr;
+    }
+    return node;
+  }
+
+ private:
+  void Error(SourceRange range, std::string message, std::vector<std::string> hints = {}) {
+    Diagnostic d;
+    d.range = range;
+    d.message = std::move(message);
+    d.hints = std::move(hints);
+    result_->diagnostics.push_back(std::move(d));
+  }
+
+  PlanPtr Scan(const ast::Name& source) {
+    const std::string name = source.Joined();
+    SchemaPtr schema = catalog_.Find(name);
+    if (!schema) {
+      // The binder reports unknown sources with suggestions; this only guards unbound input.
+      Error(source.range, fmt::format("unknown source '{}'", name));
+      return nullptr;
+    }
+    auto scan = std::make_unique<PlanNode>();
+    scan->kind = PlanNode::Kind::kScan;
+    scan->range = source.range;
+    scan->source = name;
+    scan->source_schema = schema;
+    scan->output_schema = schema;
+    for (int i = 0; i < schema->num_fields(); ++i) scan->columns.push_back(i);
+    return scan;
+  }
+
+  PlanPtr UnionSource(const ast::Pipeline& p) {
+    const std::vector<Field>& out = bound_.stage_columns[0];
+    auto u = std::make_unique<PlanNode>();
+    u->kind = PlanNode::Kind::kUnion;
+    u->range = p.range;
+    u->output_schema = MakeSchema(out);
+    for (const ast::Name& name : p.union_sources) {
+      PlanPtr scan = Scan(name);
+      if (!scan) return nullptr;
+      // Each source projected onto the union's columns: missing ones are null.
+      auto proj = std::make_unique<PlanNode>();
+      proj->kind = PlanNode::Kind::kProject;
+      proj->range = name.range;
+      proj->output_schema = u->output_schema;
+      const Schema& in = *scan->output_schema;
+      for (const Field& f : out) {
+        const int index = in.IndexOf(f.name);
+        if (p.union_with_source && f.name == p.union_with_source->Joined()) {
+          auto c = std::make_unique<PExpr>();
+          c->kind = PKind::kConstant;
+          c->type = f.type;
+          c->constant = CastValue(Value::String(name.Joined()), f.type);
+          proj->exprs.push_back(std::move(c));
+        } else if (index >= 0) {
+          proj->exprs.push_back(CastTo(ColumnRef(index, in.field(index).type), f.type));
+        } else {
+          auto c = std::make_unique<PExpr>();
+          c->kind = PKind::kConstant;
+          c->type = f.type;
+          c->constant = Value::Null(f.type);
+          proj->exprs.push_back(std::move(c));
+        }
+      }
+      proj->inputs.push_back(std::move(scan));
+      u->inputs.push_back(std::move(proj));
+    }
+    return u;
+  }
+
+  PExprPtr Compile(const ast::Expr& e, const Schema& input) {
+    CompileContext ctx;
+    ctx.input = &input;
+    ctx.parameters = &options_.parameters;
+    ctx.now = options_.now;
+    Result<PExprPtr> r = CompileExpr(e, ctx);
+    if (!r.ok()) {
+      Error(e.range, r.status().message());
+      return nullptr;
+    }
+    return std::move(r).value();
+  }
+
+  std::optional<int64_t> RowCount(const ast::RowCount& count) {
+    if (!count.parameter) return count.value;
+    auto it = options_.parameters.find(*count.parameter);
+    if (it == options_.parameters.end()) {
+      Error(count.range, fmt::format("${} has no value; bind it (tql run --param {}=N)",
+                                     *count.parameter, *count.parameter));
+      return std::nullopt;
+    }
+    Value v = CastValue(it->second, TypeId::kInt);
+    if (v.null || v.i < 0) {
+      Error(count.range, fmt::format("${} must be a non-negative int here", *count.parameter));
+      return std::nullopt;
+    }
+    return v.i;
+  }
+
+  PlanPtr Wrap(PlanNode::Kind kind, PlanPtr input, const std::vector<Field>& out,
+               SourceRange range) {
+    auto n = std::make_unique<PlanNode>();
+    n->kind = kind;
+    n->range = range;
+    n->output_schema = MakeSchema(out);
+    n->inputs.push_back(std::move(input));
+    return n;
+  }
+
+  std::vector<PlanSortKey> SortKeys(const std::vector<ast::SortItem>& items, const Schema& in,
+                                    bool* ok) {
+    std::vector<PlanSortKey> keys;
+    for (const ast::SortItem& item : items) {
+      PlanSortKey k;
+      k.expr = Compile(*item.expr, in);
+      if (!k.expr) *ok = false;
+      k.descending = item.descending;
+      k.nulls_first = item.nulls_first.value_or(false);
+      keys.push_back(std::move(k));
+    }
+    return keys;
+  }
+
+  PlanPtr PlanStage(const ast::Stage& s, PlanPtr input, const std::vector<Field>& out) {
+    const Schema& in = *input->output_schema;
+    switch (s.kind) {
+      case ast::StageKind::kWhere: {
+        PExprPtr p = Compile(*s.predicate, in);
+        if (!p) return nullptr;
+        auto n = Wrap(PlanNode::Kind::kFilter, std::move(input), out, s.range);
+        n->output_schema = n->input()->output_schema;
+        n->predicate = CastTo(std::move(p), TypeId::kBool);
+        return n;
+      }
+      case ast::StageKind::kSearch: {
+        auto e = std::make_unique<PExpr>();
+        e->kind = PKind::kSearch;
+        e->type = TypeId::kBool;
+        e->memo = NewDictionaryMemo();  // answers per dictionary entry, across batches
+        e->case_sensitive = s.match_case;
+        if (s.regex) {
+          RE2::Options options;
+          options.set_log_errors(false);
+          options.set_max_mem(int64_t{8} << 20);
+          options.set_case_sensitive(s.match_case);
+          auto re = std::make_shared<re2::RE2>(s.needle, options);
+          if (!re->ok()) {
+            Error(s.needle_range, fmt::format("invalid regular expression: {}", re->error()));
+            return nullptr;
+          }
+          e->regex = std::move(re);
+        } else {
+          e->needle = s.match_case ? s.needle : Utf8Lower(s.needle);
+        }
+        auto add = [&](int index) { e->args.push_back(ColumnRef(index, in.field(index).type)); };
+        if (s.names.empty()) {
+          for (int i = 0; i < in.num_fields(); ++i) {
+            if (IsStringBacked(in.field(i).type)) add(i);
+          }
+        } else {
+          for (const ast::Name& name : s.names) {
+            const int index = in.IndexOf(name.Joined());
+            if (index >= 0 && IsStringBacked(in.field(index).type)) add(index);
+          }
+        }
+        auto n = Wrap(PlanNode::Kind::kFilter, std::move(input), out, s.range);
+        n->output_schema = n->input()->output_schema;
+        n->predicate = std::move(e);
+        return n;
+      }
+      case ast::StageKind::kExtend: {
+        // The columns as they stand after each item: a later item sees the earlier ones,
+        // whose definitions are substituted into it.
+        std::vector<PExprPtr> defs;
+        std::vector<Field> fields = in.fields();
+        for (int i = 0; i < in.num_fields(); ++i) defs.push_back(ColumnRef(i, in.field(i).type));
+        for (const ast::NamedExpr& item : s.items) {
+          Schema current(fields);
+          PExprPtr e = Compile(*item.expr, current);
+          if (!e) return nullptr;
+          Substitute(&e, defs);
+          const std::string name = item.name->Joined();
+          const int index = current.IndexOf(name);
+          if (index >= 0) {
+            fields[static_cast<size_t>(index)].type = e->type;
+            defs[static_cast<size_t>(index)] = std::move(e);
+          } else {
+            fields.push_back({name, e->type});
+            defs.push_back(std::move(e));
+          }
+        }
+        auto n = Wrap(PlanNode::Kind::kProject, std::move(input), out, s.range);
+        for (size_t i = 0; i < defs.size(); ++i) {
+          n->exprs.push_back(CastTo(std::move(defs[i]), out[i].type));
+        }
+        return n;
+      }
+      case ast::StageKind::kProject:
+      case ast::StageKind::kDistinct: {
+        auto n = Wrap(PlanNode::Kind::kProject, std::move(input), out, s.range);
+        for (size_t i = 0; i < s.items.size(); ++i) {
+          PExprPtr e = Compile(*s.items[i].expr, in);
+          if (!e) return nullptr;
+          n->exprs.push_back(CastTo(std::move(e), out[i].type));
+        }
+        if (s.kind == ast::StageKind::kProject) return n;
+        return Wrap(PlanNode::Kind::kDistinct, std::move(n), out, s.range);
+      }
+      case ast::StageKind::kProjectAway:
+      case ast::StageKind::kProjectRename: {
+        // Both keep (some of) the input columns in order: by position.
+        auto n = Wrap(PlanNode::Kind::kProject, std::move(input), out, s.range);
+        std::vector<std::string> sources;
+        for (const Field& f : in.fields()) sources.push_back(f.name);
+        if (s.kind == ast::StageKind::kProjectAway) {
+          for (const Field& f : out) {
+            const int index = in.IndexOf(f.name);
+            n->exprs.push_back(ColumnRef(index, in.field(index).type));
+          }
+        } else {
+          for (int i = 0; i < in.num_fields(); ++i)
+            n->exprs.push_back(ColumnRef(i, in.field(i).type));
+        }
+        return n;
+      }
+      case ast::StageKind::kSort: {
+        bool ok = true;
+        auto n = Wrap(PlanNode::Kind::kSort, std::move(input), out, s.range);
+        n->keys = SortKeys(s.sort, in, &ok);
+        return ok ? std::move(n) : nullptr;
+      }
+      case ast::StageKind::kTop: {
+        bool ok = true;
+        auto limit = RowCount(s.count);
+        auto n = Wrap(PlanNode::Kind::kTopK, std::move(input), out, s.range);
+        n->keys = SortKeys(s.sort, in, &ok);
+        if (!ok || !limit) return nullptr;
+        n->limit = *limit;
+        return n;
+      }
+      case ast::StageKind::kTake: {
+        auto limit = RowCount(s.count);
+        if (!limit) return nullptr;
+        auto n = Wrap(PlanNode::Kind::kLimit, std::move(input), out, s.range);
+        n->limit = *limit;
+        return n;
+      }
+      case ast::StageKind::kCount:
+        return Wrap(PlanNode::Kind::kCount, std::move(input), out, s.range);
+      case ast::StageKind::kSummarize:
+      case ast::StageKind::kMatch:
+      case ast::StageKind::kJoin:
+      case ast::StageKind::kUnion:
+        result_->diagnostics.push_back(
+            NotExecutable(s.keyword_range, fmt::format("the '{}' stage", StageName(s.kind))));
+        return nullptr;
+    }
+    return nullptr;
+  }
+
+  const BindResult& bound_;
+  const Catalog& catalog_;
+  const PlanOptions& options_;
+  PlanResult* result_;
+};
+
 }  // namespace
 
-PlanResult PlanQuery(const ast::Query& query, const Catalog& catalog) {
+PlanResult PlanQuery(const ast::Query& query, const BindResult& bound, const Catalog& catalog,
+                     const PlanOptions& options) {
   PlanResult result;
-  const ast::Pipeline& pipeline = query.pipeline;
-  if (!query.lets.empty()) {
-    result.diagnostics.push_back(NotExecutable(query.lets.front().range, "let"));
+  Planner planner(bound, catalog, options, &result);
+  PlanPtr plan = planner.PlanPipeline(query.pipeline);
+  if (!plan || !result.diagnostics.empty()) return result;
+  if (options.optimize) {
+    EvalContext ctx;
+    ctx.now = options.now;
+    OptimizePlan(&plan, ctx, &result.rules_fired);
   }
-  if (pipeline.source_is_union) {
-    result.diagnostics.push_back(NotExecutable(pipeline.range, "a union source"));
-    return result;
-  }
-  const std::string source = pipeline.source.Joined();
-  SchemaPtr schema = catalog.Find(source);
-  if (!schema) {
-    // The binder reports unknown sources with suggestions; this only guards unbound input.
-    Diagnostic d;
-    d.range = pipeline.source.range;
-    d.message = fmt::format("unknown source '{}'", source);
-    result.diagnostics.push_back(std::move(d));
-    return result;
-  }
-  auto scan = std::make_unique<PlanNode>();
-  scan->kind = PlanNode::Kind::kScan;
-  scan->source = source;
-  scan->output_schema = schema;
-  for (int i = 0; i < schema->num_fields(); ++i) scan->columns.push_back(i);
-  std::unique_ptr<PlanNode> node = std::move(scan);
-  for (const ast::Stage& stage : pipeline.stages) {
-    if (stage.kind != ast::StageKind::kTake || stage.count.parameter) {
-      result.diagnostics.push_back(NotExecutable(
-          stage.keyword_range, stage.kind == ast::StageKind::kTake
-                                   ? std::string("take with a $parameter")
-                                   : fmt::format("the '{}' stage", StageName(stage.kind))));
-      continue;
-    }
-    auto limit = std::make_unique<PlanNode>();
-    limit->kind = PlanNode::Kind::kLimit;
-    limit->limit = stage.count.value;
-    limit->output_schema = node->output_schema;
-    limit->input = std::move(node);
-    node = std::move(limit);
-  }
-  if (result.diagnostics.empty()) result.plan = std::move(node);
+  result.plan = std::move(plan);
   return result;
 }
 
+// ---------------------------------------------------------------------------------------------
+
 namespace {
+
+std::string Names(const Schema& schema, const std::vector<int>& columns) {
+  std::vector<std::string> names;
+  for (int c : columns) names.push_back(schema.field(c).name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+std::string KeysText(const std::vector<PlanSortKey>& keys, const Schema& in) {
+  std::vector<std::string> parts;
+  for (const PlanSortKey& k : keys) {
+    std::string s = k.expr->ToString(in) + (k.descending ? " desc" : " asc");
+    if (k.nulls_first) s += " nulls first";
+    parts.push_back(s);
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
 void ExplainNode(const PlanNode& node, int depth, std::string* out) {
-  *out += std::string(static_cast<size_t>(depth) * 2, ' ');
+  const std::string pad(static_cast<size_t>(depth) * 2, ' ');
   switch (node.kind) {
     case PlanNode::Kind::kScan: {
-      std::vector<std::string> names;
-      for (int c : node.columns) names.push_back(node.output_schema->field(c).name);
-      *out += fmt::format("Scan {} columns=[{}]\n", node.source, fmt::join(names, ", "));
+      *out += fmt::format("{}Scan {} columns=[{}] ({} of {})\n", pad, node.source,
+                          Names(*node.source_schema, node.columns), node.columns.size(),
+                          node.source_schema->num_fields());
+      if (node.filter) {
+        *out += fmt::format("{}  filter: {}\n", pad, node.filter->ToString(*node.output_schema));
+      }
+      if (!node.scan_predicates.empty()) {
+        std::vector<std::string> preds;
+        for (const ScanPredicate& p : node.scan_predicates) {
+          preds.push_back(p.ToString(*node.output_schema));
+        }
+        *out += fmt::format("{}  skip batches by min/max: {}\n", pad, fmt::join(preds, ", "));
+      }
       break;
     }
+    case PlanNode::Kind::kFilter:
+      *out += fmt::format("{}Filter {}\n", pad, node.predicate->ToString(node.input_schema()));
+      break;
+    case PlanNode::Kind::kProject: {
+      std::vector<std::string> items;
+      const Schema& in = node.input_schema();
+      for (size_t i = 0; i < node.exprs.size(); ++i) {
+        const std::string& name = node.output_schema->field(static_cast<int>(i)).name;
+        const std::string e = node.exprs[i]->ToString(in);
+        items.push_back(e == name ? name : fmt::format("{} = {}", name, e));
+      }
+      *out += fmt::format("{}Project [{}]\n", pad, fmt::join(items, ", "));
+      break;
+    }
+    case PlanNode::Kind::kSort:
+      *out += fmt::format("{}Sort by {}\n", pad, KeysText(node.keys, node.input_schema()));
+      break;
+    case PlanNode::Kind::kTopK:
+      *out += fmt::format("{}TopK {} by {}\n", pad, node.limit,
+                          KeysText(node.keys, node.input_schema()));
+      break;
     case PlanNode::Kind::kLimit:
-      *out += fmt::format("Limit {}\n", node.limit);
+      *out += fmt::format("{}Limit {}\n", pad, node.limit);
+      break;
+    case PlanNode::Kind::kDistinct:
+      *out += fmt::format("{}Distinct\n", pad);
+      break;
+    case PlanNode::Kind::kCount:
+      *out += fmt::format("{}Count\n", pad);
+      break;
+    case PlanNode::Kind::kUnion:
+      *out += fmt::format("{}Union\n", pad);
+      break;
+    case PlanNode::Kind::kAggregate:
+    case PlanNode::Kind::kMatch:
+    case PlanNode::Kind::kJoin:
+      *out += fmt::format("{}?\n", pad);
       break;
   }
-  if (node.input) ExplainNode(*node.input, depth + 1, out);
+  for (const auto& input : node.inputs) ExplainNode(*input, depth + 1, out);
 }
+
+void CollectPushdown(const PlanNode& node, std::vector<PushdownInfo>* out) {
+  if (node.kind == PlanNode::Kind::kScan) {
+    PushdownInfo info;
+    info.source = node.source;
+    for (int c : node.columns) info.columns.push_back(node.source_schema->field(c).name);
+    for (const ScanPredicate& p : node.scan_predicates) {
+      info.predicates.push_back(p.ToString(*node.output_schema));
+    }
+    out->push_back(std::move(info));
+  }
+  for (const auto& input : node.inputs) CollectPushdown(*input, out);
+}
+
 }  // namespace
 
 std::string ExplainPlan(const PlanNode& plan) {
   std::string out;
   ExplainNode(plan, 0, &out);
+  return out;
+}
+
+std::vector<PushdownInfo> DescribePushdown(const PlanNode& plan) {
+  std::vector<PushdownInfo> out;
+  CollectPushdown(plan, &out);
   return out;
 }
 

@@ -1,4 +1,6 @@
-//! Logical plans: the operators a query runs, built from the AST against a catalog of sources.
+//! Logical plans: the operators a query runs, built from the bound AST, then rewritten by the
+//! rules of planner/rules.h. Expressions are the interpreter's physical expressions
+//! (runtime/expression.h), with column indexes into the node's input.
 #pragma once
 
 #include <map>
@@ -7,34 +9,92 @@
 #include <vector>
 
 #include "frontend/ast.h"
+#include "frontend/binder.h"
 #include "frontend/catalog.h"
 #include "frontend/diagnostics.h"
+#include "runtime/expression.h"
+#include "runtime/pipeline.h"
 #include "runtime/types.h"
 
 namespace tql {
 
+struct PlanSortKey {
+  PExprPtr expr;
+  bool descending = false;
+  bool nulls_first = false;
+};
+
 struct PlanNode {
-  enum class Kind { kScan, kLimit };
+  enum class Kind {
+    kScan,       // reads a source: `columns`, then `filter` (pushed down) if any
+    kFilter,     // `predicate`
+    kProject,    // `exprs`, one per output column
+    kSort,       // `keys`
+    kLimit,      // `limit`
+    kTopK,       // `keys`, `limit`
+    kDistinct,   // unique rows of its input
+    kCount,      // one row: the number of input rows
+    kAggregate,  // summarize (not executable in this version)
+    kMatch,      // match (not executable in this version)
+    kJoin,       // join (not executable in this version)
+    kUnion,      // the rows of every input, in order
+  };
 
   Kind kind = Kind::kScan;
   SchemaPtr output_schema;
-  std::unique_ptr<PlanNode> input;  // null for a scan
-  // kScan: the source and the indexes of the columns read from it.
+  std::vector<std::unique_ptr<PlanNode>> inputs;  // none for a scan, several for a union
+  SourceRange range;                              // the stage it came from
+
+  // kScan
   std::string source;
-  std::vector<int> columns;
-  // kLimit
+  SchemaPtr source_schema;
+  std::vector<int> columns;                    // indexes into the source's schema
+  PExprPtr filter;                             // a predicate over `columns`, or null
+  std::vector<ScanPredicate> scan_predicates;  // conjuncts of `filter` that statistics refute
+  // kFilter
+  PExprPtr predicate;
+  // kProject
+  std::vector<PExprPtr> exprs;
+  // kSort, kTopK
+  std::vector<PlanSortKey> keys;
+  // kLimit, kTopK
   int64_t limit = 0;
+
+  PlanNode* input() const { return inputs.empty() ? nullptr : inputs[0].get(); }
+  const Schema& input_schema() const {
+    return kind == Kind::kScan ? *output_schema : *inputs[0]->output_schema;
+  }
+};
+
+using PlanPtr = std::unique_ptr<PlanNode>;
+
+struct PlanOptions {
+  // Values of `$parameters` (the CLI's --param, the API's bind calls).
+  std::map<std::string, Value> parameters;
+  int64_t now = 0;  // now(), fixed for the query
+  bool optimize = true;
 };
 
 struct PlanResult {
-  std::unique_ptr<PlanNode> plan;  // set when there are no errors
+  PlanPtr plan;  // set when there are no errors
   std::vector<Diagnostic> diagnostics;
+  std::vector<std::string> rules_fired;  // "rule: what it did", in order
 };
 
-// REQUIRES: `query` was bound against `catalog` without errors (frontend/binder.h).
-PlanResult PlanQuery(const ast::Query& query, const Catalog& catalog);
+// REQUIRES: `query` was bound against `catalog` without errors (frontend/binder.h), and
+// `bound` is the binder's result.
+PlanResult PlanQuery(const ast::Query& query, const BindResult& bound, const Catalog& catalog,
+                     const PlanOptions& options = {});
 
 // The plan as indented text, one operator per line, root first.
 std::string ExplainPlan(const PlanNode& plan);
+
+// The required columns and scan predicates of the plan's scans: what a host can push down.
+struct PushdownInfo {
+  std::string source;
+  std::vector<std::string> columns;
+  std::vector<std::string> predicates;
+};
+std::vector<PushdownInfo> DescribePushdown(const PlanNode& plan);
 
 }  // namespace tql

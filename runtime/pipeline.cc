@@ -1,40 +1,191 @@
 #include "runtime/pipeline.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+
+#include "runtime/vector_writer.h"
 
 namespace tql {
 
-Status LimitOperator::Consume(const Batch& batch) {
-  if (remaining_ <= 0) return Status::Ok();
-  if (batch.num_rows() <= remaining_) {
-    remaining_ -= batch.num_rows();
-    return next_->Consume(batch);
+Status CollectSink::Consume(Chunk& chunk) {
+  if (chunk.sel.empty()) return Status::Ok();
+  if (chunk.sel.dense() && chunk.sel.count() == chunk.batch.num_rows()) {
+    table_.batches.push_back(chunk.batch);
+    return Status::Ok();
   }
-  const int64_t n = remaining_;
-  remaining_ = 0;
-  return next_->Consume(batch.Slice(0, n));
-}
-
-Status CollectSink::Consume(const Batch& batch) {
-  if (batch.num_rows() > 0) table_.batches.push_back(batch);
+  std::vector<Vector> cols;
+  cols.reserve(static_cast<size_t>(chunk.batch.num_columns()));
+  for (const Vector& v : chunk.batch.columns()) cols.push_back(Gather(v, chunk.sel));
+  table_.batches.emplace_back(table_.schema, std::move(cols), chunk.sel.count());
   return Status::Ok();
 }
 
-Status RunScan(const Table& input, const std::vector<int>& columns, BatchConsumer* root,
+namespace {
+const char* CompareOpText(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq:
+      return "==";
+    case CompareOp::kNe:
+      return "!=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+  }
+  return "?";
+}
+}  // namespace
+
+std::string ScanPredicate::ToString(const Schema& schema) const {
+  Value c = constant;
+  std::string text = c.type == TypeId::kTimestamp ? ValueToText(c)
+                     : c.type == TypeId::kString  ? ValueToJson(c)
+                                                  : ValueToText(c);
+  return fmt::format("{} {} {}", schema.field(column).name, CompareOpText(op), text);
+}
+
+bool ScanPredicate::MayMatch(const ColumnStats& s) const {
+  if (!s.has_values && !s.has_nan) return false;  // every value is null: nothing compares true
+  int lo_cmp, hi_cmp;                             // sign of (min - c) and (max - c)
+  if (constant.type == TypeId::kFloat) {
+    if (s.has_nan) return true;
+    lo_cmp = s.min_float < constant.f ? -1 : (s.min_float > constant.f ? 1 : 0);
+    hi_cmp = s.max_float < constant.f ? -1 : (s.max_float > constant.f ? 1 : 0);
+  } else {
+    lo_cmp = s.min_int < constant.i ? -1 : (s.min_int > constant.i ? 1 : 0);
+    hi_cmp = s.max_int < constant.i ? -1 : (s.max_int > constant.i ? 1 : 0);
+  }
+  switch (op) {
+    case CompareOp::kEq:
+      return lo_cmp <= 0 && hi_cmp >= 0;
+    case CompareOp::kNe:
+      return !(lo_cmp == 0 && hi_cmp == 0);
+    case CompareOp::kLt:
+      return lo_cmp < 0;
+    case CompareOp::kLe:
+      return lo_cmp <= 0;
+    case CompareOp::kGt:
+      return hi_cmp > 0;
+    case CompareOp::kGe:
+      return hi_cmp >= 0;
+  }
+  return true;
+}
+
+Status RunScan(const std::string& source, const Table& input, const std::vector<int>& columns,
+               const std::vector<ScanPredicate>& predicates, BatchConsumer* root,
                ScanStats* stats) {
   std::vector<Field> fields;
   for (int c : columns) fields.push_back(input.schema->field(c));
   auto schema = std::make_shared<Schema>(std::move(fields));
+  int64_t index = 0;
   for (const Batch& batch : input.batches) {
+    ++index;
     if (root->Satisfied()) break;
+    // A producer may hand over batches that disagree with the source's schema.
+    if (batch.num_columns() != input.schema->num_fields()) {
+      return Status::InvalidInput("batch {} of source '{}' has {} columns, the source has {}",
+                                  index, source, batch.num_columns(), input.schema->num_fields());
+    }
     std::vector<Vector> vectors;
     vectors.reserve(columns.size());
-    for (int c : columns) vectors.push_back(batch.column(c));
-    TQL_RETURN_IF_ERROR(root->Consume(Batch(schema, std::move(vectors), batch.num_rows())));
+    for (int c : columns) {
+      const Vector& v = batch.column(c);
+      const Field& f = input.schema->field(c);
+      if (v.type() != f.type || v.length() != batch.num_rows()) {
+        return Status::InvalidInput(
+            "batch {} of source '{}': column '{}' holds {} ({} rows), the source declares {} "
+            "({} rows)",
+            index, source, f.name, TypeName(v.type()), v.length(), TypeName(f.type),
+            batch.num_rows());
+      }
+      vectors.push_back(v);
+    }
+    bool skip = false;
+    for (const ScanPredicate& p : predicates) {
+      const ColumnStats* s = vectors[static_cast<size_t>(p.column)].stats();
+      if (s != nullptr && !p.MayMatch(*s)) {
+        skip = true;
+        break;
+      }
+    }
+    if (skip) {
+      ++stats->batches_skipped;
+      continue;
+    }
     ++stats->batches_read;
     stats->rows_read += batch.num_rows();
+    Chunk chunk{Batch(schema, std::move(vectors), batch.num_rows()),
+                Selection::All(batch.num_rows())};
+    TQL_RETURN_IF_ERROR(root->Consume(chunk));
   }
   return root->Finish();
+}
+
+Batch TakeRows(const SchemaPtr& schema, const std::vector<const Batch*>& batches,
+               const std::vector<std::pair<int32_t, int32_t>>& refs) {
+  const auto n = static_cast<int64_t>(refs.size());
+  std::vector<Vector> cols;
+  for (int c = 0; c < schema->num_fields(); ++c) {
+    const TypeId type = schema->field(c).type;
+    // Encoded strings that all come from one dictionary stay encoded.
+    const Vector* first = batches.empty() ? nullptr : &batches[0]->column(c);
+    bool one_dictionary = first != nullptr && first->is_dictionary();
+    for (const Batch* b : batches) {
+      one_dictionary = one_dictionary && b->column(c).is_dictionary() &&
+                       b->column(c).dictionary_ptr() == first->dictionary_ptr();
+    }
+    if (one_dictionary) {
+      auto codes = Buffer::Allocate(static_cast<size_t>(n) * 4);
+      auto validity = Buffer::Allocate(static_cast<size_t>(bits::BytesFor(n)));
+      int64_t nulls = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const Vector& v =
+            batches[static_cast<size_t>(refs[static_cast<size_t>(i)].first)]->column(c);
+        const int32_t r = refs[static_cast<size_t>(i)].second;
+        codes->mutable_as<int32_t>()[i] = v.dictionary_codes()[r];
+        if (v.IsValid(r)) {
+          bits::Set(validity->mutable_data(), i);
+        } else {
+          ++nulls;
+        }
+      }
+      cols.push_back(Vector::Dictionary(n, codes, validity, first->dictionary_ptr(), nulls));
+      continue;
+    }
+    VectorWriter w(type, n);
+    for (int64_t i = 0; i < n; ++i) {
+      const Vector& v = batches[static_cast<size_t>(refs[static_cast<size_t>(i)].first)]->column(c);
+      const int32_t r = refs[static_cast<size_t>(i)].second;
+      if (v.type() == TypeId::kNull || v.IsNull(r)) continue;
+      switch (type) {
+        case TypeId::kNull:
+          break;
+        case TypeId::kBool:
+          w.SetBool(i, v.GetBool(r));
+          break;
+        case TypeId::kInt:
+        case TypeId::kTimestamp:
+        case TypeId::kDuration:
+          w.SetInt64(i, v.GetInt64(r));
+          break;
+        case TypeId::kFloat:
+          w.SetFloat(i, v.GetFloat(r));
+          break;
+        case TypeId::kString:
+        case TypeId::kDynamic:
+          w.SetString(i, v.GetString(r));
+          break;
+      }
+    }
+    cols.push_back(w.Finish());
+  }
+  return Batch(schema, std::move(cols), n);
 }
 
 }  // namespace tql

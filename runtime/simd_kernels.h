@@ -2,6 +2,7 @@
 //! and chosen at run time for the CPU at hand (xsimd dispatch).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "runtime/vector.h"
@@ -16,6 +17,17 @@ int64_t SumInt64(const int64_t* values, const uint8_t* validity, int64_t n);
 inline int64_t SumInt64(const Vector& v) {
   return SumInt64(v.int64_values(), v.validity_bits(), v.length());
 }
+
+// The selected rows where `values[row] OP c` holds and the row is valid (`validity` may be
+// null), OP being a CompareOp (== != < <= > >=) by index. `rows` lists the selected rows in
+// increasing order, or is null for every row 0..n-1. Writes them to `out` (room for n) and
+// returns how many there are.
+int64_t SelectCompareInt64(const int64_t* values, const uint8_t* validity, int op, int64_t c,
+                           const int32_t* rows, int64_t n, int32_t* out);
+
+// The offset of the first byte of `p[0..n)` that is `a` or `b` (n when there is none): the
+// candidate scan of case-insensitive substring search.
+size_t FindEitherByte(const char* p, size_t n, char a, char b);
 
 // The instruction set the kernels run with on this CPU, e.g. "avx2".
 const char* SimdArchName();

@@ -1,5 +1,6 @@
 #include "runtime/vector.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace tql {
@@ -85,6 +86,7 @@ Vector Vector::Slice(int64_t offset, int64_t length) const {
   TQL_CHECK(offset >= 0 && length >= 0 && offset + length <= length_);
   Vector v = *this;
   v.length_ = length;
+  v.stats_ = nullptr;
   // A sliced view keeps the whole parent buffer alive.
   auto sub = [](const BufferPtr& b, size_t byte_offset, size_t size) -> BufferPtr {
     if (!b) return nullptr;
@@ -135,6 +137,43 @@ Vector Vector::Decoded() const {
   }
   return Strings(type_, length_, Buffer::CopyOf(offsets), Buffer::CopyOf(data.data(), data.size()),
                  validity_, null_count_);
+}
+
+std::shared_ptr<const ColumnStats> ComputeStats(const Vector& v) {
+  auto stats = std::make_shared<ColumnStats>();
+  if (IsInt64Backed(v.type())) {
+    const int64_t* x = v.int64_values();
+    for (int64_t i = 0; i < v.length(); ++i) {
+      if (!v.IsValid(i)) continue;
+      if (!stats->has_values) {
+        stats->min_int = stats->max_int = x[i];
+        stats->has_values = true;
+      } else {
+        stats->min_int = std::min(stats->min_int, x[i]);
+        stats->max_int = std::max(stats->max_int, x[i]);
+      }
+    }
+    return stats;
+  }
+  if (v.type() == TypeId::kFloat) {
+    const double* x = v.float_values();
+    for (int64_t i = 0; i < v.length(); ++i) {
+      if (!v.IsValid(i)) continue;
+      if (x[i] != x[i]) {
+        stats->has_nan = true;
+        continue;
+      }
+      if (!stats->has_values) {
+        stats->min_float = stats->max_float = x[i];
+        stats->has_values = true;
+      } else {
+        stats->min_float = std::min(stats->min_float, x[i]);
+        stats->max_float = std::max(stats->max_float, x[i]);
+      }
+    }
+    return stats;
+  }
+  return nullptr;
 }
 
 }  // namespace tql

@@ -14,6 +14,15 @@
 
 namespace tql {
 
+// Min/max of a vector's valid values, kept by the producer (readers compute them while they
+// build batches) so that a scan can skip a batch that no row of which can match.
+struct ColumnStats {
+  int64_t min_int = 0, max_int = 0;     // int, timestamp, duration
+  double min_float = 0, max_float = 0;  // float (NaN excluded)
+  bool has_values = false;              // false: every value is null (or NaN)
+  bool has_nan = false;                 // a NaN compares above every number
+};
+
 class Vector {
  public:
   Vector() = default;
@@ -69,6 +78,10 @@ class Vector {
     return {string_bytes() + o[i], static_cast<size_t>(o[i + 1] - o[i])};
   }
 
+  // Statistics, when the producer supplied them (null otherwise; slices have none).
+  const ColumnStats* stats() const { return stats_.get(); }
+  void set_stats(std::shared_ptr<const ColumnStats> stats) { stats_ = std::move(stats); }
+
   // Rows [offset, offset + length) sharing storage; validity is copied only when `offset` is
   // not a multiple of 8 (bit-packed bools likewise).
   Vector Slice(int64_t offset, int64_t length) const;
@@ -83,6 +96,10 @@ class Vector {
   BufferPtr values_;
   BufferPtr data_;
   std::shared_ptr<const Vector> dictionary_;
+  std::shared_ptr<const ColumnStats> stats_;
 };
+
+// Computes the statistics of an int64-backed or float vector (null for other types).
+std::shared_ptr<const ColumnStats> ComputeStats(const Vector& v);
 
 }  // namespace tql

@@ -226,9 +226,10 @@ TEST(Planner, ExplainShowsOperators) {
   catalog.Add("spans", std::make_shared<Schema>(std::vector<Field>{
                            {"name", TypeId::kString}, {"duration", TypeId::kDuration}}));
   ParseResult r = ParseQuery("spans | take 3");
-  PlanResult p = PlanQuery(*r.query, catalog);
+  BindResult b = Bind(&*r.query, catalog);
+  PlanResult p = PlanQuery(*r.query, b, catalog);
   ASSERT_TRUE(p.plan);
-  EXPECT_EQ(ExplainPlan(*p.plan), "Limit 3\n  Scan spans columns=[name, duration]\n");
+  EXPECT_EQ(ExplainPlan(*p.plan), "Limit 3\n  Scan spans columns=[name, duration] (2 of 2)\n");
 }
 
 TEST(Suggest, EditDistance) {

@@ -2,6 +2,7 @@
 // Exit status: 0 ok, 1 query error (diagnostics on stderr), 2 usage or input error.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -66,6 +67,24 @@ TypeId ParameterType(const std::string& value) {
   return TypeId::kString;
 }
 
+// A --param value as the typed value ParameterType reads it as.
+Value ParameterValue(const std::string& text) {
+  switch (ParameterType(text)) {
+    case TypeId::kInt:
+      return Value::Int(std::strtoll(text.c_str(), nullptr, 10));
+    case TypeId::kFloat:
+      return Value::Float(std::strtod(text.c_str(), nullptr));
+    case TypeId::kDuration:
+      return Value::Duration(*ParseDuration(text));
+    case TypeId::kBool:
+      return Value::Bool(text == "true");
+    case TypeId::kTimestamp:
+      return Value::Timestamp(*ParseTimestamp(text));
+    default:
+      return Value::String(text);
+  }
+}
+
 BindOptions MakeBindOptions(const std::vector<std::string>& params) {
   BindOptions options;
   for (const std::string& p : params) {
@@ -76,16 +95,33 @@ BindOptions MakeBindOptions(const std::vector<std::string>& params) {
   return options;
 }
 
+PlanOptions MakePlanOptions(const std::vector<std::string>& params) {
+  PlanOptions options;
+  for (const std::string& p : params) {
+    const size_t eq = p.find('=');
+    if (eq != std::string::npos) {
+      options.parameters[p.substr(0, eq)] = ParameterValue(p.substr(eq + 1));
+    }
+  }
+  options.now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  return options;
+}
+
 struct Compiled {
   std::optional<ast::Query> query;
   BindResult bound;
+  PlanResult planned;
   std::unique_ptr<PlanNode> plan;  // null when the query does not bind or cannot run yet
+  int64_t now = 0;
 };
 
 // Parses, binds and plans `text`; prints diagnostics (prefixed by `origin` when set) to
-// stderr. `plan_required`: stages the executor cannot run yet are errors.
+// stderr. `plan_required`: a query that cannot be planned is an error (else it is reported by
+// the caller).
 Compiled Compile(const std::string& text, const Catalog& catalog, const std::string& origin,
-                 const BindOptions& options, bool plan_required) {
+                 const std::vector<std::string>& params, bool plan_required) {
   Compiled c;
   ParseResult parsed = ParseQuery(text);
   if (!parsed.query) {
@@ -93,16 +129,18 @@ Compiled Compile(const std::string& text, const Catalog& catalog, const std::str
     return c;
   }
   c.query = std::move(parsed.query);
-  c.bound = Bind(&*c.query, catalog, options);
+  c.bound = Bind(&*c.query, catalog, MakeBindOptions(params));
   if (!c.bound.diagnostics.empty()) {
     fmt::print(stderr, "{}", FormatDiagnostics(text, c.bound.diagnostics, origin));
   }
   if (!c.bound.ok()) return c;
-  PlanResult planned = PlanQuery(*c.query, catalog);
-  if (plan_required && !planned.diagnostics.empty()) {
-    fmt::print(stderr, "{}", FormatDiagnostics(text, planned.diagnostics, origin));
+  PlanOptions options = MakePlanOptions(params);
+  c.now = options.now;
+  c.planned = PlanQuery(*c.query, c.bound, catalog, options);
+  if (plan_required && !c.planned.diagnostics.empty()) {
+    fmt::print(stderr, "{}", FormatDiagnostics(text, c.planned.diagnostics, origin));
   }
-  c.plan = std::move(planned.plan);
+  c.plan = std::move(c.planned.plan);
   return c;
 }
 
@@ -166,8 +204,8 @@ int RunCommand(const RunOptions& o) {
   for (const std::string& note : inputs->notes) fmt::print(stderr, "tql: {}\n", note);
 
   const auto compile_start = std::chrono::steady_clock::now();
-  Compiled compiled = Compile(query->text, inputs->catalog, query->origin,
-                              MakeBindOptions(o.params), /*plan_required=*/true);
+  Compiled compiled = Compile(query->text, inputs->catalog, query->origin, o.params,
+                              /*plan_required=*/true);
   const auto compile_end = std::chrono::steady_clock::now();
   if (!compiled.plan) return kExitQueryError;
   const PlanNode* plan = compiled.plan.get();
@@ -178,7 +216,9 @@ int RunCommand(const RunOptions& o) {
   for (int i = 0; i < std::max(1, o.repeat); ++i) {
     scan = {};
     const auto start = std::chrono::steady_clock::now();
-    Result<Table> r = ExecutePlan(*plan, inputs->tables, &scan);
+    ExecOptions exec;
+    exec.now = compiled.now;
+    Result<Table> r = ExecutePlan(*plan, inputs->tables, &scan, exec);
     const auto end = std::chrono::steady_clock::now();
     if (!r.ok()) {
       fmt::print(stderr, "tql: {}\n", r.status().message());
@@ -195,30 +235,169 @@ int RunCommand(const RunOptions& o) {
                std::chrono::duration<double, std::milli>(compile_end - compile_start).count());
     fmt::print(stderr, "execute: min {:.3f} ms, median {:.3f} ms over {} run(s)\n",
                times_ms.front(), times_ms[times_ms.size() / 2], times_ms.size());
-    fmt::print(stderr, "rows scanned: {} in {} batch(es)\n", scan.rows_read, scan.batches_read);
+    fmt::print(stderr, "rows scanned: {} in {} batch(es); {} batch(es) skipped by statistics\n",
+               scan.rows_read, scan.batches_read, scan.batches_skipped);
     fmt::print(stderr, "engine: interpreter (jit: not used)\n");
   }
   return kExitOk;
 }
 
-int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, const std::string& q,
+int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool verbose,
+                   const std::vector<std::string>& params, const std::string& q,
                    const std::string& file) {
   if (ir) return UsageError("--ir: this version runs every plan on the interpreter (no IR)");
   auto query = ResolveQuery(q, file);
   if (!query) return kExitUsageError;
   Result<LoadedInputs> inputs = LoadInputs(input_specs, /*skip_bad_lines=*/true);
   if (!inputs.ok()) return UsageError(inputs.status().message());
-  Compiled compiled = Compile(query->text, inputs->catalog, query->origin, BindOptions(),
+  Compiled compiled = Compile(query->text, inputs->catalog, query->origin, params,
                               /*plan_required=*/false);
   if (!compiled.bound.ok()) return kExitQueryError;
-  fmt::print("bound query:\n{}", FormatBoundQuery(*compiled.query, compiled.bound));
-  if (compiled.plan) {
-    fmt::print("plan:\n{}", ExplainPlan(*compiled.plan));
-    fmt::print("pipeline: interpreted\n");
-  } else {
-    fmt::print("plan: none yet (this version executes sources and take only)\n");
+  if (verbose) fmt::print("bound query:\n{}", FormatBoundQuery(*compiled.query, compiled.bound));
+  if (!compiled.plan) {
+    fmt::print("plan: none\n{}",
+               FormatDiagnostics(query->text, compiled.planned.diagnostics, query->origin));
+    return kExitQueryError;
   }
+  fmt::print("plan:\n{}", ExplainPlan(*compiled.plan));
+  for (const PushdownInfo& p : DescribePushdown(*compiled.plan)) {
+    fmt::print("pushdown to {}: columns [{}]", p.source, fmt::join(p.columns, ", "));
+    if (!p.predicates.empty()) fmt::print("; predicates [{}]", fmt::join(p.predicates, ", "));
+    fmt::print("\n");
+  }
+  if (verbose) {
+    fmt::print("rules:\n");
+    if (compiled.planned.rules_fired.empty()) fmt::print("  (none fired)\n");
+    for (const std::string& r : compiled.planned.rules_fired) fmt::print("  {}\n", r);
+  }
+  fmt::print("engine: interpreter\n");
   return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// Bytes of the columns a plan's scans read (values, offsets, string bytes, validity; an
+// encoded column's codes and its dictionary once): what a query must touch in memory.
+int64_t ScanBytes(const PlanNode& node, const SourceTables& tables) {
+  int64_t total = 0;
+  for (const auto& input : node.inputs) total += ScanBytes(*input, tables);
+  if (node.kind != PlanNode::Kind::kScan) return total;
+  auto it = tables.find(node.source);
+  if (it == tables.end()) return total;
+  for (int c : node.columns) {
+    const Vector* dictionary = nullptr;
+    for (const Batch& b : it->second.batches) {
+      const Vector& v = b.column(c);
+      for (const BufferPtr& buf : {v.validity_buffer(), v.values_buffer(), v.data_buffer()}) {
+        if (buf) total += static_cast<int64_t>(buf->size());
+      }
+      if (v.is_dictionary() && &v.dictionary() != dictionary) {
+        dictionary = &v.dictionary();
+        total += static_cast<int64_t>(
+            dictionary->values_buffer()->size() +
+            (dictionary->data_buffer() ? dictionary->data_buffer()->size() : 0));
+      }
+    }
+  }
+  return total;
+}
+
+struct BenchOptions {
+  std::vector<std::string> inputs;
+  std::vector<std::string> queries;  // NAME=QUERY or QUERY
+  std::string queries_file;          // lines of NAME: QUERY
+  int repeat = 5;
+  std::string format = "table";
+};
+
+// Runs each query `repeat` times over inputs loaded once; prints the best and median time,
+// rows/s and GB/s of the scanned columns.
+int BenchCommand(const BenchOptions& o) {
+  std::vector<std::pair<std::string, std::string>> queries;
+  for (const std::string& q : o.queries) {
+    const size_t colon = q.find(": ");
+    if (colon != std::string::npos && q.find_first_of(" |") > colon) {
+      queries.emplace_back(q.substr(0, colon), q.substr(colon + 2));
+    } else {
+      queries.emplace_back(fmt::format("q{}", queries.size() + 1), q);
+    }
+  }
+  if (!o.queries_file.empty()) {
+    std::string text;
+    if (!ReadWholeFile(o.queries_file, &text)) {
+      return UsageError(fmt::format("cannot read '{}'", o.queries_file));
+    }
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      const size_t colon = line.find(": ");
+      if (colon == std::string::npos) {
+        return UsageError(
+            fmt::format("{}: expected 'NAME: QUERY', got '{}'", o.queries_file, line));
+      }
+      queries.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+    }
+  }
+  if (queries.empty()) return UsageError("no queries (give QUERY arguments or --queries FILE)");
+  if (o.format != "table" && o.format != "json") {
+    return UsageError(fmt::format("unknown --format '{}'", o.format));
+  }
+  const auto load_start = std::chrono::steady_clock::now();
+  Result<LoadedInputs> inputs = LoadInputs(o.inputs, /*skip_bad_lines=*/false);
+  if (!inputs.ok()) return UsageError(inputs.status().message());
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
+          .count();
+  if (o.format == "table") fmt::print("loaded inputs in {:.0f} ms\n", load_ms);
+  if (o.format == "table") {
+    fmt::print("{:<16} {:>12} {:>10} {:>10} {:>10} {:>12} {:>8}\n", "query", "rows in", "rows out",
+               "best ms", "median ms", "Mrows/s", "GB/s");
+  }
+  int status = kExitOk;
+  for (const auto& [name, text] : queries) {
+    Compiled compiled = Compile(text, inputs->catalog, name, {}, /*plan_required=*/true);
+    if (!compiled.plan) {
+      status = kExitQueryError;
+      continue;
+    }
+    const int64_t bytes = ScanBytes(*compiled.plan, inputs->tables);
+    std::vector<double> times;
+    int64_t rows_out = 0;
+    for (int i = 0; i < std::max(1, o.repeat); ++i) {
+      ScanStats scan;
+      ExecOptions exec;
+      exec.now = compiled.now;
+      const auto start = std::chrono::steady_clock::now();
+      Result<Table> r = ExecutePlan(*compiled.plan, inputs->tables, &scan, exec);
+      const auto end = std::chrono::steady_clock::now();
+      if (!r.ok()) {
+        fmt::print(stderr, "{}: {}\n", name, r.status().message());
+        return kExitQueryError;
+      }
+      rows_out = r->num_rows();
+      times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    const double best = times.front(), median = times[times.size() / 2];
+    // Rows of the sources the query reads (batches skipped by statistics count as read).
+    int64_t rows_in = 0;
+    for (const PushdownInfo& p : DescribePushdown(*compiled.plan)) {
+      rows_in += inputs->tables.at(p.source).num_rows();
+    }
+    const double mrows = static_cast<double>(rows_in) / (best * 1e3);
+    const double gbs = static_cast<double>(bytes) / (best * 1e6);
+    if (o.format == "json") {
+      fmt::print(
+          "{{\"name\":\"{}\",\"rows_in\":{},\"rows_out\":{},\"bytes\":{},"
+          "\"best_ms\":{:.3f},\"median_ms\":{:.3f}}}\n",
+          name, rows_in, rows_out, bytes, best, median);
+    } else {
+      fmt::print("{:<16} {:>12} {:>10} {:>10.2f} {:>10.2f} {:>12.1f} {:>8.2f}\n", name, rows_in,
+                 rows_out, best, median, mrows, gbs);
+    }
+  }
+  return status;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,13 +649,17 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("query", run.query, "the query text");
 
   std::vector<std::string> explain_inputs;
-  bool explain_ir = false;
+  bool explain_ir = false, explain_verbose = false;
+  std::vector<std::string> explain_params;
   std::string explain_query, explain_file;
   auto* explain_cmd = app.add_subcommand("explain", "print the optimized plan of a query");
   explain_cmd->add_option("--input", explain_inputs, "a data file, optionally named")
       ->type_name("[NAME=]FILE")
       ->allow_extra_args(false);
   explain_cmd->add_flag("--ir", explain_ir, "also print the LLVM IR of compiled pipelines");
+  explain_cmd->add_flag("-v,--verbose", explain_verbose,
+                        "also print the bound query and the rewrite rules that fired");
+  explain_cmd->add_option("--param", explain_params, "bind a $parameter")->type_name("NAME=VALUE");
   explain_cmd->add_option("-f,--file", explain_file, "read the query from a .tql file");
   explain_cmd->add_option("query", explain_query, "the query text");
 
@@ -527,7 +710,17 @@ int Main(int argc, char** argv) {
   gen_cmd->add_option("--out", gen.out, "the spans file")->required();
   gen_cmd->add_option("--logs-out", gen.logs_out, "the logs file (default: OUT with .logs)");
 
-  auto* bench_cmd = app.add_subcommand("bench", "run the built-in benchmarks");
+  BenchOptions bench;
+  auto* bench_cmd =
+      app.add_subcommand("bench", "time queries over inputs loaded once (one thread)");
+  bench_cmd->add_option("--input", bench.inputs, "a data file, optionally named as a source")
+      ->type_name("[NAME=]FILE");
+  bench_cmd->add_option("--queries", bench.queries_file, "a file of 'NAME: QUERY' lines");
+  bench_cmd->add_option("--repeat", bench.repeat, "runs per query (the best and median count)")
+      ->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--format", bench.format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  bench_cmd->add_option("query", bench.queries, "queries, optionally 'NAME: QUERY'");
 
   try {
     app.parse(argc, argv);
@@ -537,7 +730,8 @@ int Main(int argc, char** argv) {
 
   if (run_cmd->parsed()) return RunCommand(run);
   if (explain_cmd->parsed()) {
-    return ExplainCommand(explain_inputs, explain_ir, explain_query, explain_file);
+    return ExplainCommand(explain_inputs, explain_ir, explain_verbose, explain_params,
+                          explain_query, explain_file);
   }
   if (check_cmd->parsed()) return CheckCommand(check_paths, check_schema);
   if (fmt_cmd->parsed()) return FmtCommand(fmt_files, fmt_check);
@@ -546,7 +740,7 @@ int Main(int argc, char** argv) {
   if (trace_cmd->parsed()) return NotAvailable("trace");
   if (alert_cmd->parsed()) return NotAvailable("alert eval");
   if (import_cmd->parsed()) return NotAvailable("import");
-  if (bench_cmd->parsed()) return NotAvailable("bench");
+  if (bench_cmd->parsed()) return BenchCommand(bench);
   return kExitUsageError;
 }
 

@@ -1,0 +1,522 @@
+#include "planner/rules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "planner/expr_compiler.h"
+
+namespace tql {
+
+namespace {
+
+using Kind = PlanNode::Kind;
+
+void ForEachNode(PlanPtr* node, const std::function<void(PlanPtr*)>& f) {
+  for (PlanPtr& input : (*node)->inputs) ForEachNode(&input, f);
+  f(node);
+}
+
+// Every expression slot of a node.
+void ForEachExpr(PlanNode* n, const std::function<void(PExprPtr*)>& f) {
+  if (n->filter) f(&n->filter);
+  if (n->predicate) f(&n->predicate);
+  for (PExprPtr& e : n->exprs) f(&e);
+  for (PlanSortKey& k : n->keys) f(&k.expr);
+}
+
+void ForEachSubExpr(PExpr* e, const std::function<void(PExpr*)>& f) {
+  for (PExprPtr& a : e->args) ForEachSubExpr(a.get(), f);
+  f(e);
+}
+
+const Schema& InputOf(const PlanNode& n) {
+  return n.kind == Kind::kScan ? *n.output_schema : *n.inputs[0]->output_schema;
+}
+
+// Splits an `and` into its conjuncts.
+std::vector<PExprPtr> Conjuncts(PExprPtr e) {
+  std::vector<PExprPtr> out;
+  if (e->kind == PKind::kAnd) {
+    for (PExprPtr& a : e->args) {
+      for (PExprPtr& c : Conjuncts(std::move(a))) out.push_back(std::move(c));
+    }
+  } else {
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+PExprPtr AndOf(std::vector<PExprPtr> parts) {
+  if (parts.size() == 1) return std::move(parts[0]);
+  auto n = std::make_unique<PExpr>();
+  n->kind = PKind::kAnd;
+  n->type = TypeId::kBool;
+  n->args = std::move(parts);
+  return n;
+}
+
+bool IsTrue(const PExpr& e) {
+  return e.kind == PKind::kConstant && !e.constant.null && e.constant.type == TypeId::kBool &&
+         e.constant.i != 0;
+}
+
+// --- constant folding ------------------------------------------------------------------------
+
+class ConstantFolding final : public Rule {
+ public:
+  const char* name() const override { return "ConstantFolding"; }
+  void Apply(PlanPtr* plan, const EvalContext& ctx, std::vector<std::string>* fired) override {
+    ForEachNode(plan, [&](PlanPtr* slot) {
+      PlanNode* n = slot->get();
+      ForEachExpr(n, [&](PExprPtr* e) {
+        const std::string before = (*e)->ToString(InputOf(*n));
+        if (FoldConstants(e, ctx) > 0) {
+          fired->push_back(
+              fmt::format("{}: {} -> {}", name(), before, (*e)->ToString(InputOf(*n))));
+        }
+      });
+      // A filter that is always true goes away.
+      if (n->kind == Kind::kFilter && IsTrue(*n->predicate)) {
+        fired->push_back(fmt::format("{}: removed a filter that is always true", name()));
+        PlanPtr input = std::move(n->inputs[0]);
+        *slot = std::move(input);
+      }
+    });
+  }
+};
+
+// --- filters ---------------------------------------------------------------------------------
+
+class MergeFilters final : public Rule {
+ public:
+  const char* name() const override { return "MergeFilters"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    ForEachNode(plan, [&](PlanPtr* slot) {
+      PlanNode* n = slot->get();
+      while (n->kind == Kind::kFilter && n->input()->kind == Kind::kFilter) {
+        PlanPtr below = std::move(n->inputs[0]);
+        std::vector<PExprPtr> parts = Conjuncts(std::move(below->predicate));
+        for (PExprPtr& c : Conjuncts(std::move(n->predicate))) parts.push_back(std::move(c));
+        n->predicate = AndOf(std::move(parts));
+        n->inputs[0] = std::move(below->inputs[0]);
+        fired->push_back(fmt::format("{}: two adjacent filters became one", name()));
+      }
+    });
+  }
+};
+
+// Moves filters below sorts and projections (through the projection's definitions), so they
+// run as early as possible and reach the scan.
+class PushFiltersDown final : public Rule {
+ public:
+  const char* name() const override { return "PushFiltersDown"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      ForEachNode(plan, [&](PlanPtr* slot) {
+        PlanNode* n = slot->get();
+        if (n->kind != Kind::kFilter) return;
+        PlanNode* below = n->input();
+        if (below->kind == Kind::kSort) {
+          fired->push_back(fmt::format("{}: filter moved below sort", name()));
+          Swap(slot);
+          changed = true;
+        } else if (below->kind == Kind::kProject) {
+          // Columns the projection computes are replaced by their definitions.
+          std::function<void(PExprPtr*)> subst = [&](PExprPtr* e) {
+            if ((*e)->kind == PKind::kColumn) {
+              *e = CloneExpr(*below->exprs[static_cast<size_t>((*e)->column)]);
+              return;
+            }
+            for (PExprPtr& a : (*e)->args) subst(&a);
+          };
+          subst(&n->predicate);
+          fired->push_back(fmt::format("{}: filter moved below project/extend", name()));
+          // The filter's output is now the projection's input.
+          n->output_schema = below->input()->output_schema;
+          Swap(slot);
+          changed = true;
+        } else if (below->kind == Kind::kFilter) {
+          PlanPtr lower = std::move(n->inputs[0]);
+          std::vector<PExprPtr> parts = Conjuncts(std::move(lower->predicate));
+          for (PExprPtr& c : Conjuncts(std::move(n->predicate))) parts.push_back(std::move(c));
+          n->predicate = AndOf(std::move(parts));
+          n->inputs[0] = std::move(lower->inputs[0]);
+          changed = true;
+        }
+      });
+    }
+  }
+
+ private:
+  // filter(X(input)) -> X(filter(input)), where X keeps the filter's schema above it.
+  static void Swap(PlanPtr* slot) {
+    PlanPtr filter = std::move(*slot);
+    PlanPtr below = std::move(filter->inputs[0]);
+    filter->inputs[0] = std::move(below->inputs[0]);
+    filter->output_schema = filter->input()->output_schema;
+    below->inputs[0] = std::move(filter);
+    *slot = std::move(below);
+  }
+};
+
+class FilterIntoScan final : public Rule {
+ public:
+  const char* name() const override { return "FilterIntoScan"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    ForEachNode(plan, [&](PlanPtr* slot) {
+      PlanNode* n = slot->get();
+      if (n->kind != Kind::kFilter || n->input()->kind != Kind::kScan) return;
+      PlanPtr scan = std::move(n->inputs[0]);
+      std::vector<PExprPtr> parts;
+      if (scan->filter) parts = Conjuncts(std::move(scan->filter));
+      for (PExprPtr& c : Conjuncts(std::move(n->predicate))) parts.push_back(std::move(c));
+      scan->filter = AndOf(std::move(parts));
+      fired->push_back(fmt::format("{}: filter pushed into the scan of {}", name(), scan->source));
+      *slot = std::move(scan);
+    });
+  }
+};
+
+// --- sort and limit --------------------------------------------------------------------------
+
+class SortLimitToTopK final : public Rule {
+ public:
+  const char* name() const override { return "SortLimitToTopK"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    ForEachNode(plan, [&](PlanPtr* slot) {
+      PlanNode* n = slot->get();
+      if (n->kind != Kind::kLimit) return;
+      PlanNode* below = n->input();
+      if (below->kind == Kind::kSort || below->kind == Kind::kTopK) {
+        const int64_t k = below->kind == Kind::kTopK ? std::min(below->limit, n->limit) : n->limit;
+        fired->push_back(fmt::format("{}: {} | take {} became a top-k of {}", name(),
+                                     below->kind == Kind::kSort ? "sort" : "top", n->limit, k));
+        PlanPtr sort = std::move(n->inputs[0]);
+        sort->kind = Kind::kTopK;
+        sort->limit = k;
+        *slot = std::move(sort);
+      }
+    });
+  }
+};
+
+// --- expressions -----------------------------------------------------------------------------
+
+class InListToHashSet final : public Rule {
+ public:
+  const char* name() const override { return "InListToHashSet"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    ForEachNode(plan, [&](PlanPtr* slot) {
+      ForEachExpr(slot->get(), [&](PExprPtr* e) {
+        ForEachSubExpr(e->get(), [&](PExpr* x) {
+          if (x->kind != PKind::kIn || x->set) return;
+          for (size_t i = 1; i < x->args.size(); ++i) {
+            if (x->args[i]->kind != PKind::kConstant) return;
+          }
+          auto set = std::make_shared<ValueSet>();
+          set->type = x->args[0]->type;
+          for (size_t i = 1; i < x->args.size(); ++i) {
+            const Value& v = x->args[i]->constant;
+            if (v.null) {
+              set->has_null = true;
+            } else if (v.type == TypeId::kFloat) {
+              if (v.f != v.f) {
+                set->has_nan = true;
+              } else {
+                set->floats.insert(v.f == 0 ? 0.0 : v.f);
+              }
+            } else if (IsStringBacked(v.type)) {
+              set->strings.insert(v.s);
+            } else {
+              set->ints.insert(v.i);
+            }
+          }
+          fired->push_back(
+              fmt::format("{}: a list of {} became a hash set", name(), x->args.size() - 1));
+          x->args.resize(1);
+          x->set = std::move(set);
+        });
+      });
+    });
+  }
+};
+
+}  // namespace
+
+int EstimateCost(const PExpr& e) {
+  int args = 0;
+  for (const PExprPtr& a : e.args) args += EstimateCost(*a);
+  switch (e.kind) {
+    case PKind::kColumn:
+    case PKind::kConstant:
+      return 0;
+    case PKind::kCompare:
+      return args + (IsStringBacked(e.args[0]->type) ? 4 : 1);
+    case PKind::kArith:
+    case PKind::kNegate:
+    case PKind::kNot:
+    case PKind::kIsNull:
+    case PKind::kAnd:
+    case PKind::kOr:
+      return args + 1;
+    case PKind::kCast:
+      return args + (e.args[0]->type == TypeId::kDynamic || e.type == TypeId::kString ? 20 : 1);
+    case PKind::kIn:
+      return args + 3;
+    case PKind::kText:
+      return args + (e.text_op == TextOp::kHas ? 10 : 6);
+    case PKind::kRegex:
+      return args + 25;
+    case PKind::kPath:
+    case PKind::kIndex:
+      return args + 60;
+    case PKind::kSearch:
+      return args + 8 * static_cast<int>(e.args.size()) + 20;
+    case PKind::kIf:
+    case PKind::kCoalesce:
+      return args + 5;
+    case PKind::kCall:
+      return args + 15;
+  }
+  return args;
+}
+
+namespace {
+
+class ReorderConjuncts final : public Rule {
+ public:
+  const char* name() const override { return "ReorderConjuncts"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    ForEachNode(plan, [&](PlanPtr* slot) {
+      PlanNode* n = slot->get();
+      for (PExprPtr* e : {&n->filter, &n->predicate}) {
+        if (!*e || (*e)->kind != PKind::kAnd) continue;
+        auto& args = (*e)->args;
+        std::vector<std::pair<int, size_t>> order;
+        for (size_t i = 0; i < args.size(); ++i) order.emplace_back(EstimateCost(*args[i]), i);
+        std::stable_sort(order.begin(), order.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        bool moved = false;
+        for (size_t i = 0; i < order.size(); ++i) moved = moved || order[i].second != i;
+        if (!moved) continue;
+        std::vector<PExprPtr> sorted;
+        for (const auto& [cost, i] : order) sorted.push_back(std::move(args[i]));
+        args = std::move(sorted);
+        fired->push_back(
+            fmt::format("{}: cheapest first: {}", name(), (*e)->ToString(InputOf(*n))));
+      }
+    });
+  }
+};
+
+// String predicates against constants on a column: evaluated once per dictionary entry when
+// the column is dictionary-encoded, the answers kept across batches.
+class DictionaryPredicates final : public Rule {
+ public:
+  const char* name() const override { return "DictionaryPredicates"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    ForEachNode(plan, [&](PlanPtr* slot) {
+      PlanNode* n = slot->get();
+      ForEachExpr(n, [&](PExprPtr* e) {
+        ForEachSubExpr(e->get(), [&](PExpr* x) {
+          const bool candidate =
+              (x->kind == PKind::kText || x->kind == PKind::kRegex ||
+               (x->kind == PKind::kIn && x->set) ||
+               (x->kind == PKind::kCompare && x->args[1]->kind == PKind::kConstant)) &&
+              !x->args.empty() && x->args[0]->kind == PKind::kColumn &&
+              IsStringBacked(x->args[0]->type);
+          if (!candidate || x->memo) return;
+          x->memo = NewDictionaryMemo();
+          fired->push_back(fmt::format("{}: {} is evaluated once per dictionary entry", name(),
+                                       x->ToString(InputOf(*n))));
+        });
+      });
+    });
+  }
+};
+
+// --- projection pruning ----------------------------------------------------------------------
+
+class ProjectionPruning final : public Rule {
+ public:
+  const char* name() const override { return "ProjectionPruning"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    fired_ = fired;
+    std::vector<bool> all(static_cast<size_t>((*plan)->output_schema->num_fields()), true);
+    Prune(plan->get(), all);
+  }
+
+ private:
+  static void Need(const PExpr& e, std::vector<bool>* needed) {
+    ForEachColumn(e, [&](int c) { (*needed)[static_cast<size_t>(c)] = true; });
+  }
+
+  // Keeps the output columns marked in `needed` (at least those); returns the new index of
+  // every old output column (-1 when dropped).
+  std::vector<int> Prune(PlanNode* n, const std::vector<bool>& needed) {
+    switch (n->kind) {
+      case Kind::kScan: {
+        std::vector<int> remap(needed.size(), -1);
+        std::vector<bool> keep = needed;
+        if (n->filter) Need(*n->filter, &keep);
+        std::vector<int> columns;
+        std::vector<Field> fields;
+        for (size_t i = 0; i < keep.size(); ++i) {
+          if (!keep[i]) continue;
+          remap[i] = static_cast<int>(columns.size());
+          columns.push_back(n->columns[i]);
+          fields.push_back(n->output_schema->field(static_cast<int>(i)));
+        }
+        if (columns.size() != n->columns.size()) {
+          fired_->push_back(fmt::format("{}: {} reads {} of {} columns", name(), n->source,
+                                        columns.size(), n->source_schema->num_fields()));
+        }
+        if (n->filter) RemapColumns(n->filter.get(), remap);
+        n->columns = std::move(columns);
+        n->output_schema = std::make_shared<Schema>(std::move(fields));
+        return remap;
+      }
+      case Kind::kFilter:
+      case Kind::kSort:
+      case Kind::kTopK:
+      case Kind::kLimit: {
+        std::vector<bool> below = needed;
+        if (n->predicate) Need(*n->predicate, &below);
+        for (const PlanSortKey& k : n->keys) Need(*k.expr, &below);
+        std::vector<int> remap = Prune(n->input(), below);
+        if (n->predicate) RemapColumns(n->predicate.get(), remap);
+        for (PlanSortKey& k : n->keys) RemapColumns(k.expr.get(), remap);
+        n->output_schema = n->input()->output_schema;
+        return remap;
+      }
+      case Kind::kProject: {
+        std::vector<bool> below(static_cast<size_t>(n->input()->output_schema->num_fields()),
+                                false);
+        std::vector<int> remap(needed.size(), -1);
+        std::vector<PExprPtr> exprs;
+        std::vector<Field> fields;
+        for (size_t i = 0; i < needed.size(); ++i) {
+          if (!needed[i]) continue;
+          Need(*n->exprs[i], &below);
+          remap[i] = static_cast<int>(exprs.size());
+          exprs.push_back(std::move(n->exprs[i]));
+          fields.push_back(n->output_schema->field(static_cast<int>(i)));
+        }
+        std::vector<int> in_remap = Prune(n->input(), below);
+        for (PExprPtr& e : exprs) RemapColumns(e.get(), in_remap);
+        n->exprs = std::move(exprs);
+        n->output_schema = std::make_shared<Schema>(std::move(fields));
+        return remap;
+      }
+      case Kind::kDistinct: {
+        std::vector<bool> all(needed.size(), true);
+        return Prune(n->input(), all);
+      }
+      case Kind::kCount: {
+        std::vector<bool> none(static_cast<size_t>(n->input()->output_schema->num_fields()), false);
+        Prune(n->input(), none);
+        return {0};
+      }
+      case Kind::kUnion: {
+        std::vector<int> remap;
+        for (PlanPtr& input : n->inputs) remap = Prune(input.get(), needed);
+        n->output_schema = n->inputs[0]->output_schema;
+        return remap;
+      }
+      case Kind::kAggregate:
+      case Kind::kMatch:
+      case Kind::kJoin:
+        break;
+    }
+    std::vector<int> identity(needed.size());
+    for (size_t i = 0; i < identity.size(); ++i) identity[i] = static_cast<int>(i);
+    return identity;
+  }
+
+  std::vector<std::string>* fired_ = nullptr;
+};
+
+// Conjuncts of a scan filter of the form `column OP constant` on numbers and times: the scan
+// skips a batch whose min/max prove no row matches.
+class StatisticsSkipping final : public Rule {
+ public:
+  const char* name() const override { return "StatisticsSkipping"; }
+  void Apply(PlanPtr* plan, const EvalContext&, std::vector<std::string>* fired) override {
+    ForEachNode(plan, [&](PlanPtr* slot) {
+      PlanNode* n = slot->get();
+      if (n->kind != Kind::kScan || !n->filter) return;
+      n->scan_predicates.clear();
+      std::vector<const PExpr*> conjuncts;
+      if (n->filter->kind == PKind::kAnd) {
+        for (const PExprPtr& a : n->filter->args) conjuncts.push_back(a.get());
+      } else {
+        conjuncts.push_back(n->filter.get());
+      }
+      for (const PExpr* c : conjuncts) {
+        if (c->kind != PKind::kCompare) continue;
+        const PExpr* col = c->args[0].get();
+        const PExpr* lit = c->args[1].get();
+        CompareOp op = c->compare_op;
+        if (col->kind == PKind::kConstant && lit->kind == PKind::kColumn) {
+          std::swap(col, lit);
+          switch (op) {
+            case CompareOp::kLt:
+              op = CompareOp::kGt;
+              break;
+            case CompareOp::kLe:
+              op = CompareOp::kGe;
+              break;
+            case CompareOp::kGt:
+              op = CompareOp::kLt;
+              break;
+            case CompareOp::kGe:
+              op = CompareOp::kLe;
+              break;
+            default:
+              break;
+          }
+        }
+        if (col->kind != PKind::kColumn || lit->kind != PKind::kConstant || lit->constant.null) {
+          continue;
+        }
+        const TypeId t = col->type;
+        if (!IsInt64Backed(t) && t != TypeId::kFloat) continue;
+        if ((t == TypeId::kFloat) != (lit->constant.type == TypeId::kFloat)) continue;
+        ScanPredicate p;
+        p.column = col->column;
+        p.op = op;
+        p.constant = lit->constant;
+        fired->push_back(fmt::format("{}: {} can skip batches of {}", name(),
+                                     p.ToString(*n->output_schema), n->source));
+        n->scan_predicates.push_back(std::move(p));
+      }
+    });
+  }
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<Rule>> DefaultRules() {
+  std::vector<std::unique_ptr<Rule>> rules;
+  rules.push_back(std::make_unique<ConstantFolding>());
+  rules.push_back(std::make_unique<MergeFilters>());
+  rules.push_back(std::make_unique<PushFiltersDown>());
+  rules.push_back(std::make_unique<FilterIntoScan>());
+  rules.push_back(std::make_unique<SortLimitToTopK>());
+  rules.push_back(std::make_unique<InListToHashSet>());
+  rules.push_back(std::make_unique<ReorderConjuncts>());
+  rules.push_back(std::make_unique<DictionaryPredicates>());
+  rules.push_back(std::make_unique<ProjectionPruning>());
+  rules.push_back(std::make_unique<StatisticsSkipping>());
+  return rules;
+}
+
+void OptimizePlan(PlanPtr* plan, const EvalContext& ctx, std::vector<std::string>* fired) {
+  for (const auto& rule : DefaultRules()) rule->Apply(plan, ctx, fired);
+}
+
+}  // namespace tql

@@ -1,0 +1,280 @@
+#include "runtime/operators.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "runtime/vector_writer.h"
+
+namespace tql {
+
+Status FilterOperator::Consume(Chunk& chunk) {
+  TQL_ASSIGN_OR_RETURN(Selection sel, SelectTrue(*predicate_, chunk.batch, chunk.sel, *ctx_));
+  if (sel.empty()) return Status::Ok();
+  chunk.sel = std::move(sel);
+  return next_->Consume(chunk);
+}
+
+namespace {
+
+// The datum as a vector of `type`, as long as the batch.
+Vector ToVector(Datum d, TypeId type, int64_t length, const Selection& sel) {
+  if (d.is_constant) return ConstantVector(d.constant, type, length);
+  if (d.vector.type() == type) return std::move(d.vector);
+  if (d.vector.type() == TypeId::kNull) return Vector::Nulls(type, length);
+  VectorWriter w(type, length);
+  Value v;
+  sel.ForEach([&](int64_t r) {
+    ReadValue(d.vector, r, &v);
+    w.Set(r, v);
+  });
+  return w.Finish();
+}
+
+}  // namespace
+
+Status ProjectOperator::Consume(Chunk& chunk) {
+  std::vector<Vector> cols;
+  cols.reserve(exprs_.size());
+  const int64_t n = chunk.batch.num_rows();
+  for (size_t i = 0; i < exprs_.size(); ++i) {
+    TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*exprs_[i], chunk.batch, chunk.sel, *ctx_));
+    cols.push_back(ToVector(std::move(d), schema_->field(static_cast<int>(i)).type, n, chunk.sel));
+  }
+  Chunk out{Batch(schema_, std::move(cols), n), std::move(chunk.sel)};
+  return next_->Consume(out);
+}
+
+Status LimitOperator::Consume(Chunk& chunk) {
+  if (remaining_ <= 0) return Status::Ok();
+  if (chunk.sel.count() <= remaining_) {
+    remaining_ -= chunk.sel.count();
+    return next_->Consume(chunk);
+  }
+  const int64_t n = remaining_;
+  remaining_ = 0;
+  if (chunk.sel.dense()) {
+    chunk.sel = Selection::All(n);
+  } else {
+    std::vector<int32_t> rows(chunk.sel.rows().begin(), chunk.sel.rows().begin() + n);
+    chunk.sel = Selection::Of(std::move(rows));
+  }
+  return next_->Consume(chunk);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+SortOperator::SortOperator(std::vector<SortKey> keys, int64_t limit, SchemaPtr schema,
+                           const EvalContext* ctx, BatchConsumer* next)
+    : keys_(std::move(keys)), limit_(limit), schema_(std::move(schema)), ctx_(ctx), next_(next) {
+  std::vector<Field> fields = schema_->fields();
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    fields.push_back({"$key" + std::to_string(k), keys_[k].expr->type});
+  }
+  run_schema_ = std::make_shared<Schema>(std::move(fields));
+}
+
+namespace {
+
+// Orders two valid values of one vector type: negative, zero, positive.
+int CompareCells(const Vector& a, int64_t ra, const Vector& b, int64_t rb) {
+  switch (a.type()) {
+    case TypeId::kNull:
+      return 0;
+    case TypeId::kBool:
+      return int{a.GetBool(ra)} - int{b.GetBool(rb)};
+    case TypeId::kInt:
+    case TypeId::kTimestamp:
+    case TypeId::kDuration: {
+      const int64_t x = a.GetInt64(ra), y = b.GetInt64(rb);
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    case TypeId::kFloat: {
+      const double x = a.GetFloat(ra), y = b.GetFloat(rb);
+      const bool xn = std::isnan(x), yn = std::isnan(y);
+      if (xn || yn) return xn == yn ? 0 : (xn ? 1 : -1);
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    case TypeId::kString:
+    case TypeId::kDynamic: {
+      if (a.is_dictionary() && b.is_dictionary() && a.dictionary_ptr() == b.dictionary_ptr() &&
+          a.dictionary_codes()[ra] == b.dictionary_codes()[rb]) {
+        return 0;
+      }
+      const int c = a.GetString(ra).compare(b.GetString(rb));
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int SortOperator::Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const {
+  const int base = schema_->num_fields();
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    const Vector& x = a.column(base + static_cast<int>(k));
+    const Vector& y = b.column(base + static_cast<int>(k));
+    const bool xn = x.type() == TypeId::kNull || x.IsNull(ra);
+    const bool yn = y.type() == TypeId::kNull || y.IsNull(rb);
+    if (xn || yn) {
+      if (xn && yn) continue;
+      // Nulls go last in either direction unless `nulls first`.
+      const int c = xn ? 1 : -1;
+      return keys_[k].nulls_first ? -c : c;
+    }
+    int c = CompareCells(x, ra, y, rb);
+    if (c != 0) return keys_[k].descending ? -c : c;
+  }
+  return 0;
+}
+
+Status SortOperator::Consume(Chunk& chunk) {
+  if (chunk.sel.empty() || limit_ == 0) return Status::Ok();
+  std::vector<Vector> cols;
+  for (const Vector& v : chunk.batch.columns()) cols.push_back(Gather(v, chunk.sel));
+  for (const SortKey& key : keys_) {
+    TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*key.expr, chunk.batch, chunk.sel, *ctx_));
+    Vector v = d.is_constant ? ConstantVector(d.constant, key.expr->type, chunk.batch.num_rows())
+                             : std::move(d.vector);
+    if (v.type() != key.expr->type) v = Vector::Nulls(key.expr->type, chunk.batch.num_rows());
+    cols.push_back(Gather(v, chunk.sel));
+  }
+  Batch run(run_schema_, std::move(cols), chunk.sel.count());
+  if (limit_ > 0 && runs_.size() == 1 && buffered_rows_ == limit_) {
+    // Top-k: the buffer is the sorted best k; only rows strictly better than its last can
+    // enter (ties keep the earlier row, as a stable sort would).
+    const Batch& best = runs_.front();
+    const int64_t last = best.num_rows() - 1;
+    std::vector<int32_t> better;
+    for (int64_t r = 0; r < run.num_rows(); ++r) {
+      if (Compare(run, r, best, last) < 0) better.push_back(static_cast<int32_t>(r));
+    }
+    if (better.empty()) return Status::Ok();
+    if (static_cast<int64_t>(better.size()) < run.num_rows()) {
+      Selection s = Selection::Of(std::move(better));
+      std::vector<Vector> kept;
+      for (const Vector& v : run.columns()) kept.push_back(Gather(v, s));
+      run = Batch(run_schema_, std::move(kept), s.count());
+    }
+  }
+  buffered_rows_ += run.num_rows();
+  runs_.push_back(std::move(run));
+  // Top-k keeps only the best k, sorted, after every chunk.
+  if (limit_ > 0 && buffered_rows_ >= limit_) Compact();
+  return Status::Ok();
+}
+
+void SortOperator::Compact() {
+  std::vector<std::pair<int32_t, int32_t>> refs;
+  refs.reserve(static_cast<size_t>(buffered_rows_));
+  for (size_t b = 0; b < runs_.size(); ++b) {
+    for (int64_t r = 0; r < runs_[b].num_rows(); ++r) {
+      refs.emplace_back(static_cast<int32_t>(b), static_cast<int32_t>(r));
+    }
+  }
+  auto less = [this](const std::pair<int32_t, int32_t>& x, const std::pair<int32_t, int32_t>& y) {
+    return Compare(runs_[static_cast<size_t>(x.first)], x.second,
+                   runs_[static_cast<size_t>(y.first)], y.second) < 0;
+  };
+  if (limit_ > 0 && static_cast<int64_t>(refs.size()) > limit_) {
+    // partial_sort is not stable: order by (key, arrival) explicitly.
+    auto less_stable = [&](const auto& x, const auto& y) {
+      const int c = Compare(runs_[static_cast<size_t>(x.first)], x.second,
+                            runs_[static_cast<size_t>(y.first)], y.second);
+      return c != 0 ? c < 0 : x < y;
+    };
+    std::partial_sort(refs.begin(), refs.begin() + limit_, refs.end(), less_stable);
+    refs.resize(static_cast<size_t>(limit_));
+  } else {
+    std::stable_sort(refs.begin(), refs.end(), less);
+  }
+  std::vector<const Batch*> batches;
+  for (const Batch& b : runs_) batches.push_back(&b);
+  Batch merged = TakeRows(run_schema_, batches, refs);
+  runs_.clear();
+  buffered_rows_ = merged.num_rows();
+  runs_.push_back(std::move(merged));
+}
+
+Status SortOperator::Finish() {
+  if (!runs_.empty()) {
+    Compact();
+    const Batch& sorted = runs_.front();
+    const int data_columns = schema_->num_fields();
+    for (int64_t off = 0; off < sorted.num_rows(); off += kDefaultBatchRows) {
+      if (next_->Satisfied()) break;
+      const int64_t n = std::min(kDefaultBatchRows, sorted.num_rows() - off);
+      std::vector<Vector> cols;
+      for (int c = 0; c < data_columns; ++c) cols.push_back(sorted.column(c).Slice(off, n));
+      Chunk chunk{Batch(schema_, std::move(cols), n), Selection::All(n)};
+      TQL_RETURN_IF_ERROR(next_->Consume(chunk));
+    }
+    runs_.clear();
+  }
+  return next_->Finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void AppendKeyBytes(const Vector& v, int64_t row, std::string* key) {
+  if (v.type() == TypeId::kNull || v.IsNull(row)) {
+    key->push_back('\0');
+    return;
+  }
+  key->push_back('\1');
+  switch (v.type()) {
+    case TypeId::kNull:
+      break;
+    case TypeId::kBool:
+      key->push_back(v.GetBool(row) ? '\1' : '\0');
+      break;
+    case TypeId::kInt:
+    case TypeId::kTimestamp:
+    case TypeId::kDuration: {
+      const int64_t x = v.GetInt64(row);
+      key->append(reinterpret_cast<const char*>(&x), sizeof x);
+      break;
+    }
+    case TypeId::kFloat: {
+      double x = v.GetFloat(row);
+      if (x == 0) x = 0;                    // -0.0 and 0.0 are one value
+      if (std::isnan(x)) x = std::nan("");  // every NaN is one value
+      key->append(reinterpret_cast<const char*>(&x), sizeof x);
+      break;
+    }
+    case TypeId::kString:
+    case TypeId::kDynamic: {
+      const std::string_view s = v.GetString(row);
+      const auto len = static_cast<uint32_t>(s.size());
+      key->append(reinterpret_cast<const char*>(&len), sizeof len);
+      key->append(s);
+      break;
+    }
+  }
+}
+
+Status DistinctOperator::Consume(Chunk& chunk) {
+  std::vector<int32_t> fresh;
+  const Batch& b = chunk.batch;
+  chunk.sel.ForEach([&](int64_t r) {
+    key_.clear();
+    for (const Vector& v : b.columns()) AppendKeyBytes(v, r, &key_);
+    if (seen_.insert(key_).second) fresh.push_back(static_cast<int32_t>(r));
+  });
+  if (fresh.empty()) return Status::Ok();
+  chunk.sel = Selection::Of(std::move(fresh));
+  return next_->Consume(chunk);
+}
+
+Status CountOperator::Finish() {
+  auto values = Buffer::Allocate(8);
+  values->mutable_as<int64_t>()[0] = count_;
+  std::vector<Vector> cols = {Vector::Fixed(TypeId::kInt, 1, values, nullptr, 0)};
+  Chunk chunk{Batch(schema_, std::move(cols), 1), Selection::All(1)};
+  TQL_RETURN_IF_ERROR(next_->Consume(chunk));
+  return next_->Finish();
+}
+
+}  // namespace tql

@@ -1,0 +1,122 @@
+//! The interpreter's physical operators: one per plan node kind, chained as BatchConsumers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "runtime/expression.h"
+#include "runtime/pipeline.h"
+
+namespace tql {
+
+// Keeps the rows where a predicate is true: narrows the selection, copies nothing.
+class FilterOperator final : public BatchConsumer {
+ public:
+  FilterOperator(const PExpr* predicate, const EvalContext* ctx, BatchConsumer* next)
+      : predicate_(predicate), ctx_(ctx), next_(next) {}
+  Status Consume(Chunk& chunk) override;
+  Status Finish() override { return next_->Finish(); }
+  bool Satisfied() const override { return next_->Satisfied(); }
+
+ private:
+  const PExpr* predicate_;
+  const EvalContext* ctx_;
+  BatchConsumer* next_;
+};
+
+// Computes the output columns (extend, project, rename, project-away): a column reference
+// passes its vector on untouched.
+class ProjectOperator final : public BatchConsumer {
+ public:
+  ProjectOperator(std::vector<const PExpr*> exprs, SchemaPtr schema, const EvalContext* ctx,
+                  BatchConsumer* next)
+      : exprs_(std::move(exprs)), schema_(std::move(schema)), ctx_(ctx), next_(next) {}
+  Status Consume(Chunk& chunk) override;
+  Status Finish() override { return next_->Finish(); }
+  bool Satisfied() const override { return next_->Satisfied(); }
+
+ private:
+  std::vector<const PExpr*> exprs_;
+  SchemaPtr schema_;
+  const EvalContext* ctx_;
+  BatchConsumer* next_;
+};
+
+// Passes on the first `limit` rows and then reports itself satisfied.
+class LimitOperator final : public BatchConsumer {
+ public:
+  LimitOperator(int64_t limit, BatchConsumer* next) : remaining_(limit), next_(next) {}
+  Status Consume(Chunk& chunk) override;
+  Status Finish() override { return next_->Finish(); }
+  bool Satisfied() const override { return remaining_ <= 0 || next_->Satisfied(); }
+
+ private:
+  int64_t remaining_;
+  BatchConsumer* next_;
+};
+
+struct SortKey {
+  const PExpr* expr = nullptr;
+  bool descending = false;
+  bool nulls_first = false;
+};
+
+// Orders rows by keys; stable, nulls last unless asked otherwise. Buffers its whole input.
+// With `limit` >= 0 it is a top-k: it keeps only the best `limit` rows as they arrive.
+class SortOperator final : public BatchConsumer {
+ public:
+  SortOperator(std::vector<SortKey> keys, int64_t limit, SchemaPtr schema, const EvalContext* ctx,
+               BatchConsumer* next);
+  Status Consume(Chunk& chunk) override;
+  Status Finish() override;
+
+ private:
+  int Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const;
+  void Compact();
+
+  std::vector<SortKey> keys_;
+  int64_t limit_;
+  SchemaPtr schema_;      // the data columns
+  SchemaPtr run_schema_;  // data columns + keys
+  const EvalContext* ctx_;
+  BatchConsumer* next_;
+  std::vector<Batch> runs_;  // rows with their evaluated keys (after the data columns)
+  int64_t buffered_rows_ = 0;
+};
+
+// Passes on the first row of every distinct combination of column values.
+class DistinctOperator final : public BatchConsumer {
+ public:
+  explicit DistinctOperator(BatchConsumer* next) : next_(next) {}
+  Status Consume(Chunk& chunk) override;
+  Status Finish() override { return next_->Finish(); }
+  bool Satisfied() const override { return next_->Satisfied(); }
+
+ private:
+  BatchConsumer* next_;
+  std::unordered_set<std::string> seen_;
+  std::string key_;
+};
+
+// Counts the rows; emits one row with the column `count`.
+class CountOperator final : public BatchConsumer {
+ public:
+  CountOperator(SchemaPtr schema, BatchConsumer* next) : schema_(std::move(schema)), next_(next) {}
+  Status Consume(Chunk& chunk) override {
+    count_ += chunk.sel.count();
+    return Status::Ok();
+  }
+  Status Finish() override;
+
+ private:
+  SchemaPtr schema_;
+  BatchConsumer* next_;
+  int64_t count_ = 0;
+};
+
+// Appends a value's bytes to a key that identifies it (type, null and value).
+void AppendKeyBytes(const Vector& v, int64_t row, std::string* key);
+
+}  // namespace tql
