@@ -1,0 +1,182 @@
+// Golden query tests (tests/queries/*.test), in the spirit of sqllogictest: each case is a
+// query over a named dataset and the exact rows (or plan) it must produce.
+//
+//   query DATASET [title]      the rows, in the order the engine returns them
+//   rowsort DATASET [title]    the rows sorted as text (for results without a defined order)
+//   plan DATASET [title]       the optimized plan, the pushdown and the rules that fired
+//   error DATASET [title]      the diagnostics of a query that must not run
+//
+// Datasets: `small` (tests/queries/data: hand-written spans and logs with nulls, unicode,
+// dynamic values) and `gen` (2000 generated spans and their logs, seed 42). Rows print as
+// tab-separated text under a header of `name:type` columns; null prints as `null`.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "frontend/binder.h"
+#include "frontend/parser.h"
+#include "planner/executor.h"
+#include "planner/logical_plan.h"
+#include "runtime/json_reader.h"
+#include "runtime/value.h"
+#include "tests/golden_file.h"
+#include "tools/gen/telemetry_generator.h"
+
+namespace tql {
+namespace {
+
+struct Dataset {
+  Catalog catalog;
+  SourceTables tables;
+};
+
+void AddSource(Dataset* d, const std::string& name, Result<Table> table) {
+  ASSERT_TRUE(table.ok()) << name << ": " << table.status().message();
+  d->catalog.Add(name, table->schema);
+  d->tables[name] = std::move(table).value();
+}
+
+const Dataset& GetDataset(const std::string& name) {
+  static std::map<std::string, Dataset> datasets;
+  auto it = datasets.find(name);
+  if (it != datasets.end()) return it->second;
+  Dataset d;
+  if (name == "small") {
+    const std::string dir = TQL_SOURCE_DIR "/tests/queries/data/";
+    AddSource(&d, "spans", ReadJsonFile(dir + "spans.ndjson"));
+    AddSource(&d, "logs", ReadJsonFile(dir + "logs.ndjson"));
+  } else if (name == "gen") {
+    gen::GeneratorOptions options;
+    options.spans = 2000;
+    options.seed = 42;
+    options.logs = true;
+    std::string spans, logs;
+    gen::GenerateTelemetry(
+        options, [&](std::string_view s) { spans += s; }, [&](std::string_view s) { logs += s; });
+    // Small batches so that plans with several batches (and batch skipping) are exercised.
+    JsonReadOptions read;
+    read.table.rows_per_batch = 256;
+    AddSource(&d, "spans", ReadJson(spans, read));
+    AddSource(&d, "logs", ReadJson(logs, read));
+  }
+  return datasets.emplace(name, std::move(d)).first->second;
+}
+
+std::string Escape(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string FormatRows(const Table& t, bool sort_rows) {
+  std::vector<std::string> header;
+  for (const Field& f : t.schema->fields()) {
+    header.push_back(f.name + ":" + std::string(TypeName(f.type)));
+  }
+  std::vector<std::string> rows;
+  Value v;
+  for (const Batch& b : t.batches) {
+    for (int64_t r = 0; r < b.num_rows(); ++r) {
+      std::string line;
+      for (int c = 0; c < b.num_columns(); ++c) {
+        if (c > 0) line += '\t';
+        ReadValue(b.column(c), r, &v);
+        // Dynamic values print as their JSON text.
+        line += v.null ? "null" : Escape(v.type == TypeId::kDynamic ? v.s : ValueToText(v));
+      }
+      rows.push_back(std::move(line));
+    }
+  }
+  if (sort_rows) std::sort(rows.begin(), rows.end());
+  std::string out;
+  for (size_t i = 0; i < header.size(); ++i) out += (i ? "\t" : "") + header[i];
+  out += "\n";
+  for (const std::string& r : rows) out += r + "\n";
+  out += "(" + std::to_string(rows.size()) + " rows)\n";
+  return out;
+}
+
+std::string RunCase(const test::GoldenCase& c) {
+  const std::string dataset = c.title.substr(0, c.title.find(' '));
+  const Dataset& d = GetDataset(dataset);
+  if (d.tables.empty()) return "unknown dataset '" + dataset + "'";
+  ParseResult parsed = ParseQuery(c.input);
+  if (!parsed.query) return FormatDiagnostics(c.input, parsed.diagnostics);
+  BindOptions bind_options;
+  PlanOptions plan_options;
+  // Fixed parameters and a fixed now() so that results are repeatable.
+  plan_options.now = 1'795'600'000'000'000'000;  // 2026-11-25T08:26:40Z
+  plan_options.parameters = {{"min", Value::Duration(1'000'000'000)},
+                             {"svc", Value::String("cart")},
+                             {"n", Value::Int(3)},
+                             {"code", Value::Int(500)}};
+  for (const auto& [name, value] : plan_options.parameters) {
+    bind_options.parameter_types[name] = value.type;
+  }
+  BindResult bound = Bind(&*parsed.query, d.catalog, bind_options);
+  std::string diagnostics = FormatDiagnostics(c.input, bound.diagnostics);
+  if (!bound.ok()) return c.kind == "error" ? diagnostics : "unexpected error:\n" + diagnostics;
+  PlanResult planned = PlanQuery(*parsed.query, bound, d.catalog, plan_options);
+  if (!planned.plan) {
+    const std::string e = FormatDiagnostics(c.input, planned.diagnostics);
+    return c.kind == "error" ? diagnostics + e : "unexpected error:\n" + diagnostics + e;
+  }
+  if (c.kind == "plan") {
+    std::string out = ExplainPlan(*planned.plan);
+    for (const PushdownInfo& p : DescribePushdown(*planned.plan)) {
+      out += "pushdown " + p.source + ": [";
+      for (size_t i = 0; i < p.columns.size(); ++i) out += (i ? ", " : "") + p.columns[i];
+      out += "]";
+      for (const std::string& pred : p.predicates) out += "; " + pred;
+      out += "\n";
+    }
+    for (const std::string& r : planned.rules_fired) out += "rule " + r + "\n";
+    return out;
+  }
+  ScanStats stats;
+  ExecOptions exec;
+  exec.now = plan_options.now;
+  Result<Table> result = ExecutePlan(*planned.plan, d.tables, &stats, exec);
+  if (!result.ok()) {
+    return c.kind == "error" ? diagnostics + result.status().message()
+                             : "unexpected error: " + result.status().message();
+  }
+  if (c.kind == "error") return "unexpectedly ran:\n" + FormatRows(*result, false);
+  std::string out = diagnostics + FormatRows(*result, c.kind == "rowsort");
+  if (stats.batches_skipped > 0) {
+    out += "skipped " + std::to_string(stats.batches_skipped) + " of " +
+           std::to_string(stats.batches_skipped + stats.batches_read) + " batches\n";
+  }
+  return out;
+}
+
+class QueryGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(QueryGolden, Cases) {
+  const auto failed = test::CheckGoldenFile(GetParam(), {"query", "rowsort", "plan", "error"},
+                                            [](const test::GoldenCase& c) { return RunCase(c); });
+  for (const test::GoldenCase& c : failed)
+    ADD_FAILURE() << test::DescribeGoldenFailure(GetParam(), c);
+}
+
+std::string FileStem(const ::testing::TestParamInfo<std::string>& info) {
+  return test::GoldenTestName(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, QueryGolden,
+                         ::testing::ValuesIn(test::ListGoldenFiles(TQL_SOURCE_DIR
+                                                                   "/tests/queries")),
+                         FileStem);
+
+}  // namespace
+}  // namespace tql
