@@ -9,7 +9,7 @@ export CCACHE_BASEDIR ?= $(CURDIR)
 JOBS ?= $(shell nproc)
 TQL := $(BUILD_DIR)/tools/tql
 
-.PHONY: all setup configure build test demo bench asan clean
+.PHONY: all setup configure build test demo bench bench-duckdb asan clean
 
 all: build
 
@@ -31,7 +31,8 @@ test: build
 demo: build
 	@mkdir -p $(BUILD_DIR)/demo
 	$(TQL) gen --spans 20000 --seed 7 --logs --out $(BUILD_DIR)/demo/spans.ndjson
-	$(TQL) run --input spans=$(BUILD_DIR)/demo/spans.ndjson 'spans | take 10'
+	$(TQL) run --input spans=$(BUILD_DIR)/demo/spans.ndjson \
+	  'spans | where http.status_code >= 500 | project timestamp, service, name, duration | top 10 by duration'
 
 # One core, pinned: a benchmark that migrates between cores here varies by 1.7x.
 BENCH_CPU ?= 0
@@ -39,6 +40,12 @@ bench: build
 	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_scan
 	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_frontend
 	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_ingest
+
+# The executor against DuckDB, one thread each, in one run, on 10M generated spans and their
+# logs (generated once into BENCH_DATA, about 6.4 GB of NDJSON).
+BENCH_DATA ?= $(HOME)/.cache/tql-bench
+bench-duckdb: build
+	taskset -c $(BENCH_CPU) node bench/compare_duckdb.mjs $(TQL) $(BENCH_DATA)
 
 # The unit and CLI tests under AddressSanitizer and UBSan (a build of its own, about 7 minutes).
 asan: setup

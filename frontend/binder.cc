@@ -277,8 +277,9 @@ class Binder {
           }
           out.push_back({name, item.expr->type});
         }
+        // In an open source a name that is not among the new columns still reads as null,
+        // with a warning (LANGUAGE.md section 2).
         *columns = std::move(out);
-        open_ = false;  // from here on the columns are known exactly
         break;
       }
       case ast::StageKind::kProjectAway:
@@ -307,7 +308,6 @@ class Binder {
         break;
       case ast::StageKind::kSummarize:
         BindSummarize(s, columns);
-        open_ = false;  // from here on the columns are known exactly
         break;
       case ast::StageKind::kSort:
       case ast::StageKind::kTop:
@@ -324,7 +324,6 @@ class Binder {
         break;
       case ast::StageKind::kCount:
         *columns = {{"count", T::kInt}};
-        open_ = false;
         break;
       case ast::StageKind::kMatch:
         BindMatch(s, *columns);
@@ -1029,9 +1028,19 @@ class Binder {
   // The result type of arithmetic, or kNull when the operands do not fit (dynamic and unknown
   // operands give float, decided at run time).
   static T ArithmeticType(Op op, T a, T b) {
-    // A dynamic operand is only known when the query runs: the result is dynamic too (a
-    // quotient is a float either way). An unknown name is a typed null: the other side's type.
-    if (a == T::kDynamic || b == T::kDynamic) return op == Op::kDiv ? T::kFloat : T::kDynamic;
+    // A dynamic operand is only known when the query runs (LANGUAGE.md section 4): the result
+    // is a float, or a timestamp or duration when the other side is one. An unknown name is a
+    // typed null: the other side's type.
+    if (a == T::kDynamic || b == T::kDynamic) {
+      const T other = a == T::kDynamic ? b : a;
+      if (op == Op::kDiv) return T::kFloat;
+      if (other == T::kTimestamp) {
+        if (op == Op::kAdd || (op == Op::kSub && a == T::kTimestamp)) return T::kTimestamp;
+        return op == Op::kSub ? T::kDuration : T::kNull;  // dynamic - timestamp: a duration
+      }
+      if (other == T::kDuration) return T::kDuration;
+      return T::kFloat;
+    }
     if (a == T::kNull || b == T::kNull) {
       const T known = a == T::kNull ? b : a;
       if (known == T::kNull) return op == Op::kDiv ? T::kFloat : T::kNull;

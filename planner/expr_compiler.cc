@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "frontend/function_registry.h"
 #include "runtime/functions.h"
@@ -15,6 +16,11 @@ using ast::Op;
 
 PExprPtr CastTo(PExprPtr e, TypeId type) {
   if (e->type == type) return e;
+  // A path into JSON reads its value as the wanted type directly (one parse, not two).
+  if (e->kind == PKind::kPath && e->type == TypeId::kDynamic && type != TypeId::kNull) {
+    e->type = type;
+    return e;
+  }
   auto c = std::make_unique<PExpr>();
   c->kind = PKind::kCast;
   c->type = type;
@@ -72,7 +78,17 @@ class Compiler {
  public:
   explicit Compiler(const CompileContext& ctx) : ctx_(ctx) {}
 
+  // The range of the innermost expression that failed.
+  std::optional<SourceRange> error_range;
+
   Result<PExprPtr> Compile(const ast::Expr& e) {
+    Result<PExprPtr> r = CompileNode(e);
+    if (!r.ok() && !error_range) error_range = e.range;
+    return r;
+  }
+
+ private:
+  Result<PExprPtr> CompileNode(const ast::Expr& e) {
     switch (e.kind) {
       case ExprKind::kLiteral:
         return Literal(e);
@@ -144,7 +160,6 @@ class Compiler {
     return Status::Internal("unknown expression");
   }
 
- private:
   Result<PExprPtr> Literal(const ast::Expr& e) {
     const ast::Literal& l = e.literal;
     Value v;
@@ -450,6 +465,14 @@ class Compiler {
       items.push_back(std::move(item));
     }
     if (x->type == TypeId::kNull) return Constant(Value::Null(TypeId::kBool), TypeId::kBool);
+    if (x->type == TypeId::kDynamic) {
+      // Each item meets the dynamic value as `==` would (converted per item at run time).
+      auto n = Node(PKind::kIn, TypeId::kBool);
+      n->negated = e.negated;
+      n->args.push_back(std::move(x));
+      for (PExprPtr& item : items) n->args.push_back(std::move(item));
+      return n;
+    }
     // The items' common type with x decides the comparison type.
     TypeId t = x->type;
     for (const PExprPtr& item : items) {
@@ -531,15 +554,66 @@ class Compiler {
 
 }  // namespace
 
-Result<PExprPtr> CompileExpr(const ast::Expr& e, const CompileContext& ctx) {
+Result<PExprPtr> CompileExpr(const ast::Expr& e, const CompileContext& ctx,
+                             SourceRange* error_range) {
   Compiler c(ctx);
-  return c.Compile(e);
+  Result<PExprPtr> r = c.Compile(e);
+  if (!r.ok() && error_range != nullptr && c.error_range) *error_range = *c.error_range;
+  return r;
 }
 
-int FoldConstants(PExprPtr* slot, const EvalContext& ctx) {
+namespace {
+
+// -1: not a bool constant; else 0 false, 1 true, 2 null.
+int BoolConstant(const PExpr& e) {
+  if (e.kind != PKind::kConstant || e.type != TypeId::kBool) return -1;
+  return e.constant.null ? 2 : static_cast<int>(e.constant.i != 0);
+}
+
+// `true and x` is x, `false and x` is false; `false or x` is x, `true or x` is true. Nulls
+// stay: `null and x` depends on x.
+bool SimplifyConnective(PExprPtr* slot) {
   PExpr& e = **slot;
+  if (e.kind != PKind::kAnd && e.kind != PKind::kOr) return false;
+  const int identity = e.kind == PKind::kAnd ? 1 : 0;
+  const int absorbing = 1 - identity;
+  std::vector<PExprPtr> kept;
+  bool changed = false;
+  for (PExprPtr& a : e.args) {
+    const int b = BoolConstant(*a);
+    if (b == absorbing) {
+      *slot = std::move(a);
+      return true;
+    }
+    if (b == identity) {
+      changed = true;
+      continue;
+    }
+    kept.push_back(std::move(a));
+  }
+  if (kept.empty()) {
+    auto c = std::make_unique<PExpr>();
+    c->kind = PKind::kConstant;
+    c->type = TypeId::kBool;
+    c->constant = Value::Bool(identity == 1);
+    *slot = std::move(c);
+    return true;
+  }
+  if (kept.size() == 1) {
+    *slot = std::move(kept[0]);
+    return true;
+  }
+  e.args = std::move(kept);
+  return changed;
+}
+
+}  // namespace
+
+int FoldConstants(PExprPtr* slot, const EvalContext& ctx) {
   int folded = 0;
-  for (PExprPtr& a : e.args) folded += FoldConstants(&a, ctx);
+  for (PExprPtr& a : (*slot)->args) folded += FoldConstants(&a, ctx);
+  if (SimplifyConnective(slot)) ++folded;
+  PExpr& e = **slot;
   if (e.kind == PKind::kConstant || !IsConstantExpr(e)) return folded;
   Result<Value> v = EvaluateConstant(e, ctx);
   if (!v.ok()) return folded;

@@ -18,8 +18,10 @@ struct CompileContext {
   int64_t now = 0;
 };
 
-// REQUIRES: `e` is bound. Errors: a parameter without a value, a column missing from `input`.
-Result<PExprPtr> CompileExpr(const ast::Expr& e, const CompileContext& ctx);
+// REQUIRES: `e` is bound. Errors: a parameter without a value, a column missing from `input`;
+// `error_range`, when given, is set to the range of the subexpression at fault.
+Result<PExprPtr> CompileExpr(const ast::Expr& e, const CompileContext& ctx,
+                             SourceRange* error_range = nullptr);
 
 // `e` converted to `type` (a cast node unless it already has that type).
 PExprPtr CastTo(PExprPtr e, TypeId type);

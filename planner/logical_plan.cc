@@ -1,6 +1,7 @@
 #include "planner/logical_plan.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 
 #include "planner/expr_compiler.h"
@@ -50,7 +51,7 @@ Diagnostic NotExecutable(SourceRange range, const std::string& what) {
   Diagnostic d;
   d.range = range;
   d.message = fmt::format("{} cannot run in this version of tql yet", what);
-  d.hints.push_back("tql check and tql fmt accept it; summarize, match and join come next");
+  d.hints.push_back("tql check and tql fmt accept it; this version runs every other stage");
   return d;
 }
 
@@ -82,6 +83,14 @@ class Planner {
       : bound_(bound), catalog_(catalog), options_(options), result_(result) {}
 
   PlanPtr PlanPipeline(const ast::Pipeline& p) {
+    // The name the rows of the pipeline carry in a `union withsource=...` stage.
+    if (p.source_is_union) {
+      std::vector<std::string> names;
+      for (const ast::Name& n : p.union_sources) names.push_back(n.Joined());
+      pipeline_source_ = fmt::format("{}", fmt::join(names, ","));
+    } else {
+      pipeline_source_ = p.source.Joined();
+    }
     PlanPtr node = p.source_is_union ? UnionSource(p) : Scan(p.source);
     if (!node) return nullptr;
     for (size_t i = 0; i < p.stages.size(); ++i) {
@@ -120,43 +129,58 @@ class Planner {
     return scan;
   }
 
-  PlanPtr UnionSource(const ast::Pipeline& p) {
-    const std::vector<Field>& out = bound_.stage_columns[0];
+  // `input`'s rows with the columns of a union: matched by name, missing ones null, the
+  // `withsource` column holding `source_name`.
+  static PlanPtr ProjectOnto(PlanPtr input, const SchemaPtr& out, const std::string& source_name,
+                             const std::optional<ast::Name>& with_source, SourceRange range) {
+    auto proj = std::make_unique<PlanNode>();
+    proj->kind = PlanNode::Kind::kProject;
+    proj->range = range;
+    proj->output_schema = out;
+    const Schema& in = *input->output_schema;
+    for (const Field& f : out->fields()) {
+      const int index = in.IndexOf(f.name);
+      auto c = std::make_unique<PExpr>();
+      c->kind = PKind::kConstant;
+      c->type = f.type;
+      if (with_source && f.name == with_source->Joined()) {
+        c->constant = CastValue(Value::String(source_name), f.type);
+        proj->exprs.push_back(std::move(c));
+      } else if (index >= 0) {
+        proj->exprs.push_back(CastTo(ColumnRef(index, in.field(index).type), f.type));
+      } else {
+        c->constant = Value::Null(f.type);
+        proj->exprs.push_back(std::move(c));
+      }
+    }
+    proj->inputs.push_back(std::move(input));
+    return proj;
+  }
+
+  // The rows of `first` (when given) and then of each named source, on the columns `out`.
+  PlanPtr Union(PlanPtr first, const std::string& first_name, const std::vector<ast::Name>& sources,
+                const std::optional<ast::Name>& with_source, const std::vector<Field>& out,
+                SourceRange range) {
     auto u = std::make_unique<PlanNode>();
     u->kind = PlanNode::Kind::kUnion;
-    u->range = p.range;
+    u->range = range;
     u->output_schema = MakeSchema(out);
-    for (const ast::Name& name : p.union_sources) {
+    if (first) {
+      u->inputs.push_back(
+          ProjectOnto(std::move(first), u->output_schema, first_name, with_source, range));
+    }
+    for (const ast::Name& name : sources) {
       PlanPtr scan = Scan(name);
       if (!scan) return nullptr;
-      // Each source projected onto the union's columns: missing ones are null.
-      auto proj = std::make_unique<PlanNode>();
-      proj->kind = PlanNode::Kind::kProject;
-      proj->range = name.range;
-      proj->output_schema = u->output_schema;
-      const Schema& in = *scan->output_schema;
-      for (const Field& f : out) {
-        const int index = in.IndexOf(f.name);
-        if (p.union_with_source && f.name == p.union_with_source->Joined()) {
-          auto c = std::make_unique<PExpr>();
-          c->kind = PKind::kConstant;
-          c->type = f.type;
-          c->constant = CastValue(Value::String(name.Joined()), f.type);
-          proj->exprs.push_back(std::move(c));
-        } else if (index >= 0) {
-          proj->exprs.push_back(CastTo(ColumnRef(index, in.field(index).type), f.type));
-        } else {
-          auto c = std::make_unique<PExpr>();
-          c->kind = PKind::kConstant;
-          c->type = f.type;
-          c->constant = Value::Null(f.type);
-          proj->exprs.push_back(std::move(c));
-        }
-      }
-      proj->inputs.push_back(std::move(scan));
-      u->inputs.push_back(std::move(proj));
+      u->inputs.push_back(
+          ProjectOnto(std::move(scan), u->output_schema, name.Joined(), with_source, name.range));
     }
     return u;
+  }
+
+  PlanPtr UnionSource(const ast::Pipeline& p) {
+    return Union(nullptr, "", p.union_sources, p.union_with_source, bound_.stage_columns[0],
+                 p.range);
   }
 
   PExprPtr Compile(const ast::Expr& e, const Schema& input) {
@@ -164,9 +188,10 @@ class Planner {
     ctx.input = &input;
     ctx.parameters = &options_.parameters;
     ctx.now = options_.now;
-    Result<PExprPtr> r = CompileExpr(e, ctx);
+    SourceRange at = e.range;
+    Result<PExprPtr> r = CompileExpr(e, ctx, &at);
     if (!r.ok()) {
-      Error(e.range, r.status().message());
+      Error(at, r.status().message());
       return nullptr;
     }
     return std::move(r).value();
@@ -338,10 +363,11 @@ class Planner {
       }
       case ast::StageKind::kCount:
         return Wrap(PlanNode::Kind::kCount, std::move(input), out, s.range);
+      case ast::StageKind::kUnion:
+        return Union(std::move(input), pipeline_source_, s.names, s.with_source, out, s.range);
       case ast::StageKind::kSummarize:
       case ast::StageKind::kMatch:
       case ast::StageKind::kJoin:
-      case ast::StageKind::kUnion:
         result_->diagnostics.push_back(
             NotExecutable(s.keyword_range, fmt::format("the '{}' stage", StageName(s.kind))));
         return nullptr;
@@ -349,6 +375,7 @@ class Planner {
     return nullptr;
   }
 
+  std::string pipeline_source_;
   const BindResult& bound_;
   const Catalog& catalog_;
   const PlanOptions& options_;

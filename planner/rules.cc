@@ -213,7 +213,7 @@ class InListToHashSet final : public Rule {
     ForEachNode(plan, [&](PlanPtr* slot) {
       ForEachExpr(slot->get(), [&](PExprPtr* e) {
         ForEachSubExpr(e->get(), [&](PExpr* x) {
-          if (x->kind != PKind::kIn || x->set) return;
+          if (x->kind != PKind::kIn || x->set || x->args[0]->type == TypeId::kDynamic) return;
           for (size_t i = 1; i < x->args.size(); ++i) {
             if (x->args[i]->kind != PKind::kConstant) return;
           }

@@ -109,26 +109,11 @@ inline char LowerAscii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
-// Substring search of a lower-cased ASCII needle, ignoring ASCII case: a SIMD scan for the
-// needle's first byte in either case, then a folded compare at each candidate. Exact for UTF-8
-// text too: the case mappings never turn a non-ASCII character into ASCII, and an ASCII needle
-// cannot match inside a multi-byte sequence.
+// Substring search of a lower-cased ASCII needle, ignoring ASCII case (the SIMD kernel).
+// Exact for UTF-8 text too: the case mappings never turn a non-ASCII character into ASCII,
+// and an ASCII needle cannot match inside a multi-byte sequence.
 bool AsciiFoldFind(std::string_view hay, std::string_view needle) {
-  if (needle.empty()) return true;
-  if (hay.size() < needle.size()) return false;
-  const char first = needle[0];
-  const char first_upper = (first >= 'a' && first <= 'z') ? static_cast<char>(first - 32) : first;
-  const size_t last = hay.size() - needle.size();
-  size_t i = 0;
-  while (i <= last) {
-    i += FindEitherByte(hay.data() + i, last + 1 - i, first, first_upper);
-    if (i > last) return false;
-    size_t k = 1;
-    while (k < needle.size() && LowerAscii(hay[i + k]) == needle[k]) ++k;
-    if (k == needle.size()) return true;
-    ++i;
-  }
-  return false;
+  return ContainsBytes(hay.data(), hay.size(), needle.data(), needle.size(), /*fold=*/true);
 }
 
 bool IsTokenChar(unsigned char c) {
@@ -375,55 +360,100 @@ bool Navigate(simdjson::dom::element e, const std::vector<std::string>& path,
   return true;
 }
 
-// The JSON element as a value of `type` (dynamic: its minified text).
-Value ElementValue(simdjson::dom::element e, TypeId type) {
-  if (e.is_null()) return Value::Null(type);
-  if (type == TypeId::kDynamic) return Value::Dynamic(simdjson::minify(e));
-  Value v;
-  switch (e.type()) {
-    case simdjson::dom::element_type::STRING:
-      v = Value::String(std::string(e.get_string().value_unsafe()));
-      break;
-    case simdjson::dom::element_type::INT64:
-      v = Value::Int(e.get_int64().value_unsafe());
-      break;
-    case simdjson::dom::element_type::UINT64:
-      v = Value::Float(static_cast<double>(e.get_uint64().value_unsafe()));
-      break;
-    case simdjson::dom::element_type::DOUBLE:
-      v = Value::Float(e.get_double().value_unsafe());
-      break;
-    case simdjson::dom::element_type::BOOL:
-      v = Value::Bool(e.get_bool().value_unsafe());
-      break;
-    default:
-      if (type == TypeId::kString) return Value::String(simdjson::minify(e));
-      return Value::Null(type);
-  }
-  return CastValue(v, type);
-}
-
 // JSON text: a string column holds text that may or may not be JSON; a dynamic value is JSON.
 bool ParseJson(std::string_view text, simdjson::dom::element* out) {
   return JsonParser().parse(text.data(), text.size()).get(*out) == simdjson::SUCCESS;
+}
+
+// The value at `path` inside the JSON text, as `type`: the on-demand parser walks only to the
+// field (the common case: a scalar), the DOM parser handles objects and arrays (their
+// minified text).
+Value ExtractPath(std::string_view text, const std::vector<std::string>& path, TypeId type) {
+  thread_local simdjson::ondemand::parser parser;
+  thread_local std::string padded;
+  padded.assign(text);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded.data(), text.size(), padded.size()).get(doc) != simdjson::SUCCESS) {
+    return Value::Null(type);
+  }
+  simdjson::ondemand::value v;
+  bool at_root = true;
+  for (const std::string& key : path) {
+    simdjson::ondemand::json_type t;
+    if ((at_root ? doc.type().get(t) : v.type().get(t)) != simdjson::SUCCESS) {
+      return Value::Null(type);
+    }
+    simdjson::error_code err;
+    if (t == simdjson::ondemand::json_type::object) {
+      err = at_root ? doc.find_field_unordered(key).get(v) : v.find_field_unordered(key).get(v);
+    } else if (t == simdjson::ondemand::json_type::array) {
+      size_t index = 0;
+      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
+      if (ec != std::errc() || p != key.data() + key.size()) return Value::Null(type);
+      simdjson::ondemand::array a;
+      err = at_root ? doc.get_array().get(a) : v.get_array().get(a);
+      if (err == simdjson::SUCCESS) err = a.at(index).get(v);
+    } else {
+      return Value::Null(type);
+    }
+    if (err != simdjson::SUCCESS) return Value::Null(type);
+    at_root = false;
+  }
+  if (at_root) return Value::Null(type);
+  simdjson::ondemand::json_type t;
+  if (v.type().get(t) != simdjson::SUCCESS) return Value::Null(type);
+  Value out;
+  switch (t) {
+    case simdjson::ondemand::json_type::string: {
+      std::string_view str;
+      if (v.get_string().get(str) != simdjson::SUCCESS) return Value::Null(type);
+      out = Value::String(std::string(str));
+      break;
+    }
+    case simdjson::ondemand::json_type::number: {
+      simdjson::ondemand::number num;
+      if (v.get_number().get(num) != simdjson::SUCCESS) return Value::Null(type);
+      if (num.is_int64()) {
+        out = Value::Int(num.get_int64());
+      } else {
+        out = Value::Float(num.as_double());
+      }
+      break;
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b = false;
+      if (v.get_bool().get(b) != simdjson::SUCCESS) return Value::Null(type);
+      out = Value::Bool(b);
+      break;
+    }
+    case simdjson::ondemand::json_type::null:
+      return Value::Null(type);
+    default: {
+      // An object or an array: its minified text (only dynamic and string results use it).
+      if (type != TypeId::kDynamic && type != TypeId::kString) return Value::Null(type);
+      simdjson::dom::element d, found;
+      if (!ParseJson(text, &d) || !Navigate(d, path, &found)) return Value::Null(type);
+      return type == TypeId::kDynamic ? Value::Dynamic(simdjson::minify(found))
+                                      : Value::String(simdjson::minify(found));
+    }
+  }
+  if (type == TypeId::kDynamic) return Value::Dynamic(ValueToJson(out));
+  return CastValue(out, type);
 }
 
 Result<Datum> EvalPath(const PExpr& e, const Batch& batch, const Selection& sel,
                        const EvalContext& ctx) {
   TQL_ASSIGN_OR_RETURN(Datum in, Evaluate(*e.args[0], batch, sel, ctx));
   VectorWriter w(e.type, batch.num_rows());
-  auto one = [&](std::string_view text, int64_t row) {
-    simdjson::dom::element doc, found;
-    if (!ParseJson(text, &doc) || !Navigate(doc, e.path, &found)) return;
-    w.Set(row, ElementValue(found, e.type));
-  };
   if (in.is_constant) {
     if (in.constant.null) return Datum::Constant(Value::Null(e.type));
-    sel.ForEach([&](int64_t r) { one(in.constant.s, r); });
-  } else if (in.vector.type() != TypeId::kNull) {
-    const Vector& v = in.vector;
+    return Datum::Constant(ExtractPath(in.constant.s, e.path, e.type));
+  }
+  const Vector& v = in.vector;
+  if (v.type() != TypeId::kNull) {
     sel.ForEach([&](int64_t r) {
-      if (v.IsValid(r)) one(v.GetString(r), r);
+      if (v.IsValid(r)) w.Set(r, ExtractPath(v.GetString(r), e.path, e.type));
     });
   }
   return Datum::Of(w.Finish());
@@ -565,7 +595,8 @@ auto TextPredicate(const PExpr& e) {
     const std::string& n = e.needle;
     switch (e.text_op) {
       case TextOp::kContains:
-        return e.case_sensitive ? s.find(n) != std::string_view::npos : ContainsIgnoreCase(s, n);
+        return e.case_sensitive ? ContainsBytes(s.data(), s.size(), n.data(), n.size(), false)
+                                : ContainsIgnoreCase(s, n);
       case TextOp::kHas:
         return HasToken(s, n, e.case_sensitive);
       case TextOp::kStartsWith:
@@ -886,47 +917,6 @@ Result<Datum> EvalRowWise(const PExpr& e, const Batch& batch, const Selection& s
   return Datum::Of(w.Finish());
 }
 
-Result<Datum> EvalSearch(const PExpr& e, const Batch& batch, const Selection& sel,
-                         const EvalContext& ctx) {
-  VectorWriter w(TypeId::kBool, batch.num_rows());
-  std::vector<Datum> cols;
-  for (const PExprPtr& a : e.args) {
-    TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*a, batch, sel, ctx));
-    cols.push_back(std::move(d));
-  }
-  auto hit = [&](std::string_view s) {
-    if (e.regex) return RE2::PartialMatch(s, *e.regex);
-    return e.case_sensitive ? s.find(e.needle) != std::string_view::npos
-                            : ContainsIgnoreCase(s, e.needle);
-  };
-  // Per column: dictionary columns are tested once per entry.
-  std::vector<std::vector<uint8_t>> dict_hits(cols.size());
-  for (size_t c = 0; c < cols.size(); ++c) {
-    if (!cols[c].is_constant && cols[c].vector.is_dictionary()) {
-      const Vector& d = cols[c].vector.dictionary();
-      dict_hits[c].resize(static_cast<size_t>(d.length()));
-      for (int64_t i = 0; i < d.length(); ++i) {
-        dict_hits[c][static_cast<size_t>(i)] = hit(d.GetString(i)) ? 1 : 0;
-      }
-    }
-  }
-  sel.ForEach([&](int64_t r) {
-    bool found = false;
-    for (size_t c = 0; c < cols.size() && !found; ++c) {
-      const Datum& d = cols[c];
-      if (d.is_constant) {
-        found = !d.constant.null && hit(d.constant.s);
-      } else if (d.vector.type() != TypeId::kNull && d.vector.IsValid(r)) {
-        found = d.vector.is_dictionary()
-                    ? dict_hits[c][static_cast<size_t>(d.vector.dictionary_codes()[r])] != 0
-                    : hit(d.vector.GetString(r));
-      }
-    }
-    w.SetBool(r, found);
-  });
-  return Datum::Of(w.Finish());
-}
-
 // `search` as a filter: column by column (encoded ones first, answered per dictionary
 // entry), each testing only the rows no earlier column matched.
 Result<Selection> SelectSearch(const PExpr& e, const Batch& batch, const Selection& sel,
@@ -935,6 +925,15 @@ Result<Selection> SelectSearch(const PExpr& e, const Batch& batch, const Selecti
     if (e.regex) return RE2::PartialMatch(s, *e.regex);
     return e.case_sensitive ? s.find(e.needle) != std::string_view::npos
                             : ContainsIgnoreCase(s, e.needle);
+  };
+  // A dynamic value that is a JSON string is searched as its text, without quotes.
+  Value decoded;
+  auto hit_dynamic = [&](std::string_view s) {
+    if (!s.empty() && s.front() == '"') {
+      decoded = DecodeDynamic(s);
+      if (!decoded.null && decoded.type == TypeId::kString) return hit(decoded.s);
+    }
+    return hit(s);
   };
   std::vector<const PExpr*> order;
   for (const PExprPtr& a : e.args) {
@@ -962,12 +961,14 @@ Result<Selection> SelectSearch(const PExpr& e, const Batch& batch, const Selecti
     const Vector& v = d.vector;
     if (v.type() == TypeId::kNull) continue;
     std::shared_ptr<const std::vector<uint8_t>> matches;
+    const bool dynamic = v.type() == TypeId::kDynamic;
     if (v.is_dictionary()) matches = DictionaryMatches(e.memo.get(), v, hit);
     for (int32_t r : rest) {
       bool h = false;
       if (v.IsValid(r)) {
-        h = matches ? (*matches)[static_cast<size_t>(v.dictionary_codes()[r])] != 0
-                    : hit(v.GetString(r));
+        h = matches   ? (*matches)[static_cast<size_t>(v.dictionary_codes()[r])] != 0
+            : dynamic ? hit_dynamic(v.GetString(r))
+                      : hit(v.GetString(r));
       }
       (h ? found : next).push_back(r);
     }
@@ -989,6 +990,18 @@ Result<Datum> EvalIn(const PExpr& e, const Batch& batch, const Selection& sel,
     }
     VectorWriter w(TypeId::kBool, batch.num_rows());
     Value v, item;
+    // A dynamic value meets each item as `==` would: both converted to the item's type
+    // (numbers as floats, dynamic items as text).
+    auto equal = [](const Value& dyn_or_value, const Value& it) {
+      if (dyn_or_value.type != TypeId::kDynamic) {
+        return CompareValues(dyn_or_value, CastValue(it, dyn_or_value.type)) == 0;
+      }
+      TypeId t = it.type;
+      if (t == TypeId::kInt || t == TypeId::kFloat) t = TypeId::kFloat;
+      if (t == TypeId::kDynamic) t = TypeId::kString;
+      const Value a = CastValue(dyn_or_value, t), b = CastValue(it, t);
+      return !a.null && !b.null && CompareValues(a, b) == 0;
+    };
     sel.ForEach([&](int64_t r) {
       x.Read(r, &v);
       if (v.null) return;
@@ -997,7 +1010,7 @@ Result<Datum> EvalIn(const PExpr& e, const Batch& batch, const Selection& sel,
         d.Read(r, &item);
         if (item.null) {
           saw_null = true;
-        } else if (CompareValues(v, CastValue(item, v.type)) == 0) {
+        } else if (equal(v, item)) {
           found = true;
           break;
         }
@@ -1173,8 +1186,19 @@ Result<Datum> Evaluate(const PExpr& e, const Batch& batch, const Selection& sel,
     case PKind::kCoalesce:
     case PKind::kCall:
       return EvalRowWise(e, batch, sel, ctx);
-    case PKind::kSearch:
-      return EvalSearch(e, batch, sel, ctx);
+    case PKind::kSearch: {
+      // As a value (not a filter): true at the rows the search keeps, false elsewhere.
+      TQL_ASSIGN_OR_RETURN(Selection hits, SelectSearch(e, batch, sel, ctx));
+      VectorWriter w(TypeId::kBool, n);
+      size_t k = 0;
+      const std::vector<int32_t>& h = hits.rows();
+      sel.ForEach([&](int64_t r) {
+        const bool hit = k < h.size() && h[k] == r;
+        if (hit) ++k;
+        w.SetBool(r, hit);
+      });
+      return Datum::Of(w.Finish());
+    }
   }
   return Status::Internal("unknown expression kind");
 }
@@ -1248,6 +1272,28 @@ Result<Selection> SelectTrue(const PExpr& e, const Batch& batch, const Selection
       out.resize(k);
       return Selection::Of(std::move(out));
     }
+  }
+  // A text operator or regex on a plain string column: the test per row, straight into the
+  // selection.
+  if ((e.kind == PKind::kText || e.kind == PKind::kRegex) && e.args[0]->kind == PKind::kColumn &&
+      IsStringBacked(batch.column(e.args[0]->column).type())) {
+    const Vector& v = batch.column(e.args[0]->column);
+    std::vector<int32_t> out(static_cast<size_t>(sel.count()));
+    size_t k = 0;
+    auto run = [&](auto test) {
+      sel.ForEach([&](int64_t r) {
+        out[k] = static_cast<int32_t>(r);
+        k += (v.IsValid(r) && test(v.GetString(r)) != e.negated) ? 1 : 0;
+      });
+    };
+    if (e.kind == PKind::kRegex) {
+      const RE2& re = *e.regex;
+      run([&re](std::string_view s) { return RE2::PartialMatch(s, re); });
+    } else {
+      run(TextPredicate(e));
+    }
+    out.resize(k);
+    return Selection::Of(std::move(out));
   }
   // Integer column against a constant: a tight, branch-free loop.
   if (e.kind == PKind::kCompare && e.args[0]->kind == PKind::kColumn &&
@@ -1396,13 +1442,37 @@ std::string ConstantText(const Value& v) {
 }  // namespace
 
 std::string PExpr::ToString(const Schema& input) const {
+  // Operands in parentheses only where TQL's precedence needs them (LANGUAGE.md section 4):
+  // or 1, and 2, not 3, comparisons 4, + - 5, * / % 6, unary - 7, everything else 8.
+  auto level = [](const PExpr& x) {
+    switch (x.kind) {
+      case PKind::kOr:
+        return 1;
+      case PKind::kAnd:
+        return 2;
+      case PKind::kNot:
+        return 3;
+      case PKind::kCompare:
+      case PKind::kText:
+      case PKind::kRegex:
+      case PKind::kIn:
+        return 4;
+      case PKind::kArith:
+        return x.arith_op == ArithOp::kAdd || x.arith_op == ArithOp::kSub ? 5 : 6;
+      case PKind::kNegate:
+        return 7;
+      default:
+        return 8;
+    }
+  };
+  const int mine = level(*this);
   auto arg = [&](size_t i) {
     const PExpr& a = *args[i];
     std::string s = a.ToString(input);
-    const bool simple = a.kind == PKind::kColumn || a.kind == PKind::kConstant ||
-                        a.kind == PKind::kCall || a.kind == PKind::kCast ||
-                        a.kind == PKind::kPath || a.kind == PKind::kIndex;
-    return simple ? s : "(" + s + ")";
+    const int theirs = level(a);
+    // Comparisons do not chain; the right operand of - / % binds tighter than its level.
+    const bool needs = theirs < mine || (theirs == mine && (mine == 4 || (i > 0 && mine >= 5)));
+    return needs ? "(" + s + ")" : s;
   };
   switch (kind) {
     case PKind::kColumn: {

@@ -75,6 +75,8 @@ Value Abs(const Value* a, int, const EvalContext&, const PExpr& call) {
 
 double RoundHalfAway(double x, int64_t digits) {
   if (digits == 0) return std::round(x);
+  if (digits > 308) return x;                            // finer than any double
+  if (digits < -308) return std::isfinite(x) ? 0.0 : x;  // coarser than any double
   const double scale = std::pow(10.0, static_cast<double>(digits));
   const double r = std::round(x * scale) / scale;
   return std::isfinite(r) ? r : x;

@@ -22,10 +22,11 @@ struct CompareInt64Kernel {
                   uint8_t* out_bits) const;
 };
 
-// The offset of the first byte of `p[0..n)` equal to `a` or `b`, or n.
-struct FindEitherByteKernel {
+// Whether `needle` (m bytes, lower-case ASCII letters when `fold`) occurs in `hay` (n bytes),
+// ignoring ASCII case when `fold`.
+struct ContainsKernel {
   template <class Arch>
-  size_t operator()(Arch, const char* p, size_t n, char a, char b) const;
+  bool operator()(Arch, const char* hay, size_t n, const char* needle, size_t m, bool fold) const;
 };
 
 // The instruction sets with a compiled kernel file, best first.
@@ -36,8 +37,8 @@ using KernelArchs = xsimd::arch_list<xsimd::avx512bw, xsimd::avx2, xsimd::sse2>;
                                                            int64_t) const;                       \
   extern template void CompareInt64Kernel::operator()<ARCH>(ARCH, const int64_t*, int, int64_t,  \
                                                             int64_t, uint8_t*) const;            \
-  extern template size_t FindEitherByteKernel::operator()<ARCH>(ARCH, const char*, size_t, char, \
-                                                                char) const;
+  extern template bool ContainsKernel::operator()<ARCH>(ARCH, const char*, size_t, const char*,  \
+                                                        size_t, bool) const;
 TQL_DECLARE_KERNELS(xsimd::avx512bw)
 TQL_DECLARE_KERNELS(xsimd::avx2)
 TQL_DECLARE_KERNELS(xsimd::sse2)

@@ -76,9 +76,9 @@ int64_t SelectCompareInt64(const int64_t* values, const uint8_t* validity, int o
   return k;
 }
 
-size_t FindEitherByte(const char* p, size_t n, char a, char b) {
-  static auto dispatched = xsimd::dispatch<simd::KernelArchs>(simd::FindEitherByteKernel{});
-  return dispatched(p, n, a, b);
+bool ContainsBytes(const char* hay, size_t n, const char* needle, size_t m, bool fold) {
+  static auto dispatched = xsimd::dispatch<simd::KernelArchs>(simd::ContainsKernel{});
+  return dispatched(hay, n, needle, m, fold);
 }
 
 const char* SimdArchName() {

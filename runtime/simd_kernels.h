@@ -25,9 +25,9 @@ inline int64_t SumInt64(const Vector& v) {
 int64_t SelectCompareInt64(const int64_t* values, const uint8_t* validity, int op, int64_t c,
                            const int32_t* rows, int64_t n, int32_t* out);
 
-// The offset of the first byte of `p[0..n)` that is `a` or `b` (n when there is none): the
-// candidate scan of case-insensitive substring search.
-size_t FindEitherByte(const char* p, size_t n, char a, char b);
+// Substring search: whether `needle` occurs in `hay`. With `fold`, ASCII letters match either
+// case; REQUIRES then that the needle is lower-case (its letters a-z).
+bool ContainsBytes(const char* hay, size_t n, const char* needle, size_t m, bool fold);
 
 // The instruction set the kernels run with on this CPU, e.g. "avx2".
 const char* SimdArchName();

@@ -6,6 +6,6 @@ template int64_t SumInt64Kernel::operator()<xsimd::avx512bw>(xsimd::avx512bw, co
                                                              const uint8_t*, int64_t) const;
 template void CompareInt64Kernel::operator()<xsimd::avx512bw>(xsimd::avx512bw, const int64_t*, int,
                                                               int64_t, int64_t, uint8_t*) const;
-template size_t FindEitherByteKernel::operator()<xsimd::avx512bw>(xsimd::avx512bw, const char*,
-                                                                  size_t, char, char) const;
+template bool ContainsKernel::operator()<xsimd::avx512bw>(xsimd::avx512bw, const char*, size_t,
+                                                          const char*, size_t, bool) const;
 }  // namespace tql::simd

@@ -2,6 +2,8 @@
 //! (simd_kernels_sse2.cc, _avx2.cc, _avx512.cc), each compiled with that set's flags.
 #pragma once
 
+#include <immintrin.h>
+
 #include <cstdint>
 
 #include "runtime/simd_kernel_decls.h"
@@ -99,28 +101,66 @@ void CompareInt64Kernel::operator()(Arch, const int64_t* values, int op, int64_t
   }
 }
 
+// One bit per lane of a byte compare (xsimd 8 has no batch_bool::mask()): the movemask
+// instruction of each set, compiled only in the file built for that set.
+inline uint64_t ByteMask(const xsimd::batch_bool<uint8_t, xsimd::sse2>& b) {
+  return static_cast<uint32_t>(_mm_movemask_epi8(b));
+}
+#if defined(__AVX2__)
+inline uint64_t ByteMask(const xsimd::batch_bool<uint8_t, xsimd::avx2>& b) {
+  return static_cast<uint32_t>(_mm256_movemask_epi8(b));
+}
+#endif
+#if defined(__AVX512BW__)
+inline uint64_t ByteMask(const xsimd::batch_bool<uint8_t, xsimd::avx512bw>& b) {
+  return static_cast<uint64_t>(static_cast<__mmask64>(b));
+}
+#endif
+
+inline char UpperAscii(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+}
+
+inline bool FoldEquals(const char* a, const char* lowered, size_t n, bool fold) {
+  for (size_t k = 0; k < n; ++k) {
+    char c = a[k];
+    if (fold && c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (c != lowered[k]) return false;
+  }
+  return true;
+}
+
+// The needle's first and last bytes are compared at 16/32/64 positions at once (either case
+// when folding); only positions where both match are verified byte by byte. Two bytes of the
+// needle make candidates rare even in text where its first letter is frequent.
 template <class Arch>
-size_t FindEitherByteKernel::operator()(Arch, const char* p, size_t n, char a, char b) const {
+bool ContainsKernel::operator()(Arch, const char* hay, size_t n, const char* needle, size_t m,
+                                bool fold) const {
+  if (m == 0) return true;
+  if (n < m) return false;
   using Batch = xsimd::batch<uint8_t, Arch>;
   constexpr size_t kLanes = Batch::size;
-  const Batch va(static_cast<uint8_t>(a)), vb(static_cast<uint8_t>(b));
-  const auto* bytes = reinterpret_cast<const uint8_t*>(p);
+  const char first = needle[0], last = needle[m - 1];
+  const Batch f1(static_cast<uint8_t>(first)), l1(static_cast<uint8_t>(last));
+  const Batch f2(static_cast<uint8_t>(fold ? UpperAscii(first) : first));
+  const Batch l2(static_cast<uint8_t>(fold ? UpperAscii(last) : last));
+  const auto* bytes = reinterpret_cast<const uint8_t*>(hay);
+  const size_t positions = n - m + 1;  // candidate starts 0 .. n - m
   size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    const Batch x = Batch::load_unaligned(bytes + i);
-    const auto hit = (x == va) | (x == vb);
-    if (xsimd::any(hit)) {
-      alignas(64) bool lanes[kLanes];
-      hit.store_aligned(lanes);
-      for (size_t k = 0; k < kLanes; ++k) {
-        if (lanes[k]) return i + k;
-      }
+  for (; i + kLanes <= positions; i += kLanes) {
+    const Batch a = Batch::load_unaligned(bytes + i);
+    const Batch b = Batch::load_unaligned(bytes + i + m - 1);
+    uint64_t hits = ByteMask(((a == f1) | (a == f2)) & ((b == l1) | (b == l2)));
+    while (hits != 0) {
+      const auto k = static_cast<size_t>(__builtin_ctzll(hits));
+      if (FoldEquals(hay + i + k + 1, needle + 1, m - 1, fold)) return true;
+      hits &= hits - 1;
     }
   }
-  for (; i < n; ++i) {
-    if (p[i] == a || p[i] == b) return i;
+  for (; i < positions; ++i) {
+    if (FoldEquals(hay + i, needle, m, fold)) return true;
   }
-  return n;
+  return false;
 }
 
 }  // namespace tql::simd

@@ -6,6 +6,6 @@ template int64_t SumInt64Kernel::operator()<xsimd::sse2>(xsimd::sse2, const int6
                                                          const uint8_t*, int64_t) const;
 template void CompareInt64Kernel::operator()<xsimd::sse2>(xsimd::sse2, const int64_t*, int, int64_t,
                                                           int64_t, uint8_t*) const;
-template size_t FindEitherByteKernel::operator()<xsimd::sse2>(xsimd::sse2, const char*, size_t,
-                                                              char, char) const;
+template bool ContainsKernel::operator()<xsimd::sse2>(xsimd::sse2, const char*, size_t, const char*,
+                                                      size_t, bool) const;
 }  // namespace tql::simd

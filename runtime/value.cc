@@ -81,6 +81,39 @@ Value TruncateToInt(double d) {
   return Value::Int(static_cast<int64_t>(d));
 }
 
+// The text form durations print in (`1m30s`, `26h3m0.5s`, `-1.5s`): units in decreasing
+// order, each a number and one unit.
+std::optional<int64_t> ParseCompoundDuration(std::string_view text) {
+  bool negative = false;
+  if (!text.empty() && text.front() == '-') {
+    negative = true;
+    text.remove_prefix(1);
+  }
+  if (text.empty()) return std::nullopt;
+  static constexpr std::string_view kUnits[] = {"h", "m", "s", "ms", "us", "ns"};
+  int next_unit = 0;  // units must decrease
+  int64_t total = 0;
+  while (!text.empty()) {
+    size_t n = 0;
+    while (n < text.size() && ((text[n] >= '0' && text[n] <= '9') || text[n] == '.')) ++n;
+    size_t u = n;
+    while (u < text.size() && !((text[u] >= '0' && text[u] <= '9') || text[u] == '.')) ++u;
+    if (n == 0 || u == n) return std::nullopt;
+    const std::string_view unit = text.substr(n, u - n);
+    int index = -1;
+    for (int k = next_unit; k < 6; ++k) {
+      if (kUnits[k] == unit) index = k;
+    }
+    if (index < 0) return std::nullopt;
+    std::optional<int64_t> part = ParseDuration(text.substr(0, u));
+    if (!part) return std::nullopt;
+    if (__builtin_add_overflow(total, *part, &total)) return std::nullopt;
+    next_unit = index + 1;
+    text.remove_prefix(u);
+  }
+  return negative ? -total : total;
+}
+
 }  // namespace
 
 Value DecodeDynamic(std::string_view json) {
@@ -179,9 +212,9 @@ Value CastValue(const Value& v, TypeId to) {
     case TypeId::kBool:
       switch (v.type) {
         case TypeId::kInt:
-          return Value::Bool(v.i != 0);
+          return v.i == 0 || v.i == 1 ? Value::Bool(v.i == 1) : Value::Null(to);
         case TypeId::kFloat:
-          return std::isnan(v.f) ? Value::Null(to) : Value::Bool(v.f != 0);
+          return v.f == 0 || v.f == 1 ? Value::Bool(v.f == 1) : Value::Null(to);
         case TypeId::kString:
           if (v.s == "true" || v.s == "True" || v.s == "TRUE" || v.s == "1") {
             return Value::Bool(true);
@@ -248,6 +281,7 @@ Value CastValue(const Value& v, TypeId to) {
         case TypeId::kString: {
           bool exact = true;
           if (auto d = ParseDuration(v.s, &exact)) return Value::Duration(*d);
+          if (auto d = ParseCompoundDuration(v.s)) return Value::Duration(*d);
           if (auto i = ParseInt(v.s)) return Value::Duration(*i);
           return Value::Null(to);
         }

@@ -22,6 +22,7 @@
 #include "runtime/json_reader.h"
 #include "runtime/value.h"
 #include "tests/golden_file.h"
+#include "tests/test_util.h"
 #include "tools/gen/telemetry_generator.h"
 
 namespace tql {
@@ -115,7 +116,7 @@ std::string RunCase(const test::GoldenCase& c) {
   BindOptions bind_options;
   PlanOptions plan_options;
   // Fixed parameters and a fixed now() so that results are repeatable.
-  plan_options.now = 1'795'600'000'000'000'000;  // 2026-11-25T08:26:40Z
+  plan_options.now = 1'795'600'000'000'000'000;  // 2026-11-25T09:46:40Z
   plan_options.parameters = {{"min", Value::Duration(1'000'000'000)},
                              {"svc", Value::String("cart")},
                              {"n", Value::Int(3)},
@@ -177,6 +178,31 @@ INSTANTIATE_TEST_SUITE_P(Files, QueryGolden,
                          ::testing::ValuesIn(test::ListGoldenFiles(TQL_SOURCE_DIR
                                                                    "/tests/queries")),
                          FileStem);
+
+// A producer may hand over a batch that disagrees with the source's schema in the middle of a
+// stream: the query stops with an error naming the batch and the column, never a crash.
+TEST(Executor, BatchWithAnotherSchemaMidStreamIsAnError) {
+  auto schema = std::make_shared<Schema>(std::vector<Field>{{"code", TypeId::kInt}});
+  auto other = std::make_shared<Schema>(std::vector<Field>{{"code", TypeId::kFloat}});
+  Table t;
+  t.schema = schema;
+  t.batches.emplace_back(schema, std::vector<Vector>{test::Int64s({1, 500})}, 2);
+  t.batches.emplace_back(other, std::vector<Vector>{test::Floats({2.5})}, 1);
+  Catalog catalog;
+  catalog.Add("spans", schema);
+  SourceTables tables{{"spans", t}};
+  ParseResult parsed = ParseQuery("spans | where code >= 500 | count");
+  ASSERT_TRUE(parsed.query);
+  BindResult bound = Bind(&*parsed.query, catalog);
+  PlanResult planned = PlanQuery(*parsed.query, bound, catalog);
+  ASSERT_TRUE(planned.plan);
+  ScanStats stats;
+  Result<Table> r = ExecutePlan(*planned.plan, tables, &stats);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "batch 2 of source 'spans': column 'code' holds float (1 rows), the source declares "
+            "int (1 rows)");
+}
 
 }  // namespace
 }  // namespace tql

@@ -364,6 +364,7 @@ int BenchCommand(const BenchOptions& o) {
     const int64_t bytes = ScanBytes(*compiled.plan, inputs->tables);
     std::vector<double> times;
     int64_t rows_out = 0;
+    std::string value;  // a one-value result, to check against another engine
     for (int i = 0; i < std::max(1, o.repeat); ++i) {
       ScanStats scan;
       ExecOptions exec;
@@ -376,6 +377,11 @@ int BenchCommand(const BenchOptions& o) {
         return kExitQueryError;
       }
       rows_out = r->num_rows();
+      if (rows_out == 1 && r->schema->num_fields() == 1) {
+        for (const Batch& b : r->batches) {
+          if (b.num_rows() > 0) value = FormatValueText(b.column(0), 0);
+        }
+      }
       times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }
     std::sort(times.begin(), times.end());

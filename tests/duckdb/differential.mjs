@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import { describeNdjson, loadNdjson } from './load_ndjson.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CASES_FILE = path.join(HERE, 'queries.test');
@@ -344,55 +345,25 @@ function dump(name, got, want) {
 // The data: tql gen writes it; DuckDB reads the same file into the table `spans`, nested
 // objects flattened into dotted columns, in tql's column order.
 
-// The columns of a DuckDB type as [dotted name, SQL expression, type] leaves.
-function flatten(prefix, sqlExpr, type, out) {
-  if (type.typeId === DuckDBTypeId.STRUCT) {
-    type.entryNames.forEach((name, k) => {
-      const field = `struct_extract(${sqlExpr}, '${name.replace(/'/g, "''")}')`;
-      flatten(prefix ? `${prefix}.${name}` : name, field, type.entryTypes[k], out);
-    });
-  } else {
-    out.push([prefix, sqlExpr, type]);
-  }
-}
-
-const quoteIdent = (name) => '"' + name.replace(/"/g, '""') + '"';
-
 async function loadSpans(con, tql, data) {
-  const file = `'${data.replace(/'/g, "''")}'`;
-  // Let DuckDB infer the record structure from every line, then read it again with
-  // `timestamp` as text: inferred timestamps would have microsecond precision only.
-  const probe = await con.runAndReadAll(
-    `SELECT * FROM read_json(${file}, format = 'newline_delimited', sample_size = -1) LIMIT 0`);
-  const top = probe.columnNames().map((name, c) => [name, probe.columnTypes()[c]]);
-  const spec = top.map(([name, type]) =>
-    `${quoteIdent(name)}: '${name === 'timestamp' ? 'VARCHAR' : String(type).replace(/'/g, "''")}'`);
-  const leaves = [];
-  for (const [name, type] of top) flatten(name, quoteIdent(name), type, leaves);
-
-  const select = new Map();
-  for (const [name, expr, type] of leaves) {
-    let e = expr;
-    if (name === 'timestamp') e = `CAST(${expr} AS TIMESTAMP_NS)`;
-    else if (name === 'duration') e = `CAST(${expr} AS BIGINT)`;
-    else if (type.typeId === DuckDBTypeId.LIST) e = `to_json(${expr})`; // tql: dynamic
-    else columnKind(type, name); // a type tql has a column type for, or an error
-    select.set(name, `${e} AS ${quoteIdent(name)}`);
-  }
-
   // tql's columns, in its order: the header of its first row.
   const head = await runTql(tql, data, 'spans | take 1');
   if (head.error) throw new Error(head.error);
   const tqlColumns = parseJson(head.stdout)[0].entries.map(([k]) => k);
-  const missing = tqlColumns.filter((c) => !select.has(c));
-  const extra = [...select.keys()].filter((c) => !tqlColumns.includes(c));
+  // DuckDB's columns must be the same set; the table is created in tql's order, the rows in
+  // file order, so that DuckDB's rowid is the line number - 1, the order tql reads.
+  const probe = await describeNdjson(con, data);
+  for (const [name, type] of probe.types) {
+    if (name !== 'timestamp' && name !== 'duration' && type.typeId !== DuckDBTypeId.LIST) {
+      columnKind(type, name); // a type tql has a column type for, or an error
+    }
+  }
+  const missing = tqlColumns.filter((c) => !probe.types.has(c));
+  const extra = probe.names.filter((c) => !tqlColumns.includes(c));
   if (missing.length || extra.length) {
     throw new Error(`tql and DuckDB read different columns: only tql: [${missing}], only DuckDB: [${extra}]`);
   }
-  // The rows in file order, so that DuckDB's rowid is the line number - 1, the order tql reads.
-  await con.run(
-    `CREATE TABLE spans AS SELECT ${tqlColumns.map((c) => select.get(c)).join(', ')}
-     FROM read_json(${file}, format = 'newline_delimited', columns = {${spec.join(', ')}})`);
+  await loadNdjson(con, data, 'spans', tqlColumns);
   const count = await con.runAndReadAll('SELECT count(*) FROM spans');
   if (count.getRows()[0][0] !== BigInt(SPANS)) throw new Error(`DuckDB read ${count.getRows()[0][0]} rows`);
 }
