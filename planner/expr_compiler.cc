@@ -1,7 +1,6 @@
 #include "planner/expr_compiler.h"
 
 #include <fmt/format.h>
-#include <re2/re2.h>
 
 #include <algorithm>
 #include <optional>
@@ -46,12 +45,9 @@ PExprPtr Node(PKind kind, TypeId type) {
   return n;
 }
 
-std::shared_ptr<const re2::RE2> CompileRegex(const std::string& pattern) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  options.set_max_mem(int64_t{8} << 20);
-  auto re = std::make_shared<re2::RE2>(pattern, options);
-  return re->ok() ? re : nullptr;
+std::shared_ptr<const tql::Regex> CompileRegex(const std::string& pattern) {
+  Result<std::shared_ptr<const tql::Regex>> re = tql::Regex::Make(pattern);
+  return re.ok() ? std::move(re).value() : nullptr;
 }
 
 bool IsNumeric(TypeId t) {
@@ -269,6 +265,14 @@ class Compiler {
     if (a->type == TypeId::kNull || b->type == TypeId::kNull || result == TypeId::kNull) {
       return Constant(Value::Null(result), result);
     }
+    // A dynamic operand beside a timestamp or duration counts nanoseconds: read it as a
+    // duration, so the integer kernel keeps all 64 bits.
+    if (IsInt64Backed(result) && result != TypeId::kInt && op != ArithOp::kDiv) {
+      if (a->type == TypeId::kDynamic && IsInt64Backed(b->type))
+        a = CastTo(std::move(a), TypeId::kDuration);
+      if (b->type == TypeId::kDynamic && IsInt64Backed(a->type))
+        b = CastTo(std::move(b), TypeId::kDuration);
+    }
     // Integer kernels for int64 storage; float for anything else (dynamic operands too).
     const bool int_kernel = IsInt64Backed(a->type) && IsInt64Backed(b->type) &&
                             op != ArithOp::kDiv && IsInt64Backed(result);
@@ -279,6 +283,8 @@ class Compiler {
       n->args.push_back(std::move(b));
       return n;
     }
+    // A float kernel: int64 operands are converted by the kernel, anything else (a dynamic
+    // value) becomes a float first.
     auto to_number = [](PExprPtr x) {
       return IsInt64Backed(x->type) || x->type == TypeId::kFloat
                  ? std::move(x)
@@ -317,14 +323,9 @@ class Compiler {
 
   static Value MatchRow(const Value* args, bool negated) {
     if (args[0].null || args[1].null) return Value::Null(TypeId::kBool);
-    thread_local std::string last;
-    thread_local std::shared_ptr<const re2::RE2> re;
-    if (!re || last != args[1].s) {
-      re = CompileRegex(args[1].s);
-      last = args[1].s;
-    }
-    if (!re) return Value::Null(TypeId::kBool);
-    return Value::Bool(RE2::PartialMatch(args[0].s, *re) != negated);
+    const tql::Regex* re = CachedRegex(args[1].s);
+    if (re == nullptr) return Value::Null(TypeId::kBool);
+    return Value::Bool(re->PartialMatch(args[0].s) != negated);
   }
   static Value MatchesRow(const Value* args, int, const EvalContext&, const PExpr&) {
     return MatchRow(args, false);
@@ -534,6 +535,19 @@ class Compiler {
     if (name == "now") return Constant(Value::Timestamp(ctx_.now), TypeId::kTimestamp);
     ScalarFunction f = FindScalarFunction(name);
     if (f == nullptr) return Status::Internal("function '{}' has no implementation", name);
+    // Math of a dynamic value (typed dynamic by the binder) computes on floats.
+    const bool numeric = name == "abs" || name == "round" || name == "floor" || name == "ceil" ||
+                         name == "bin" || name == "min_of" || name == "max_of";
+    if (numeric && t == TypeId::kDynamic) {
+      auto n = Node(PKind::kCall, TypeId::kFloat);
+      n->function = f;
+      n->function_name = name;
+      for (PExprPtr& a : args) {
+        n->args.push_back(a->type == TypeId::kDynamic ? CastTo(std::move(a), TypeId::kFloat)
+                                                      : std::move(a));
+      }
+      return CastTo(std::move(n), t);
+    }
     auto n = Node(PKind::kCall, t);
     n->function = f;
     n->function_name = name;

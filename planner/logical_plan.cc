@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <re2/re2.h>
+
+#include <algorithm>
+#include <set>
 
 #include "planner/expr_compiler.h"
 #include "planner/rules.h"
@@ -67,13 +69,10 @@ PExprPtr ColumnRef(int index, TypeId type) {
   return c;
 }
 
-// Replaces every column reference of `e` by a copy of the expression that defines the column.
-void Substitute(PExprPtr* e, const std::vector<PExprPtr>& defs) {
-  if ((*e)->kind == PKind::kColumn) {
-    *e = CloneExpr(*defs[static_cast<size_t>((*e)->column)]);
-    return;
-  }
-  for (PExprPtr& a : (*e)->args) Substitute(&a, defs);
+// The columns an expression reads (by name).
+void CollectColumns(const ast::Expr& e, std::set<std::string>* out) {
+  if (e.kind == ast::ExprKind::kName && !e.column.empty()) out->insert(e.column);
+  for (const ast::ExprPtr& a : e.args) CollectColumns(*a, out);
 }
 
 class Planner {
@@ -255,16 +254,12 @@ class Planner {
         e->memo = NewDictionaryMemo();  // answers per dictionary entry, across batches
         e->case_sensitive = s.match_case;
         if (s.regex) {
-          RE2::Options options;
-          options.set_log_errors(false);
-          options.set_max_mem(int64_t{8} << 20);
-          options.set_case_sensitive(s.match_case);
-          auto re = std::make_shared<re2::RE2>(s.needle, options);
-          if (!re->ok()) {
-            Error(s.needle_range, fmt::format("invalid regular expression: {}", re->error()));
+          Result<std::shared_ptr<const Regex>> re = Regex::Make(s.needle, s.match_case);
+          if (!re.ok()) {
+            Error(s.needle_range, re.status().message());
             return nullptr;
           }
-          e->regex = std::move(re);
+          e->regex = std::move(re).value();
         } else {
           e->needle = s.match_case ? s.needle : Utf8Lower(s.needle);
         }
@@ -285,31 +280,53 @@ class Planner {
         return n;
       }
       case ast::StageKind::kExtend: {
-        // The columns as they stand after each item: a later item sees the earlier ones,
-        // whose definitions are substituted into it.
+        // Items become Project nodes; an item that uses a column an earlier item of the same
+        // node made starts the next node, so it reads the computed column (no definition is
+        // copied into another: chains stay linear).
+        PlanPtr node = std::move(input);
+        std::vector<Field> fields = node->output_schema->fields();
         std::vector<PExprPtr> defs;
-        std::vector<Field> fields = in.fields();
-        for (int i = 0; i < in.num_fields(); ++i) defs.push_back(ColumnRef(i, in.field(i).type));
+        std::set<std::string> assigned;
+        auto start = [&] {
+          defs.clear();
+          assigned.clear();
+          for (size_t i = 0; i < fields.size(); ++i) {
+            defs.push_back(ColumnRef(static_cast<int>(i), fields[i].type));
+          }
+        };
+        auto flush = [&](const std::vector<Field>& types) {
+          auto n = Wrap(PlanNode::Kind::kProject, std::move(node), types, s.range);
+          for (size_t i = 0; i < defs.size(); ++i) {
+            n->exprs.push_back(CastTo(std::move(defs[i]), types[i].type));
+          }
+          node = std::move(n);
+        };
+        start();
         for (const ast::NamedExpr& item : s.items) {
-          Schema current(fields);
-          PExprPtr e = Compile(*item.expr, current);
+          std::set<std::string> used;
+          CollectColumns(*item.expr, &used);
+          if (std::any_of(used.begin(), used.end(),
+                          [&](const std::string& c) { return assigned.count(c) > 0; })) {
+            flush(fields);
+            start();
+          }
+          PExprPtr e = Compile(*item.expr, *node->output_schema);
           if (!e) return nullptr;
-          Substitute(&e, defs);
           const std::string name = item.name->Joined();
-          const int index = current.IndexOf(name);
-          if (index >= 0) {
-            fields[static_cast<size_t>(index)].type = e->type;
-            defs[static_cast<size_t>(index)] = std::move(e);
+          auto it = std::find_if(fields.begin(), fields.end(),
+                                 [&](const Field& f) { return f.name == name; });
+          if (it != fields.end()) {
+            const auto index = static_cast<size_t>(it - fields.begin());
+            fields[index].type = e->type;
+            defs[index] = std::move(e);
           } else {
             fields.push_back({name, e->type});
             defs.push_back(std::move(e));
           }
+          assigned.insert(name);
         }
-        auto n = Wrap(PlanNode::Kind::kProject, std::move(input), out, s.range);
-        for (size_t i = 0; i < defs.size(); ++i) {
-          n->exprs.push_back(CastTo(std::move(defs[i]), out[i].type));
-        }
-        return n;
+        flush(out);
+        return node;
       }
       case ast::StageKind::kProject:
       case ast::StageKind::kDistinct: {

@@ -107,6 +107,16 @@ class MergeFilters final : public Rule {
   }
 };
 
+int CountNodes(const PExpr& e) {
+  int n = 1;
+  for (const PExprPtr& a : e.args) n += CountNodes(*a);
+  return n;
+}
+
+// A predicate pushed below a projection may grow by the definitions it inlines; beyond this
+// many nodes it stays where it is.
+constexpr int kMaxPushedNodes = 256;
+
 // Moves filters below sorts and projections (through the projection's definitions), so they
 // run as early as possible and reach the scan.
 class PushFiltersDown final : public Rule {
@@ -125,7 +135,8 @@ class PushFiltersDown final : public Rule {
           Swap(slot);
           changed = true;
         } else if (below->kind == Kind::kProject) {
-          // Columns the projection computes are replaced by their definitions.
+          // Columns the projection computes are replaced by their definitions, unless that
+          // makes the predicate large (a definition used many times): then it stays above.
           std::function<void(PExprPtr*)> subst = [&](PExprPtr* e) {
             if ((*e)->kind == PKind::kColumn) {
               *e = CloneExpr(*below->exprs[static_cast<size_t>((*e)->column)]);
@@ -133,7 +144,10 @@ class PushFiltersDown final : public Rule {
             }
             for (PExprPtr& a : (*e)->args) subst(&a);
           };
-          subst(&n->predicate);
+          PExprPtr pushed = CloneExpr(*n->predicate);
+          subst(&pushed);
+          if (CountNodes(*pushed) > kMaxPushedNodes) return;
+          n->predicate = std::move(pushed);
           fired->push_back(fmt::format("{}: filter moved below project/extend", name()));
           // The filter's output is now the projection's input.
           n->output_schema = below->input()->output_schema;
@@ -483,6 +497,7 @@ class StatisticsSkipping final : public Rule {
         if (col->kind != PKind::kColumn || lit->kind != PKind::kConstant || lit->constant.null) {
           continue;
         }
+        if (lit->constant.type == TypeId::kFloat && lit->constant.f != lit->constant.f) continue;
         const TypeId t = col->type;
         if (!IsInt64Backed(t) && t != TypeId::kFloat) continue;
         if ((t == TypeId::kFloat) != (lit->constant.type == TypeId::kFloat)) continue;

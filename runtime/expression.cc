@@ -205,20 +205,10 @@ Vector ConstantVector(const Value& v, TypeId type, int64_t length) {
     }
     case TypeId::kString:
     case TypeId::kDynamic: {
-      // One dictionary entry referenced by every row.
+      // One dictionary entry referenced by every row: the text is stored once.
       std::vector<int32_t> offsets = {0, static_cast<int32_t>(x.s.size())};
       auto dict = std::make_shared<Vector>(Vector::Strings(
           type, 1, Buffer::CopyOf(offsets), Buffer::CopyOf(x.s.data(), x.s.size()), nullptr, 0));
-      if (type == TypeId::kDynamic) {
-        std::vector<int32_t> all(static_cast<size_t>(length) + 1);
-        std::string data;
-        for (int64_t i = 0; i < length; ++i) {
-          data += x.s;
-          all[static_cast<size_t>(i) + 1] = static_cast<int32_t>(data.size());
-        }
-        return Vector::Strings(type, length, Buffer::CopyOf(all),
-                               Buffer::CopyOf(data.data(), data.size()), nullptr, 0);
-      }
       auto codes = Buffer::Allocate(static_cast<size_t>(length) * 4);
       return Vector::Dictionary(length, codes, nullptr, dict, 0);
     }
@@ -314,7 +304,7 @@ Vector Retype(const Vector& v, TypeId to) {
   return Vector::Fixed(to, v.length(), v.values_buffer(), v.validity_buffer(), v.null_count());
 }
 
-Datum RowWiseCast(const Datum& in, TypeId to, const Selection& sel, int64_t length) {
+Result<Datum> RowWiseCast(const Datum& in, TypeId to, const Selection& sel, int64_t length) {
   if (in.is_constant) return Datum::Constant(CastValue(in.constant, to));
   const Vector& v = in.vector;
   if (IsInt64Backed(to) && IsInt64Backed(v.type())) return Datum::Of(Retype(v, to));
@@ -332,7 +322,8 @@ Datum RowWiseCast(const Datum& in, TypeId to, const Selection& sel, int64_t leng
     ReadValue(v, r, &x);
     if (!x.null) w.Set(r, CastValue(x, to));
   });
-  return Datum::Of(w.Finish());
+  TQL_ASSIGN_OR_RETURN(Vector out, w.FinishChecked());
+  return Datum::Of(std::move(out));
 }
 
 simdjson::dom::parser& JsonParser() {
@@ -456,7 +447,8 @@ Result<Datum> EvalPath(const PExpr& e, const Batch& batch, const Selection& sel,
       if (v.IsValid(r)) w.Set(r, ExtractPath(v.GetString(r), e.path, e.type));
     });
   }
-  return Datum::Of(w.Finish());
+  TQL_ASSIGN_OR_RETURN(Vector out, w.FinishChecked());
+  return Datum::Of(std::move(out));
 }
 
 Result<Datum> EvalIndex(const PExpr& e, const Batch& batch, const Selection& sel,
@@ -488,7 +480,8 @@ Result<Datum> EvalIndex(const PExpr& e, const Batch& batch, const Selection& sel
     }
     if (!found.is_null()) w.SetString(r, simdjson::minify(found));
   });
-  return Datum::Of(w.Finish());
+  TQL_ASSIGN_OR_RETURN(Vector out, w.FinishChecked());
+  return Datum::Of(std::move(out));
 }
 
 template <typename T>
@@ -622,7 +615,7 @@ std::function<bool(std::string_view)> DictionaryTest(const PExpr& e) {
     case PKind::kText:
       return TextPredicate(e);
     case PKind::kRegex:
-      return [re = e.regex](std::string_view s) { return RE2::PartialMatch(s, *re); };
+      return [re = e.regex](std::string_view s) { return re->PartialMatch(s); };
     case PKind::kCompare: {
       const PExpr& c = *e.args[1];
       if (c.kind != PKind::kConstant || c.constant.null || !IsStringBacked(c.type)) return nullptr;
@@ -696,6 +689,26 @@ Result<Datum> EvalCompare(const PExpr& e, const Batch& batch, const Selection& s
   return Datum::Of(w.Finish());
 }
 
+// A validity bitmap with every one of `n` rows valid.
+std::shared_ptr<Buffer> AllValid(int64_t n) {
+  auto b = Buffer::Allocate(static_cast<size_t>(bits::BytesFor(n)));
+  std::memset(b->mutable_data(), 0xFF, b->size());
+  return b;
+}
+
+// The rows valid in both (null when neither has nulls).
+std::shared_ptr<Buffer> AndValidity(const Vector* a, const Vector* b, int64_t n) {
+  const uint8_t* x = a && a->has_nulls() ? a->validity_bits() : nullptr;
+  const uint8_t* y = b && b->has_nulls() ? b->validity_bits() : nullptr;
+  if (!x && !y) return nullptr;
+  auto out = Buffer::Allocate(static_cast<size_t>(bits::BytesFor(n)));
+  uint8_t* o = out->mutable_data();
+  for (int64_t i = 0; i < bits::BytesFor(n); ++i) {
+    o[i] = static_cast<uint8_t>((x ? x[i] : 0xFF) & (y ? y[i] : 0xFF));
+  }
+  return out;
+}
+
 Result<Datum> EvalArith(const PExpr& e, const Batch& batch, const Selection& sel,
                         const EvalContext& ctx) {
   TQL_ASSIGN_OR_RETURN(Datum a, Evaluate(*e.args[0], batch, sel, ctx));
@@ -764,6 +777,58 @@ Result<Datum> EvalArith(const PExpr& e, const Batch& batch, const Selection& sel
       (!b.is_constant && b.vector.type() == TypeId::kNull) || (a.is_constant && a.constant.null) ||
       (b.is_constant && b.constant.null)) {
     return Datum::Of(Vector::Nulls(e.type, n));
+  }
+  // Dense kernels over every row of the batch when most rows are selected: the unselected
+  // rows compute harmless values nobody reads, and no row pays a null check.
+  if (sel.count() * 4 >= n && op != ArithOp::kMod) {
+    const Vector* av = a.is_constant ? nullptr : &a.vector;
+    const Vector* bv = b.is_constant ? nullptr : &b.vector;
+    const bool ints = IsInt64Backed(a.type()) && IsInt64Backed(b.type()) && !floating &&
+                      op != ArithOp::kDiv && IsInt64Backed(e.type);
+    const bool floats = (a.type() == TypeId::kFloat || IsInt64Backed(a.type())) &&
+                        (b.type() == TypeId::kFloat || IsInt64Backed(b.type())) &&
+                        (floating || op == ArithOp::kDiv) && e.type == TypeId::kFloat;
+    if (ints || floats) {
+      auto values = Buffer::Allocate(static_cast<size_t>(n) * 8);
+      std::shared_ptr<Buffer> validity = AndValidity(av, bv, n);
+      const int code = static_cast<int>(op);  // add 0, sub 1, mul 2, div 3
+      if (ints) {
+        ArithInt64(av ? av->int64_values() : nullptr, a.constant.i,
+                   bv ? bv->int64_values() : nullptr, b.constant.i, code, n,
+                   values->mutable_as<int64_t>());
+      } else {
+        // int64 operands (durations, ints) as doubles first.
+        std::vector<double> a_conv, b_conv;
+        auto as_doubles = [n](const Vector* v, std::vector<double>* conv) -> const double* {
+          if (v == nullptr) return nullptr;
+          if (v->type() == TypeId::kFloat) return v->float_values();
+          conv->resize(static_cast<size_t>(n));
+          const int64_t* src = v->int64_values();
+          for (int64_t r = 0; r < n; ++r)
+            (*conv)[static_cast<size_t>(r)] = static_cast<double>(src[r]);
+          return conv->data();
+        };
+        auto const_double = [](const Datum& d) {
+          return d.constant.type == TypeId::kFloat ? d.constant.f
+                                                   : static_cast<double>(d.constant.i);
+        };
+        const double* ad = as_doubles(av, &a_conv);
+        const double* bd = as_doubles(bv, &b_conv);
+        const double ca = a.is_constant ? const_double(a) : 0,
+                     cb = b.is_constant ? const_double(b) : 0;
+        ArithFloat64(ad, ca, bd, cb, code, n, values->mutable_as<double>());
+        if (op == ArithOp::kDiv) {
+          // Division by zero is null.
+          for (int64_t r = 0; r < n; ++r) {
+            if ((bd ? bd[r] : cb) == 0) {
+              if (!validity) validity = AllValid(n);
+              bits::Clear(validity->mutable_data(), r);
+            }
+          }
+        }
+      }
+      return Datum::Of(Vector::Fixed(e.type, n, values, validity));
+    }
   }
   VectorWriter w(e.type, n);
   if (floating || op == ArithOp::kDiv) {
@@ -881,7 +946,8 @@ Result<Datum> EvalIf(const PExpr& e, const Batch& batch, const Selection& sel,
   std::sort(results.begin(), results.end(),
             [](const auto& x, const auto& y) { return x.first < y.first; });
   for (const auto& [r, v] : results) w.Set(r, v);
-  return Datum::Of(w.Finish());
+  TQL_ASSIGN_OR_RETURN(Vector out, w.FinishChecked());
+  return Datum::Of(std::move(out));
 }
 
 Result<Datum> EvalRowWise(const PExpr& e, const Batch& batch, const Selection& sel,
@@ -914,7 +980,8 @@ Result<Datum> EvalRowWise(const PExpr& e, const Batch& batch, const Selection& s
   }
   VectorWriter w(e.type, batch.num_rows());
   sel.ForEach([&](int64_t r) { w.Set(r, compute(r)); });
-  return Datum::Of(w.Finish());
+  TQL_ASSIGN_OR_RETURN(Vector out, w.FinishChecked());
+  return Datum::Of(std::move(out));
 }
 
 // `search` as a filter: column by column (encoded ones first, answered per dictionary
@@ -922,7 +989,7 @@ Result<Datum> EvalRowWise(const PExpr& e, const Batch& batch, const Selection& s
 Result<Selection> SelectSearch(const PExpr& e, const Batch& batch, const Selection& sel,
                                const EvalContext& ctx) {
   auto hit = [&](std::string_view s) {
-    if (e.regex) return RE2::PartialMatch(s, *e.regex);
+    if (e.regex) return e.regex->PartialMatch(s);
     return e.case_sensitive ? s.find(e.needle) != std::string_view::npos
                             : ContainsIgnoreCase(s, e.needle);
   };
@@ -994,13 +1061,16 @@ Result<Datum> EvalIn(const PExpr& e, const Batch& batch, const Selection& sel,
     // (numbers as floats, dynamic items as text).
     auto equal = [](const Value& dyn_or_value, const Value& it) {
       if (dyn_or_value.type != TypeId::kDynamic) {
-        return CompareValues(dyn_or_value, CastValue(it, dyn_or_value.type)) == 0;
+        const Value b = CastValue(it, dyn_or_value.type);
+        if (b.null) return -1;
+        return CompareValues(dyn_or_value, b) == 0 ? 1 : 0;
       }
       TypeId t = it.type;
       if (t == TypeId::kInt || t == TypeId::kFloat) t = TypeId::kFloat;
       if (t == TypeId::kDynamic) t = TypeId::kString;
       const Value a = CastValue(dyn_or_value, t), b = CastValue(it, t);
-      return !a.null && !b.null && CompareValues(a, b) == 0;
+      if (a.null || b.null) return -1;  // does not convert: unknown, as `==` says
+      return CompareValues(a, b) == 0 ? 1 : 0;
     };
     sel.ForEach([&](int64_t r) {
       x.Read(r, &v);
@@ -1008,9 +1078,10 @@ Result<Datum> EvalIn(const PExpr& e, const Batch& batch, const Selection& sel,
       bool found = false, saw_null = false;
       for (const Datum& d : items) {
         d.Read(r, &item);
-        if (item.null) {
+        const int eq = item.null ? -1 : equal(v, item);
+        if (eq < 0) {
           saw_null = true;
-        } else if (equal(v, item)) {
+        } else if (eq == 1) {
           found = true;
           break;
         }
@@ -1148,9 +1219,9 @@ Result<Datum> Evaluate(const PExpr& e, const Batch& batch, const Selection& sel,
     }
     case PKind::kRegex: {
       TQL_ASSIGN_OR_RETURN(Datum in, Evaluate(*e.args[0], batch, sel, ctx));
-      const RE2& re = *e.regex;
+      const Regex& re = *e.regex;
       return StringPredicate(e, in, sel, n,
-                             [&re](std::string_view s) { return RE2::PartialMatch(s, re); });
+                             [&re](std::string_view s) { return re.PartialMatch(s); });
     }
     case PKind::kIn:
       return EvalIn(e, batch, sel, ctx);
@@ -1265,8 +1336,9 @@ Result<Selection> SelectTrue(const PExpr& e, const Batch& batch, const Selection
       size_t k = 0;
       sel.ForEach([&](int64_t r) {
         out[k] = static_cast<int32_t>(r);
-        const bool ok = keep[m[static_cast<size_t>(codes[r])]] != 0 &&
-                        (valid == nullptr || bits::Get(valid, r));
+        // Validity first: the code of a null row may be anything.
+        const bool ok = (valid == nullptr || bits::Get(valid, r)) &&
+                        keep[m[static_cast<size_t>(codes[r])]] != 0;
         k += ok ? 1 : 0;
       });
       out.resize(k);
@@ -1287,8 +1359,8 @@ Result<Selection> SelectTrue(const PExpr& e, const Batch& batch, const Selection
       });
     };
     if (e.kind == PKind::kRegex) {
-      const RE2& re = *e.regex;
-      run([&re](std::string_view s) { return RE2::PartialMatch(s, re); });
+      const Regex& re = *e.regex;
+      run([&re](std::string_view s) { return re.PartialMatch(s); });
     } else {
       run(TextPredicate(e));
     }
@@ -1299,6 +1371,15 @@ Result<Selection> SelectTrue(const PExpr& e, const Batch& batch, const Selection
   if (e.kind == PKind::kCompare && e.args[0]->kind == PKind::kColumn &&
       e.args[1]->kind == PKind::kConstant && !e.args[1]->constant.null) {
     const Vector& v = batch.column(e.args[0]->column);
+    if (v.type() == TypeId::kFloat && e.args[1]->constant.type == TypeId::kFloat) {
+      std::vector<int32_t> out(static_cast<size_t>(sel.count()));
+      const int64_t kept =
+          SelectCompareFloat64(v.float_values(), v.validity_bits(), static_cast<int>(e.compare_op),
+                               e.args[1]->constant.f, sel.dense() ? nullptr : sel.rows().data(),
+                               sel.count(), out.data());
+      out.resize(static_cast<size_t>(kept));
+      return Selection::Of(std::move(out));
+    }
     if (IsInt64Backed(v.type()) && IsInt64Backed(e.args[1]->constant.type)) {
       std::vector<int32_t> out(static_cast<size_t>(sel.count()));
       const int64_t kept =

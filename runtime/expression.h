@@ -14,12 +14,9 @@
 #include <vector>
 
 #include "runtime/batch.h"
+#include "runtime/regex.h"
 #include "runtime/status.h"
 #include "runtime/value.h"
-
-namespace re2 {
-class RE2;
-}
 
 namespace tql {
 
@@ -150,12 +147,12 @@ struct PExpr {
   TextOp text_op = TextOp::kContains;
   bool case_sensitive = false;
   bool negated = false;
-  std::vector<std::string> path;          // kPath
-  std::shared_ptr<const re2::RE2> regex;  // kRegex, kSearch with regex
-  std::string needle;                     // kText (lower-cased when !case_sensitive), kSearch
-  std::shared_ptr<const ValueSet> set;    // kIn
-  ScalarFunction function = nullptr;      // kCall
-  std::string function_name;              // kCall: for explain and errors
+  std::vector<std::string> path;        // kPath
+  std::shared_ptr<const Regex> regex;   // kRegex, kSearch with regex, regex functions
+  std::string needle;                   // kText (lower-cased when !case_sensitive), kSearch
+  std::shared_ptr<const ValueSet> set;  // kIn
+  ScalarFunction function = nullptr;    // kCall
+  std::string function_name;            // kCall: for explain and errors
   // kText/kRegex/kCompare on a dictionary column: results per dictionary entry, shared by
   // every batch that uses the same dictionary.
   std::shared_ptr<DictionaryMemo> memo;

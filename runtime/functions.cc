@@ -96,9 +96,11 @@ Value Round(const Value* a, int n, const EvalContext&, const PExpr& call) {
     int64_t p = 1;
     for (int64_t k = 0; k < -digits; ++k) p *= 10;
     const int64_t q = v.i / p, r = v.i % p;
-    int64_t out = q * p;
-    if (r * 2 >= p) out += p;
-    if (r * 2 <= -p) out -= p;
+    int64_t out = q * p;  // |q * p| <= |v.i|: no overflow
+    if ((r >= 0 && r >= p - r) && __builtin_add_overflow(out, p, &out))
+      return Value::Null(call.type);
+    if ((r < 0 && -r >= p + r) && __builtin_sub_overflow(out, p, &out))
+      return Value::Null(call.type);
     v.i = out;
     return v;
   }
@@ -232,20 +234,10 @@ Value Replace(const Value* a, int n, const EvalContext&, const PExpr&) {
   return Value::String(std::move(out));
 }
 
-// The call's compiled regex when its pattern is a constant, else one compiled for this row
-// (the last pattern is kept per thread).
+// The call's compiled regex when its pattern is a constant, else the row's (cached per thread).
 const RE2* RegexFor(const PExpr& call, const std::string& pattern) {
-  if (call.regex) return call.regex.get();
-  thread_local std::string last_pattern;
-  thread_local std::unique_ptr<RE2> last;
-  if (!last || last_pattern != pattern) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    options.set_max_mem(int64_t{8} << 20);
-    last = std::make_unique<RE2>(pattern, options);
-    last_pattern = pattern;
-  }
-  return last->ok() ? last.get() : nullptr;
+  const Regex* re = call.regex ? call.regex.get() : CachedRegex(pattern);
+  return re ? &re->re2() : nullptr;
 }
 
 Value ReplaceRegex(const Value* a, int n, const EvalContext&, const PExpr& call) {
@@ -308,7 +300,8 @@ Value IndexOf(const Value* a, int n, const EvalContext&, const PExpr&) {
 
 Value IsEmpty(const Value* a, int, const EvalContext&, const PExpr&) {
   if (a[0].null) return Value::Bool(true);
-  if (IsStringBacked(a[0].type)) return Value::Bool(a[0].s.empty() || a[0].s == "\"\"");
+  if (a[0].type == TypeId::kString) return Value::Bool(a[0].s.empty());
+  if (a[0].type == TypeId::kDynamic) return Value::Bool(a[0].s.empty() || a[0].s == "\"\"");
   return Value::Bool(false);
 }
 
@@ -347,7 +340,8 @@ Value Bin(const Value* a, int n, const EvalContext&, const PExpr& call) {
   Value x = As(a[0], call.type);
   Value size = As(a[1], TypeId::kInt);
   if (x.null || size.null || size.i <= 0) return Value::Null(call.type);
-  x.i = FloorDiv(x.i, size.i) * size.i;
+  // The bin of a value near the bottom of the range may lie below it: null, not a wrap.
+  if (__builtin_mul_overflow(FloorDiv(x.i, size.i), size.i, &x.i)) return Value::Null(call.type);
   return x;
 }
 

@@ -19,7 +19,7 @@ Status FilterOperator::Consume(Chunk& chunk) {
 namespace {
 
 // The datum as a vector of `type`, as long as the batch.
-Vector ToVector(Datum d, TypeId type, int64_t length, const Selection& sel) {
+Result<Vector> ToVector(Datum d, TypeId type, int64_t length, const Selection& sel) {
   if (d.is_constant) return ConstantVector(d.constant, type, length);
   if (d.vector.type() == type) return std::move(d.vector);
   if (d.vector.type() == TypeId::kNull) return Vector::Nulls(type, length);
@@ -29,7 +29,7 @@ Vector ToVector(Datum d, TypeId type, int64_t length, const Selection& sel) {
     ReadValue(d.vector, r, &v);
     w.Set(r, v);
   });
-  return w.Finish();
+  return w.FinishChecked();
 }
 
 }  // namespace
@@ -40,7 +40,9 @@ Status ProjectOperator::Consume(Chunk& chunk) {
   const int64_t n = chunk.batch.num_rows();
   for (size_t i = 0; i < exprs_.size(); ++i) {
     TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*exprs_[i], chunk.batch, chunk.sel, *ctx_));
-    cols.push_back(ToVector(std::move(d), schema_->field(static_cast<int>(i)).type, n, chunk.sel));
+    TQL_ASSIGN_OR_RETURN(
+        Vector v, ToVector(std::move(d), schema_->field(static_cast<int>(i)).type, n, chunk.sel));
+    cols.push_back(std::move(v));
   }
   Chunk out{Batch(schema_, std::move(cols), n), std::move(chunk.sel)};
   return next_->Consume(out);
@@ -138,7 +140,10 @@ Status SortOperator::Consume(Chunk& chunk) {
     TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*key.expr, chunk.batch, chunk.sel, *ctx_));
     Vector v = d.is_constant ? ConstantVector(d.constant, key.expr->type, chunk.batch.num_rows())
                              : std::move(d.vector);
-    if (v.type() != key.expr->type) v = Vector::Nulls(key.expr->type, chunk.batch.num_rows());
+    if (v.type() != key.expr->type) {
+      return Status::Internal("a sort key evaluated to {}, not {}", TypeName(v.type()),
+                              TypeName(key.expr->type));
+    }
     cols.push_back(Gather(v, chunk.sel));
   }
   Batch run(run_schema_, std::move(cols), chunk.sel.count());
@@ -162,11 +167,11 @@ Status SortOperator::Consume(Chunk& chunk) {
   buffered_rows_ += run.num_rows();
   runs_.push_back(std::move(run));
   // Top-k keeps only the best k, sorted, after every chunk.
-  if (limit_ > 0 && buffered_rows_ >= limit_) Compact();
+  if (limit_ > 0 && buffered_rows_ >= limit_) TQL_RETURN_IF_ERROR(Compact());
   return Status::Ok();
 }
 
-void SortOperator::Compact() {
+Status SortOperator::Compact() {
   std::vector<std::pair<int32_t, int32_t>> refs;
   refs.reserve(static_cast<size_t>(buffered_rows_));
   for (size_t b = 0; b < runs_.size(); ++b) {
@@ -192,22 +197,44 @@ void SortOperator::Compact() {
   }
   std::vector<const Batch*> batches;
   for (const Batch& b : runs_) batches.push_back(&b);
-  Batch merged = TakeRows(run_schema_, batches, refs);
+  Result<Batch> merged_or = TakeRows(run_schema_, batches, refs);
+  if (!merged_or.ok()) return merged_or.status();
+  Batch merged = std::move(merged_or).value();
   runs_.clear();
   buffered_rows_ = merged.num_rows();
   runs_.push_back(std::move(merged));
+  return Status::Ok();
 }
 
 Status SortOperator::Finish() {
   if (!runs_.empty()) {
-    Compact();
-    const Batch& sorted = runs_.front();
-    const int data_columns = schema_->num_fields();
-    for (int64_t off = 0; off < sorted.num_rows(); off += kDefaultBatchRows) {
+    if (limit_ > 0) TQL_RETURN_IF_ERROR(Compact());
+    // The order of every buffered row, then the output a batch at a time (one batch of all
+    // rows could pass the 2 GiB a batch's strings may hold).
+    std::vector<std::pair<int32_t, int32_t>> refs;
+    for (size_t b = 0; b < runs_.size(); ++b) {
+      for (int64_t r = 0; r < runs_[b].num_rows(); ++r) {
+        refs.emplace_back(static_cast<int32_t>(b), static_cast<int32_t>(r));
+      }
+    }
+    if (limit_ < 0) {
+      std::stable_sort(refs.begin(), refs.end(), [this](const auto& x, const auto& y) {
+        return Compare(runs_[static_cast<size_t>(x.first)], x.second,
+                       runs_[static_cast<size_t>(y.first)], y.second) < 0;
+      });
+    }
+    std::vector<const Batch*> batches;
+    for (const Batch& b : runs_) batches.push_back(&b);
+    for (size_t off = 0; off < refs.size(); off += static_cast<size_t>(kDefaultBatchRows)) {
       if (next_->Satisfied()) break;
-      const int64_t n = std::min(kDefaultBatchRows, sorted.num_rows() - off);
+      const size_t end = std::min(refs.size(), off + static_cast<size_t>(kDefaultBatchRows));
+      std::vector<std::pair<int32_t, int32_t>> slice(
+          refs.begin() + static_cast<std::ptrdiff_t>(off),
+          refs.begin() + static_cast<std::ptrdiff_t>(end));
+      TQL_ASSIGN_OR_RETURN(Batch rows, TakeRows(run_schema_, batches, slice));
       std::vector<Vector> cols;
-      for (int c = 0; c < data_columns; ++c) cols.push_back(sorted.column(c).Slice(off, n));
+      for (int c = 0; c < schema_->num_fields(); ++c) cols.push_back(rows.column(c));
+      const int64_t n = rows.num_rows();
       Chunk chunk{Batch(schema_, std::move(cols), n), Selection::All(n)};
       TQL_RETURN_IF_ERROR(next_->Consume(chunk));
     }

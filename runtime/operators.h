@@ -74,7 +74,8 @@ class SortOperator final : public BatchConsumer {
 
  private:
   int Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const;
-  void Compact();
+  // Top-k: keeps the best `limit_` rows, sorted, as the one run.
+  Status Compact();
 
   std::vector<SortKey> keys_;
   int64_t limit_;

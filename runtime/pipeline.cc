@@ -53,7 +53,8 @@ bool ScanPredicate::MayMatch(const ColumnStats& s) const {
   if (!s.has_values && !s.has_nan) return false;  // every value is null: nothing compares true
   int lo_cmp, hi_cmp;                             // sign of (min - c) and (max - c)
   if (constant.type == TypeId::kFloat) {
-    if (s.has_nan) return true;
+    // NaN sorts above every number; min/max (which exclude NaN) cannot refute it.
+    if (s.has_nan || constant.f != constant.f) return true;
     lo_cmp = s.min_float < constant.f ? -1 : (s.min_float > constant.f ? 1 : 0);
     hi_cmp = s.max_float < constant.f ? -1 : (s.max_float > constant.f ? 1 : 0);
   } else {
@@ -127,8 +128,8 @@ Status RunScan(const std::string& source, const Table& input, const std::vector<
   return root->Finish();
 }
 
-Batch TakeRows(const SchemaPtr& schema, const std::vector<const Batch*>& batches,
-               const std::vector<std::pair<int32_t, int32_t>>& refs) {
+Result<Batch> TakeRows(const SchemaPtr& schema, const std::vector<const Batch*>& batches,
+                       const std::vector<std::pair<int32_t, int32_t>>& refs) {
   const auto n = static_cast<int64_t>(refs.size());
   std::vector<Vector> cols;
   for (int c = 0; c < schema->num_fields(); ++c) {
@@ -183,7 +184,8 @@ Batch TakeRows(const SchemaPtr& schema, const std::vector<const Batch*>& batches
           break;
       }
     }
-    cols.push_back(w.Finish());
+    TQL_ASSIGN_OR_RETURN(Vector v, w.FinishChecked());
+    cols.push_back(std::move(v));
   }
   return Batch(schema, std::move(cols), n);
 }

@@ -67,7 +67,8 @@ Status RunScan(const std::string& source, const Table& input, const std::vector<
 
 // Copies the rows `refs` (batch index, row) of `batches` into one dense batch of `schema`.
 // Dictionary columns that share one dictionary stay encoded.
-Batch TakeRows(const SchemaPtr& schema, const std::vector<const Batch*>& batches,
-               const std::vector<std::pair<int32_t, int32_t>>& refs);
+// An error when the rows' strings pass 2 GiB.
+Result<Batch> TakeRows(const SchemaPtr& schema, const std::vector<const Batch*>& batches,
+                       const std::vector<std::pair<int32_t, int32_t>>& refs);
 
 }  // namespace tql

@@ -8,4 +8,12 @@ template void CompareInt64Kernel::operator()<xsimd::avx2>(xsimd::avx2, const int
                                                           int64_t, uint8_t*) const;
 template bool ContainsKernel::operator()<xsimd::avx2>(xsimd::avx2, const char*, size_t, const char*,
                                                       size_t, bool) const;
+template void CompareFloat64Kernel::operator()<xsimd::avx2>(xsimd::avx2, const double*, int, double,
+                                                            int64_t, uint8_t*) const;
+template void ArithInt64Kernel::operator()<xsimd::avx2>(xsimd::avx2, const int64_t*, int64_t,
+                                                        const int64_t*, int64_t, int, int64_t,
+                                                        int64_t*) const;
+template void ArithFloat64Kernel::operator()<xsimd::avx2>(xsimd::avx2, const double*, double,
+                                                          const double*, double, int, int64_t,
+                                                          double*) const;
 }  // namespace tql::simd

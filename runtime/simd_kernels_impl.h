@@ -101,6 +101,10 @@ void CompareInt64Kernel::operator()(Arch, const int64_t* values, int op, int64_t
   }
 }
 
+// Helpers compiled into each instruction set's file on its own (an anonymous namespace: the
+// files' copies must not be merged by the linker, as they use different instructions).
+namespace {
+
 // One bit per lane of a byte compare (xsimd 8 has no batch_bool::mask()): the movemask
 // instruction of each set, compiled only in the file built for that set.
 inline uint64_t ByteMask(const xsimd::batch_bool<uint8_t, xsimd::sse2>& b) {
@@ -129,6 +133,8 @@ inline bool FoldEquals(const char* a, const char* lowered, size_t n, bool fold) 
   }
   return true;
 }
+
+}  // namespace
 
 // The needle's first and last bytes are compared at 16/32/64 positions at once (either case
 // when folding); only positions where both match are verified byte by byte. Two bytes of the
@@ -161,6 +167,116 @@ bool ContainsKernel::operator()(Arch, const char* hay, size_t n, const char* nee
     if (FoldEquals(hay + i, needle, m, fold)) return true;
   }
   return false;
+}
+
+template <class Arch, class Cmp>
+void CompareFloat64Loop(const double* values, double c, bool nan_result, int64_t n,
+                        uint8_t* out_bits, Cmp cmp) {
+  using Batch = xsimd::batch<double, Arch>;
+  constexpr int64_t kLanes = static_cast<int64_t>(Batch::size);
+  const Batch constant(c);
+  // Lane k contributes 2^k (as a double: exact) when it holds; their sum is the lane mask.
+  alignas(64) double lane_bits[kLanes];
+  for (int64_t k = 0; k < kLanes; ++k) lane_bits[k] = static_cast<double>(int64_t{1} << k);
+  const Batch bit_of_lane = Batch::load_aligned(lane_bits);
+  const Batch zero(0.0);
+  const Batch nan_bits = nan_result ? bit_of_lane : zero;
+  auto lanes_of = [&](const Batch& x) {
+    // NaN lanes take the fixed answer; the others the compare.
+    return xsimd::select(xsimd::isnan(x), nan_bits,
+                         xsimd::select(cmp(x, constant), bit_of_lane, zero));
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint32_t byte = 0;
+    for (int64_t k = 0; k < 8; k += kLanes) {
+      byte |= static_cast<uint32_t>(xsimd::hadd(lanes_of(Batch::load_unaligned(values + i + k))))
+              << k;  // the lane sum is a small integer, exact in a double
+    }
+    out_bits[i >> 3] = static_cast<uint8_t>(byte);
+  }
+  if (i < n) {
+    uint32_t byte = 0;
+    for (int64_t k = 0; i + k < n; ++k) {
+      if (static_cast<int64_t>(xsimd::hadd(lanes_of(Batch(values[i + k])))) & 1) byte |= 1u << k;
+    }
+    out_bits[i >> 3] = static_cast<uint8_t>(byte);
+  }
+}
+
+template <class Arch>
+void CompareFloat64Kernel::operator()(Arch, const double* values, int op, double c, int64_t n,
+                                      uint8_t* out_bits) const {
+  // A NaN value is above every number: != > >= hold, == < <= do not.
+  const bool nan_result = op == 1 || op == 4 || op == 5;
+  switch (op) {
+    case 0:
+      return CompareFloat64Loop<Arch>(values, c, nan_result, n, out_bits,
+                                      [](auto a, auto b) { return a == b; });
+    case 1:
+      return CompareFloat64Loop<Arch>(values, c, nan_result, n, out_bits,
+                                      [](auto a, auto b) { return a != b; });
+    case 2:
+      return CompareFloat64Loop<Arch>(values, c, nan_result, n, out_bits,
+                                      [](auto a, auto b) { return a < b; });
+    case 3:
+      return CompareFloat64Loop<Arch>(values, c, nan_result, n, out_bits,
+                                      [](auto a, auto b) { return a <= b; });
+    case 4:
+      return CompareFloat64Loop<Arch>(values, c, nan_result, n, out_bits,
+                                      [](auto a, auto b) { return a > b; });
+    default:
+      return CompareFloat64Loop<Arch>(values, c, nan_result, n, out_bits,
+                                      [](auto a, auto b) { return a >= b; });
+  }
+}
+
+template <class Arch, class T, class Op>
+void ArithLoop(const T* a, T ca, const T* b, T cb, int64_t n, T* out, Op op) {
+  using Batch = xsimd::batch<T, Arch>;
+  constexpr int64_t kLanes = static_cast<int64_t>(Batch::size);
+  const Batch va(ca), vb(cb);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const Batch x = a ? Batch::load_unaligned(a + i) : va;
+    const Batch y = b ? Batch::load_unaligned(b + i) : vb;
+    op(x, y).store_unaligned(out + i);
+  }
+  for (; i < n; ++i) {
+    const Batch x(a ? a[i] : ca), y(b ? b[i] : cb);
+    alignas(64) T lane[kLanes];
+    op(x, y).store_aligned(lane);
+    out[i] = lane[0];
+  }
+}
+
+template <class Arch>
+void ArithInt64Kernel::operator()(Arch, const int64_t* a, int64_t ca, const int64_t* b, int64_t cb,
+                                  int op, int64_t n, int64_t* out) const {
+  // Two's complement lanes wrap on overflow, as TQL's integer arithmetic does.
+  switch (op) {
+    case 0:
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x + y; });
+    case 1:
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x - y; });
+    default:
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x * y; });
+  }
+}
+
+template <class Arch>
+void ArithFloat64Kernel::operator()(Arch, const double* a, double ca, const double* b, double cb,
+                                    int op, int64_t n, double* out) const {
+  switch (op) {
+    case 0:
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x + y; });
+    case 1:
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x - y; });
+    case 2:
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x * y; });
+    default:
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x / y; });
+  }
 }
 
 }  // namespace tql::simd

@@ -208,6 +208,8 @@ Value CastValue(const Value& v, TypeId to) {
     case TypeId::kString:
       return Value::String(ValueToText(v));
     case TypeId::kDynamic:
+      // JSON has no NaN or infinity.
+      if (v.type == TypeId::kFloat && !std::isfinite(v.f)) return Value::Null(to);
       return Value::Dynamic(ValueToJson(v));
     case TypeId::kBool:
       switch (v.type) {

@@ -71,9 +71,9 @@ Vector Vector::Strings(TypeId type, int64_t length, BufferPtr offsets, BufferPtr
 
 Vector Vector::Dictionary(int64_t length, BufferPtr indices, BufferPtr validity,
                           std::shared_ptr<const Vector> dictionary, int64_t null_count) {
-  TQL_CHECK(dictionary && dictionary->type() == TypeId::kString && !dictionary->is_dictionary());
+  TQL_CHECK(dictionary && IsStringBacked(dictionary->type()) && !dictionary->is_dictionary());
   Vector v;
-  v.type_ = TypeId::kString;
+  v.type_ = dictionary->type();
   v.length_ = length;
   v.values_ = std::move(indices);
   v.dictionary_ = std::move(dictionary);

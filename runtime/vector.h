@@ -36,8 +36,9 @@ class Vector {
   // string or dynamic: `offsets` holds length + 1 int32 values into `data`.
   static Vector Strings(TypeId type, int64_t length, BufferPtr offsets, BufferPtr data,
                         BufferPtr validity, int64_t null_count = -1);
-  // Dictionary-encoded string: `indices` holds `length` int32 codes into `dictionary`, a plain
-  // (non-dictionary) string vector without nulls in the rows referenced by valid codes.
+  // Dictionary-encoded string (or dynamic): `indices` holds `length` int32 codes into
+  // `dictionary`, a plain (non-dictionary) vector of the same type without nulls in the rows
+  // referenced by valid codes.
   static Vector Dictionary(int64_t length, BufferPtr indices, BufferPtr validity,
                            std::shared_ptr<const Vector> dictionary, int64_t null_count = -1);
 

@@ -55,14 +55,21 @@ void VectorWriter::Set(int64_t row, const Value& v) {
   }
 }
 
+Result<Vector> VectorWriter::FinishChecked() {
+  if (overflowed_) {
+    return Status::InvalidInput(
+        "the {} values of one batch of {} rows exceed 2 GiB; make the strings shorter",
+        TypeName(type_), length_);
+  }
+  return Finish();
+}
+
 Vector VectorWriter::Finish() {
-  if (type_ == TypeId::kNull) return Vector::Nulls(TypeId::kNull, length_);
+  if (type_ == TypeId::kNull || overflowed_) return Vector::Nulls(type_, length_);
   const int64_t nulls = length_ - valid_count_;
   BufferPtr validity = nulls == 0 ? nullptr : validity_;
   if (IsStringBacked(type_)) {
     FillOffsetsTo(length_);
-    // Offsets are int32: a result above 2 GiB in one batch cannot be represented.
-    TQL_CHECK(data_.size() <= static_cast<size_t>(std::numeric_limits<int32_t>::max()));
     return Vector::Strings(type_, length_, Buffer::CopyOf(offsets_),
                            Buffer::CopyOf(data_.data(), data_.size()), validity, nulls);
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/buffer.h"
+#include "runtime/status.h"
 #include "runtime/value.h"
 #include "runtime/vector.h"
 
@@ -33,6 +34,11 @@ class VectorWriter {
   }
   // string and dynamic; rows must come in increasing order.
   void SetString(int64_t row, std::string_view v) {
+    // int32 offsets: a batch's strings are at most 2 GiB; past that the writer fails.
+    if (data_.size() + v.size() > kMaxStringBytes) {
+      overflowed_ = true;
+      return;
+    }
     FillOffsetsTo(row);
     MarkValid(row);
     data_.append(v);
@@ -43,7 +49,12 @@ class VectorWriter {
   void Set(int64_t row, const Value& v);
   void SetNull(int64_t) {}
 
+  // The vector; all nulls (never a crash) if the strings overflowed, which
+  // FinishChecked reports as an error.
   Vector Finish();
+  Result<Vector> FinishChecked();
+
+  static constexpr size_t kMaxStringBytes = 0x7fffffff;
 
  private:
   void MarkValid(int64_t row) {
@@ -65,6 +76,7 @@ class VectorWriter {
   std::vector<int32_t> offsets_;    // string types
   std::string data_;
   int64_t next_string_row_ = 0;
+  bool overflowed_ = false;
 };
 
 }  // namespace tql

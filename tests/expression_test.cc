@@ -3,8 +3,12 @@
 #include "runtime/expression.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <random>
 
 #include "runtime/functions.h"
+#include "runtime/regex.h"
 #include "runtime/value.h"
 
 namespace tql {
@@ -86,6 +90,42 @@ TEST(Values, HashIsStable) {
   EXPECT_EQ(HashValue(Value::String("checkout")), 3848099274652916065);
   EXPECT_EQ(HashValue(Value::Int(42)), 4528044192672454115);
   EXPECT_EQ(HashValue(Value::Float(1.5)), 4287651733408715052);
+}
+
+// The prefilter only skips RE2 where RE2 could not match: every answer equals RE2's.
+TEST(Regex, PrefilterAgreesWithRe2) {
+  const std::vector<std::string> patterns = {
+      "timed? ?out", "(?i)TIMEOUT|refused", "^GET /api/(cart|orders)", "err(or)?[0-9]+",
+      "(?i)k",       "payment.*declined",   "[a-z]+@[a-z]+",           "abc|xyz|"};
+  const std::vector<std::string> pieces = {"time",
+                                           "out",
+                                           "TIMEOUT",
+                                           "timed out",
+                                           "GET /api/cart",
+                                           "error42",
+                                           "err7",
+                                           "\u212a",
+                                           "payment was declined",
+                                           "refused",
+                                           "a@b",
+                                           "x",
+                                           " ",
+                                           "K",
+                                           "\xc3\xbc"};
+  std::mt19937_64 rng(3);
+  for (const std::string& p : patterns) {
+    Result<std::shared_ptr<const Regex>> re = Regex::Make(p);
+    ASSERT_TRUE(re.ok()) << p;
+    RE2 plain(p);
+    for (int i = 0; i < 400; ++i) {
+      std::string text;
+      const int parts = static_cast<int>(rng() % 5);
+      for (int k = 0; k < parts; ++k) text += pieces[rng() % pieces.size()];
+      EXPECT_EQ((*re)->PartialMatch(text), RE2::PartialMatch(text, plain)) << p << " / " << text;
+    }
+  }
+  EXPECT_FALSE(Regex::Make("[a-z").ok());
+  EXPECT_EQ(Regex::Make("[a-z").status().message(), "invalid regular expression: missing ]: [a-z");
 }
 
 }  // namespace

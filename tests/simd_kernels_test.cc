@@ -160,5 +160,52 @@ TEST(SimdKernels, ContainsMatchesReference) {
   EXPECT_FALSE(ContainsBytes("ab", 2, "abc", 3, true));
 }
 
+TEST(SimdKernels, SelectCompareFloatOrdersNanAboveNumbers) {
+  const double nan = std::nan("");
+  std::vector<double> values = {1.0, nan, -0.0, 0.0, 2.5, -3.0, nan, 7.0, 2.5};
+  for (int i = 0; i < 100; ++i) values.push_back(i % 7 == 0 ? nan : i * 0.5 - 10);
+  const auto n = static_cast<int64_t>(values.size());
+  for (double c : {2.5, 0.0, -100.0, nan}) {
+    for (int op = 0; op < 6; ++op) {
+      std::vector<int32_t> want;
+      for (int64_t i = 0; i < n; ++i) {
+        const double v = values[static_cast<size_t>(i)];
+        const int cmp = (v != v || c != c) ? ((v != v) - (c != c)) : (v < c ? -1 : v > c ? 1 : 0);
+        const bool holds = op == 0   ? cmp == 0
+                           : op == 1 ? cmp != 0
+                           : op == 2 ? cmp < 0
+                           : op == 3 ? cmp <= 0
+                           : op == 4 ? cmp > 0
+                                     : cmp >= 0;
+        if (holds) want.push_back(static_cast<int32_t>(i));
+      }
+      std::vector<int32_t> out(static_cast<size_t>(n));
+      out.resize(static_cast<size_t>(
+          SelectCompareFloat64(values.data(), nullptr, op, c, nullptr, n, out.data())));
+      EXPECT_EQ(out, want) << "op " << op << " c " << c;
+    }
+  }
+}
+
+TEST(SimdKernels, ArithmeticWrapsAndBroadcastsConstants) {
+  std::vector<int64_t> a = {INT64_MAX, 1, -5, 7, 0, 3, 9, 11, 13};
+  std::vector<int64_t> b = {1, 2, 3, -4, 5, 6, 7, 8, 9};
+  std::vector<int64_t> out(a.size());
+  const auto n = static_cast<int64_t>(a.size());
+  ArithInt64(a.data(), 0, b.data(), 0, 0, n, out.data());
+  EXPECT_EQ(out[0], INT64_MIN);
+  EXPECT_EQ(out[3], 3);
+  ArithInt64(nullptr, 10, b.data(), 0, 1, n, out.data());
+  EXPECT_EQ(out[8], 1);
+  ArithInt64(a.data(), 0, nullptr, 3, 2, n, out.data());
+  EXPECT_EQ(out[2], -15);
+  EXPECT_EQ(out[0], static_cast<int64_t>(static_cast<uint64_t>(INT64_MAX) * 3));
+  std::vector<double> x = {1, 2, 3, 4, 5, 6, 7, 8, 9}, y(x.size());
+  ArithFloat64(x.data(), 0, nullptr, 2, 3, n, y.data());
+  EXPECT_EQ(y[8], 4.5);
+  ArithFloat64(nullptr, 1, x.data(), 0, 1, n, y.data());
+  EXPECT_EQ(y[3], -3);
+}
+
 }  // namespace
 }  // namespace tql
