@@ -52,7 +52,27 @@ Result<std::shared_ptr<const Regex>> Regex::Make(const std::string& pattern, boo
     for (const std::string& a : r->atoms_) {
       for (char c : a) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
     }
-    if (ascii) r->filter_ = std::move(filter);
+    if (ascii) {
+      r->filter_ = std::move(filter);
+      // When every atom shares a prefix or suffix (alternations expand: `timed? ?out` needs
+      // one of timeout, timedout, time out, timed out), one scan for it rejects most text.
+      if (r->atoms_.size() > 1) {
+        std::string prefix = r->atoms_[0], suffix = r->atoms_[0];
+        for (const std::string& a : r->atoms_) {
+          size_t k = 0;
+          while (k < prefix.size() && k < a.size() && prefix[k] == a[k]) ++k;
+          prefix.resize(k);
+          k = 0;
+          while (k < suffix.size() && k < a.size() &&
+                 suffix[suffix.size() - 1 - k] == a[a.size() - 1 - k]) {
+            ++k;
+          }
+          suffix = suffix.substr(suffix.size() - k);
+        }
+        if (prefix.size() >= 3) r->guards_.push_back(prefix);
+        if (suffix.size() >= 3) r->guards_.push_back(suffix);
+      }
+    }
   }
   return std::shared_ptr<const Regex>(std::move(r));
 }
@@ -80,6 +100,9 @@ bool Regex::PartialMatch(std::string_view text) const {
   if (!filter_ || !AllAscii(text)) return RE2::PartialMatch(text, *re_);
   // The atoms the text contains (ignoring case, as FilteredRE2 asks); the prefilter decides
   // whether RE2 must run at all.
+  for (const std::string& g : guards_) {
+    if (!ContainsBytes(text.data(), text.size(), g.data(), g.size(), /*fold=*/true)) return false;
+  }
   thread_local std::vector<int> found;
   found.clear();
   for (size_t i = 0; i < atoms_.size(); ++i) {
@@ -88,6 +111,9 @@ bool Regex::PartialMatch(std::string_view text) const {
       found.push_back(static_cast<int>(i));
     }
   }
+  // The prefilter is a formula over atoms without constants: with none present it is false
+  // (and asking FilteredRE2 would allocate on every row).
+  if (found.empty()) return false;
   return filter_->FirstMatch(re2::StringPiece(text.data(), text.size()), found) >= 0;
 }
 

@@ -39,6 +39,7 @@ class Regex {
   std::unique_ptr<re2::RE2> re_;
   std::unique_ptr<re2::FilteredRE2> filter_;
   std::vector<std::string> atoms_;
+  std::vector<std::string> guards_;  // substrings every atom contains
 };
 
 // The compiled regex of a pattern that is only known per row (a column or a parameter used

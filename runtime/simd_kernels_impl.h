@@ -152,8 +152,8 @@ bool ContainsKernel::operator()(Arch, const char* hay, size_t n, const char* nee
   const Batch l2(static_cast<uint8_t>(fold ? UpperAscii(last) : last));
   const auto* bytes = reinterpret_cast<const uint8_t*>(hay);
   const size_t positions = n - m + 1;  // candidate starts 0 .. n - m
-  size_t i = 0;
-  for (; i + kLanes <= positions; i += kLanes) {
+  // Whether the needle starts at one of the kLanes positions from i.
+  auto window = [&](size_t i) {
     const Batch a = Batch::load_unaligned(bytes + i);
     const Batch b = Batch::load_unaligned(bytes + i + m - 1);
     uint64_t hits = ByteMask(((a == f1) | (a == f2)) & ((b == l1) | (b == l2)));
@@ -162,8 +162,21 @@ bool ContainsKernel::operator()(Arch, const char* hay, size_t n, const char* nee
       if (FoldEquals(hay + i + k + 1, needle + 1, m - 1, fold)) return true;
       hits &= hits - 1;
     }
+    return false;
+  };
+  if (positions >= kLanes) {
+    size_t i = 0;
+    for (; i + kLanes <= positions; i += kLanes) {
+      if (window(i)) return true;
+    }
+    // The last positions: one more window ending at the last one (overlapping is harmless).
+    return i < positions && window(positions - kLanes);
   }
-  for (; i < positions; ++i) {
+  // Shorter than one register: 16-byte registers if they fit, else byte by byte.
+  if constexpr (kLanes > 16) {
+    if (positions >= 16) return ContainsKernel{}(xsimd::sse2{}, hay, n, needle, m, fold);
+  }
+  for (size_t i = 0; i < positions; ++i) {
     if (FoldEquals(hay + i, needle, m, fold)) return true;
   }
   return false;

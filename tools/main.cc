@@ -720,7 +720,8 @@ int Main(int argc, char** argv) {
   auto* bench_cmd =
       app.add_subcommand("bench", "time queries over inputs loaded once (one thread)");
   bench_cmd->add_option("--input", bench.inputs, "a data file, optionally named as a source")
-      ->type_name("[NAME=]FILE");
+      ->type_name("[NAME=]FILE")
+      ->allow_extra_args(false);
   bench_cmd->add_option("--queries", bench.queries_file, "a file of 'NAME: QUERY' lines");
   bench_cmd->add_option("--repeat", bench.repeat, "runs per query (the best and median count)")
       ->check(CLI::PositiveNumber);
