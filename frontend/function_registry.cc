@@ -406,7 +406,8 @@ std::vector<FunctionInfo> BuildTable() {
       {"todatetime", kS, 1, 1, ToTimestamp, "todatetime(x) -> timestamp",
        "RFC 3339 text or epoch nanoseconds as a timestamp", "todatetime(\"2026-11-24T10:00:00Z\")"},
       {"toduration", kS, 1, 1, ToDuration, "toduration(x) -> duration",
-       "a duration literal's text (\"1.5s\") or nanoseconds as a duration",
+       "a duration literal's text (\"1.5s\"), the text tostring prints (\"1m30s\") or nanoseconds "
+       "as a duration",
        "toduration(\"250ms\") == 250ms"},
       {"parse_json", kS, 1, 1, ParseJsonRule, "parse_json(s: string) -> dynamic",
        "the JSON value of the text (null when it is not JSON)", "parse_json(status_message).code"},

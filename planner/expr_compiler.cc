@@ -62,7 +62,8 @@ TypeId CompareType(TypeId a, TypeId b) {
     if (IsNumeric(other)) return TypeId::kFloat;
     return other;
   }
-  if (IsInt64Backed(a) && IsInt64Backed(b)) return a;
+  // int64 storage on both sides: the timestamp or duration names the type (no conversion).
+  if (IsInt64Backed(a) && IsInt64Backed(b)) return a == TypeId::kInt ? b : a;
   if (IsNumeric(a) && IsNumeric(b)) return TypeId::kFloat;
   if ((a == TypeId::kFloat && IsInt64Backed(b)) || (b == TypeId::kFloat && IsInt64Backed(a))) {
     return TypeId::kFloat;
@@ -204,6 +205,27 @@ class Compiler {
   PExprPtr Compare(CompareOp op, PExprPtr a, PExprPtr b) {
     if (a->type == TypeId::kNull || b->type == TypeId::kNull) {
       return Constant(Value::Null(TypeId::kBool), TypeId::kBool);
+    }
+    // The column (or expression) first and the constant second: the kernels' fast paths and
+    // the statistics of the scan look for that shape.
+    if (a->kind == PKind::kConstant && b->kind != PKind::kConstant) {
+      std::swap(a, b);
+      switch (op) {
+        case CompareOp::kLt:
+          op = CompareOp::kGt;
+          break;
+        case CompareOp::kLe:
+          op = CompareOp::kGe;
+          break;
+        case CompareOp::kGt:
+          op = CompareOp::kLt;
+          break;
+        case CompareOp::kGe:
+          op = CompareOp::kLe;
+          break;
+        default:
+          break;
+      }
     }
     const TypeId t = CompareType(a->type, b->type);
     auto n = Node(PKind::kCompare, TypeId::kBool);
