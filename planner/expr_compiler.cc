@@ -210,22 +210,7 @@ class Compiler {
     // the statistics of the scan look for that shape.
     if (a->kind == PKind::kConstant && b->kind != PKind::kConstant) {
       std::swap(a, b);
-      switch (op) {
-        case CompareOp::kLt:
-          op = CompareOp::kGt;
-          break;
-        case CompareOp::kLe:
-          op = CompareOp::kGe;
-          break;
-        case CompareOp::kGt:
-          op = CompareOp::kLt;
-          break;
-        case CompareOp::kGe:
-          op = CompareOp::kLe;
-          break;
-        default:
-          break;
-      }
+      op = FlipCompare(op);
     }
     const TypeId t = CompareType(a->type, b->type);
     auto n = Node(PKind::kCompare, TypeId::kBool);

@@ -477,22 +477,7 @@ class StatisticsSkipping final : public Rule {
         CompareOp op = c->compare_op;
         if (col->kind == PKind::kConstant && lit->kind == PKind::kColumn) {
           std::swap(col, lit);
-          switch (op) {
-            case CompareOp::kLt:
-              op = CompareOp::kGt;
-              break;
-            case CompareOp::kLe:
-              op = CompareOp::kGe;
-              break;
-            case CompareOp::kGt:
-              op = CompareOp::kLt;
-              break;
-            case CompareOp::kGe:
-              op = CompareOp::kLe;
-              break;
-            default:
-              break;
-          }
+          op = FlipCompare(op);
         }
         if (col->kind != PKind::kColumn || lit->kind != PKind::kConstant || lit->constant.null) {
           continue;

@@ -105,10 +105,6 @@ std::string MapUtf8(std::string_view s, uint32_t (*map)(uint32_t)) {
   return out;
 }
 
-inline char LowerAscii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 // Substring search of a lower-cased ASCII needle, ignoring ASCII case (the SIMD kernel).
 // Exact for UTF-8 text too: the case mappings never turn a non-ASCII character into ASCII,
 // and an ASCII needle cannot match inside a multi-byte sequence.
@@ -180,6 +176,39 @@ struct DictionaryMemo {
   std::vector<std::pair<std::shared_ptr<const Vector>, std::shared_ptr<const std::vector<uint8_t>>>>
       entries;
 };
+
+CompareOp FlipCompare(CompareOp op) {
+  switch (op) {
+    case CompareOp::kLt:
+      return CompareOp::kGt;
+    case CompareOp::kLe:
+      return CompareOp::kGe;
+    case CompareOp::kGt:
+      return CompareOp::kLt;
+    case CompareOp::kGe:
+      return CompareOp::kLe;
+    default:
+      return op;
+  }
+}
+
+const char* CompareOpText(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq:
+      return "==";
+    case CompareOp::kNe:
+      return "!=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+  }
+  return "?";
+}
 
 std::shared_ptr<DictionaryMemo> NewDictionaryMemo() {
   return std::make_shared<DictionaryMemo>();
@@ -516,21 +545,6 @@ inline bool CompareRow(CompareOp op, const Value& a, const Value& b) {
   return ApplyCompare(op, CompareValues(a, b), 0);
 }
 
-CompareOp Flip(CompareOp op) {
-  switch (op) {
-    case CompareOp::kLt:
-      return CompareOp::kGt;
-    case CompareOp::kLe:
-      return CompareOp::kGe;
-    case CompareOp::kGt:
-      return CompareOp::kLt;
-    case CompareOp::kGe:
-      return CompareOp::kLe;
-    default:
-      return op;
-  }
-}
-
 // The predicate `pred` evaluated once per entry of a dictionary-encoded column's dictionary
 // (1 where it holds), memoized across batches in `memo` when there is one.
 template <typename Pred>
@@ -644,7 +658,7 @@ Result<Datum> EvalCompare(const PExpr& e, const Batch& batch, const Selection& s
   }
   if (a.is_constant) {
     std::swap(a, b);
-    op = Flip(op);
+    op = FlipCompare(op);
   }
   const Vector& v = a.vector;
   if (v.type() == TypeId::kNull) return Datum::Of(Vector::Nulls(TypeId::kBool, n));
@@ -1452,24 +1466,6 @@ void RemapColumns(PExpr* e, const std::vector<int>& remap) {
 
 namespace {
 
-const char* CompareText(CompareOp op) {
-  switch (op) {
-    case CompareOp::kEq:
-      return "==";
-    case CompareOp::kNe:
-      return "!=";
-    case CompareOp::kLt:
-      return "<";
-    case CompareOp::kLe:
-      return "<=";
-    case CompareOp::kGt:
-      return ">";
-    case CompareOp::kGe:
-      return ">=";
-  }
-  return "?";
-}
-
 const char* ArithText(ArithOp op) {
   switch (op) {
     case ArithOp::kAdd:
@@ -1579,7 +1575,7 @@ std::string PExpr::ToString(const Schema& input) const {
     case PKind::kNegate:
       return "-" + arg(0);
     case PKind::kCompare:
-      return fmt::format("{} {} {}", arg(0), CompareText(compare_op), arg(1));
+      return fmt::format("{} {} {}", arg(0), CompareOpText(compare_op), arg(1));
     case PKind::kText:
       return fmt::format("{} {} {}", arg(0), TextOpName(*this), ValueToJson(Value::String(needle)));
     case PKind::kRegex:

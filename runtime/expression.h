@@ -86,6 +86,10 @@ struct Datum {
 };
 
 enum class CompareOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
+// The operator with its operands swapped (`a < b` is `b > a`).
+CompareOp FlipCompare(CompareOp op);
+// `==`, `!=`, `<`, ...
+const char* CompareOpText(CompareOp op);
 enum class ArithOp : uint8_t { kAdd, kSub, kMul, kDiv, kMod };
 enum class TextOp : uint8_t { kContains, kHas, kStartsWith, kEndsWith };
 

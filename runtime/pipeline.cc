@@ -21,26 +21,6 @@ Status CollectSink::Consume(Chunk& chunk) {
   return Status::Ok();
 }
 
-namespace {
-const char* CompareOpText(CompareOp op) {
-  switch (op) {
-    case CompareOp::kEq:
-      return "==";
-    case CompareOp::kNe:
-      return "!=";
-    case CompareOp::kLt:
-      return "<";
-    case CompareOp::kLe:
-      return "<=";
-    case CompareOp::kGt:
-      return ">";
-    case CompareOp::kGe:
-      return ">=";
-  }
-  return "?";
-}
-}  // namespace
-
 std::string ScanPredicate::ToString(const Schema& schema) const {
   Value c = constant;
   std::string text = c.type == TypeId::kTimestamp ? ValueToText(c)
