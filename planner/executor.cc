@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "runtime/aggregate.h"
 #include "runtime/operators.h"
 
 namespace tql {
@@ -73,7 +74,26 @@ class Executor {
         }
         return out->Finish();
       }
-      case PlanNode::Kind::kAggregate:
+      case PlanNode::Kind::kAggregate: {
+        std::vector<const PExpr*> keys, outputs;
+        for (const PExprPtr& k : node.group_keys) keys.push_back(k.get());
+        for (const PExprPtr& e : node.exprs) outputs.push_back(e.get());
+        std::vector<AggregateSpec> specs;
+        for (const PlanAggregate& a : node.aggregates) {
+          AggregateSpec spec;
+          double fraction = 0.5;
+          AggregateKindOf(a.function, &spec.kind, &fraction);
+          spec.fraction = a.fraction;
+          spec.type = a.type;
+          spec.max_items = a.max_items;
+          spec.name = a.function;
+          for (const PExprPtr& x : a.args) spec.args.push_back(x.get());
+          specs.push_back(std::move(spec));
+        }
+        return Run(*node.input(), Own(std::make_unique<AggregateOperator>(
+                                      std::move(keys), std::move(specs), node.post_schema,
+                                      std::move(outputs), node.output_schema, &ctx_, out)));
+      }
       case PlanNode::Kind::kMatch:
       case PlanNode::Kind::kJoin:
         break;

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <set>
 
+#include "frontend/function_registry.h"
 #include "planner/expr_compiler.h"
 #include "planner/rules.h"
+#include "runtime/aggregate.h"
 
 namespace tql {
 
@@ -236,6 +238,100 @@ class Planner {
     return keys;
   }
 
+  // Replaces each aggregate call in `slot` by a name of the post schema (`$agg<i>`), adding
+  // the aggregate to `n`.
+  bool ExtractAggregates(ast::ExprPtr* slot, const Schema& in, PlanNode* n,
+                         std::vector<Field>* post) {
+    ast::Expr& e = **slot;
+    if (e.kind == ast::ExprKind::kCall && !e.implicit) {
+      std::string name = e.name.Joined();
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const FunctionInfo* f = FindFunction(name);
+      if (f != nullptr && f->kind == FunctionKind::kAggregate) {
+        AggKind kind;
+        double fraction = 0.5;
+        if (!AggregateKindOf(name, &kind, &fraction)) {
+          Error(e.range, fmt::format("aggregate '{}' cannot run in this version of tql yet", name),
+                {"this version computes count, countif, sum, avg, min, max, any, dcount, "
+                 "dcount_exact, stdev, variance, median, percentile, percentile_exact, p001 to "
+                 "p999, arg_min, arg_max, make_set and make_list"});
+          return false;
+        }
+        PlanAggregate a;
+        a.function = name;
+        a.type = e.type;
+        a.fraction = fraction;
+        size_t value_args = e.args.size();
+        if (kind == AggKind::kPercentile && (name == "percentile" || name == "percentile_exact")) {
+          const ast::Literal& q = e.args[1]->literal;
+          a.fraction =
+              (q.type == TypeId::kFloat ? q.float_value : static_cast<double>(q.int_value)) / 100;
+          value_args = 1;
+        }
+        if (kind == AggKind::kMakeSet || kind == AggKind::kMakeList) {
+          if (e.args.size() > 1) a.max_items = e.args[1]->literal.int_value;
+          value_args = 1;
+        }
+        for (size_t i = 0; i < value_args; ++i) {
+          PExprPtr arg = Compile(*e.args[i], in);
+          if (!arg) return false;
+          if (kind == AggKind::kCountIf) arg = CastTo(std::move(arg), TypeId::kBool);
+          // Numbers in dynamic values are summed, averaged and ranked as floats.
+          const bool numeric = kind == AggKind::kSum || kind == AggKind::kAvg ||
+                               kind == AggKind::kVariance || kind == AggKind::kStdev ||
+                               kind == AggKind::kPercentile;
+          if (numeric && arg->type == TypeId::kDynamic)
+            arg = CastTo(std::move(arg), TypeId::kFloat);
+          a.args.push_back(std::move(arg));
+        }
+        const std::string column = fmt::format("$agg{}", n->aggregates.size());
+        post->push_back({column, a.type});
+        n->aggregates.push_back(std::move(a));
+        auto ref = std::make_unique<ast::Expr>();
+        ref->kind = ast::ExprKind::kName;
+        ref->range = e.range;
+        ref->name.parts = {column};
+        ref->column = column;
+        ref->type = e.type;
+        *slot = std::move(ref);
+        return true;
+      }
+    }
+    for (ast::ExprPtr& a : e.args) {
+      if (!ExtractAggregates(&a, in, n, post)) return false;
+    }
+    return true;
+  }
+
+  PlanPtr Summarize(const ast::Stage& s, PlanPtr input, const std::vector<Field>& out) {
+    const Schema& in = *input->output_schema;
+    auto n = Wrap(PlanNode::Kind::kAggregate, std::move(input), out, s.range);
+    std::vector<Field> post;
+    for (size_t i = 0; i < s.keys.size(); ++i) {
+      PExprPtr k = Compile(*s.keys[i].expr, in);
+      if (!k) return nullptr;
+      n->group_keys.push_back(CastTo(std::move(k), out[i].type));
+      post.push_back(out[i]);
+    }
+    std::vector<ast::ExprPtr> items;
+    for (const ast::NamedExpr& item : s.items) {
+      ast::ExprPtr c = ast::Clone(*item.expr);
+      if (!ExtractAggregates(&c, in, n.get(), &post)) return nullptr;
+      items.push_back(std::move(c));
+    }
+    n->post_schema = MakeSchema(post);
+    for (size_t i = 0; i < s.keys.size(); ++i) {
+      n->exprs.push_back(ColumnRef(static_cast<int>(i), out[i].type));
+    }
+    for (size_t j = 0; j < items.size(); ++j) {
+      PExprPtr e = Compile(*items[j], *n->post_schema);
+      if (!e) return nullptr;
+      n->exprs.push_back(CastTo(std::move(e), out[s.keys.size() + j].type));
+    }
+    return n;
+  }
+
   PlanPtr PlanStage(const ast::Stage& s, PlanPtr input, const std::vector<Field>& out) {
     const Schema& in = *input->output_schema;
     switch (s.kind) {
@@ -383,6 +479,7 @@ class Planner {
       case ast::StageKind::kUnion:
         return Union(std::move(input), pipeline_source_, s.names, s.with_source, out, s.range);
       case ast::StageKind::kSummarize:
+        return Summarize(s, std::move(input), out);
       case ast::StageKind::kMatch:
       case ast::StageKind::kJoin:
         result_->diagnostics.push_back(
@@ -488,7 +585,33 @@ void ExplainNode(const PlanNode& node, int depth, std::string* out) {
     case PlanNode::Kind::kUnion:
       *out += fmt::format("{}Union\n", pad);
       break;
-    case PlanNode::Kind::kAggregate:
+    case PlanNode::Kind::kAggregate: {
+      const Schema& in = node.input_schema();
+      std::vector<std::string> keys, aggs, outs;
+      for (size_t i = 0; i < node.group_keys.size(); ++i) {
+        const std::string& name = node.post_schema->field(static_cast<int>(i)).name;
+        const std::string e = node.group_keys[i]->ToString(in);
+        keys.push_back(e == name ? name : fmt::format("{} = {}", name, e));
+      }
+      for (size_t i = 0; i < node.aggregates.size(); ++i) {
+        const PlanAggregate& a = node.aggregates[i];
+        std::vector<std::string> args;
+        for (const PExprPtr& x : a.args) args.push_back(x->ToString(in));
+        std::string text = fmt::format("{}({})", a.function, fmt::join(args, ", "));
+        if (a.function == "percentile" || a.function == "percentile_exact") {
+          text = fmt::format("{}({}, {})", a.function, fmt::join(args, ", "), a.fraction * 100);
+        }
+        aggs.push_back(fmt::format("$agg{} = {}", i, text));
+      }
+      for (size_t i = 0; i < node.exprs.size(); ++i) {
+        outs.push_back(fmt::format("{} = {}", node.output_schema->field(static_cast<int>(i)).name,
+                                   node.exprs[i]->ToString(*node.post_schema)));
+      }
+      *out += fmt::format("{}Aggregate by [{}] computing [{}]\n", pad, fmt::join(keys, ", "),
+                          fmt::join(aggs, ", "));
+      *out += fmt::format("{}  output [{}]\n", pad, fmt::join(outs, ", "));
+      break;
+    }
     case PlanNode::Kind::kMatch:
     case PlanNode::Kind::kJoin:
       *out += fmt::format("{}?\n", pad);

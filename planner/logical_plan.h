@@ -24,6 +24,14 @@ struct PlanSortKey {
   bool nulls_first = false;
 };
 
+struct PlanAggregate {
+  std::string function;        // as written, lower case: count, p99, percentile, ...
+  std::vector<PExprPtr> args;  // over the input
+  TypeId type = TypeId::kNull;
+  double fraction = 0.5;   // quantiles
+  int64_t max_items = -1;  // make_set, make_list
+};
+
 struct PlanNode {
   enum class Kind {
     kScan,       // reads a source: `columns`, then `filter` (pushed down) if any
@@ -34,7 +42,7 @@ struct PlanNode {
     kTopK,       // `keys`, `limit`
     kDistinct,   // unique rows of its input
     kCount,      // one row: the number of input rows
-    kAggregate,  // summarize (not executable in this version)
+    kAggregate,  // summarize: `group_keys`, `aggregates`, then `exprs` over them
     kMatch,      // match (not executable in this version)
     kJoin,       // join (not executable in this version)
     kUnion,      // the rows of every input, in order
@@ -59,6 +67,11 @@ struct PlanNode {
   std::vector<PlanSortKey> keys;
   // kLimit, kTopK
   int64_t limit = 0;
+  // kAggregate: group keys and aggregates over the input; `exprs` are the output columns over
+  // `post_schema` = [keys..., aggregates...].
+  std::vector<PExprPtr> group_keys;
+  std::vector<PlanAggregate> aggregates;
+  SchemaPtr post_schema;
 
   PlanNode* input() const { return inputs.empty() ? nullptr : inputs[0].get(); }
   const Schema& input_schema() const {

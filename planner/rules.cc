@@ -19,11 +19,19 @@ void ForEachNode(PlanPtr* node, const std::function<void(PlanPtr*)>& f) {
 }
 
 // Every expression slot of a node.
+// Every expression slot of a node that reads the node's input (an aggregate's outputs read
+// its post schema and are left alone).
 void ForEachExpr(PlanNode* n, const std::function<void(PExprPtr*)>& f) {
   if (n->filter) f(&n->filter);
   if (n->predicate) f(&n->predicate);
-  for (PExprPtr& e : n->exprs) f(&e);
+  if (n->kind != Kind::kAggregate) {
+    for (PExprPtr& e : n->exprs) f(&e);
+  }
   for (PlanSortKey& k : n->keys) f(&k.expr);
+  for (PExprPtr& k : n->group_keys) f(&k);
+  for (PlanAggregate& a : n->aggregates) {
+    for (PExprPtr& x : a.args) f(&x);
+  }
 }
 
 void ForEachSubExpr(PExpr* e, const std::function<void(PExpr*)>& f) {
@@ -441,7 +449,20 @@ class ProjectionPruning final : public Rule {
         n->output_schema = n->inputs[0]->output_schema;
         return remap;
       }
-      case Kind::kAggregate:
+      case Kind::kAggregate: {
+        std::vector<bool> below(static_cast<size_t>(n->input()->output_schema->num_fields()),
+                                false);
+        for (const PExprPtr& k : n->group_keys) Need(*k, &below);
+        for (const PlanAggregate& a : n->aggregates) {
+          for (const PExprPtr& x : a.args) Need(*x, &below);
+        }
+        std::vector<int> in_remap = Prune(n->input(), below);
+        for (PExprPtr& k : n->group_keys) RemapColumns(k.get(), in_remap);
+        for (PlanAggregate& a : n->aggregates) {
+          for (PExprPtr& x : a.args) RemapColumns(x.get(), in_remap);
+        }
+        break;  // the outputs stay as they are
+      }
       case Kind::kMatch:
       case Kind::kJoin:
         break;

@@ -1,0 +1,72 @@
+//! Hash aggregation: `summarize` groups rows by key values and keeps one state per aggregate
+//! and group. Groups come out in the order they were first seen.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/expression.h"
+#include "runtime/pipeline.h"
+
+namespace tql {
+
+enum class AggKind : uint8_t {
+  kCount,    // count(): rows; count(x): rows where x is not null
+  kCountIf,  // rows where the predicate is true
+  kSum,
+  kAvg,
+  kMin,
+  kMax,
+  kAny,
+  kDcount,    // distinct values (exact in this version: within every error bound)
+  kVariance,  // sample variance (n - 1), Welford's method
+  kStdev,
+  kPercentile,  // quantile_cont of `fraction` (median, percentile, pNN, percentile_exact)
+  kArgMin,      // args: by, x
+  kArgMax,
+  kMakeSet,  // args: x [, max]
+  kMakeList,
+};
+
+struct AggregateSpec {
+  AggKind kind = AggKind::kCount;
+  std::vector<const PExpr*> args;  // over the input rows
+  TypeId type = TypeId::kNull;     // the result type
+  double fraction = 0.5;           // kPercentile
+  int64_t max_items = -1;          // kMakeSet, kMakeList: at most this many (-1: no limit)
+  std::string name;                // for explain
+};
+
+// Maps an aggregate function name (lower case) to its kind; false for one this version does
+// not compute yet. `fraction` is set for the fixed quantiles (p99 -> 0.99, median -> 0.5).
+bool AggregateKindOf(const std::string& name, AggKind* kind, double* fraction);
+
+// summarize: keys and aggregates over the input; the output columns are `outputs`, each an
+// expression over [key 0, ..., key k-1, aggregate 0, ...] (the "post" schema).
+class AggregateOperator final : public BatchConsumer {
+ public:
+  AggregateOperator(std::vector<const PExpr*> keys, std::vector<AggregateSpec> aggregates,
+                    SchemaPtr post_schema, std::vector<const PExpr*> outputs, SchemaPtr schema,
+                    const EvalContext* ctx, BatchConsumer* next);
+  ~AggregateOperator() override;
+  Status Consume(Chunk& chunk) override;
+  Status Finish() override;
+
+ private:
+  struct State;
+  std::vector<const PExpr*> keys_;
+  std::vector<AggregateSpec> aggregates_;
+  SchemaPtr post_schema_;
+  std::vector<const PExpr*> outputs_;
+  SchemaPtr schema_;
+  const EvalContext* ctx_;
+  BatchConsumer* next_;
+  std::unordered_map<std::string, int32_t> groups_;  // key bytes -> group
+  std::vector<std::vector<Value>> key_values_;       // per key, per group
+  std::vector<std::unique_ptr<State>> states_;       // per aggregate
+  std::string key_;
+};
+
+}  // namespace tql
