@@ -135,6 +135,126 @@ AggregateOperator::AggregateOperator(std::vector<const PExpr*> keys,
 
 AggregateOperator::~AggregateOperator() = default;
 
+// The group of row `r` of the (single) key vector, made on first sight through the hash table
+// so that every path agrees on group identity.
+int32_t AggregateOperator::KeyGroup(const Vector& kv, int64_t r) {
+  key_.clear();
+  AppendKeyBytes(kv, r, &key_);
+  auto [it, fresh] = groups_.emplace(key_, static_cast<int32_t>(groups_.size()));
+  if (fresh) {
+    Value v;
+    ReadValue(kv, r, &v);
+    key_values_[0].push_back(v);
+  }
+  return it->second;
+}
+
+int32_t AggregateOperator::NullGroup() {
+  if (null_group_ < 0) {
+    key_.assign(1, '\0');  // AppendKeyBytes of a null
+    auto [it, fresh] = groups_.emplace(key_, static_cast<int32_t>(groups_.size()));
+    if (fresh) key_values_[0].push_back(Value::Null(keys_[0]->type));
+    null_group_ = it->second;
+  }
+  return null_group_;
+}
+
+std::vector<int32_t>& AggregateOperator::CodeMap(const Vector& kv) {
+  for (auto& [dict, map] : code_maps_) {
+    if (dict.get() == &kv.dictionary()) return map;
+  }
+  code_maps_.emplace_back(kv.dictionary_ptr(),
+                          std::vector<int32_t>(static_cast<size_t>(kv.dictionary().length()), -1));
+  return code_maps_.back().second;
+}
+
+// Count, sum, avg, min, max, variance and quantiles of an int64, float or bool vector without
+// going through Values. False when the aggregate or its argument has no such path.
+bool AggregateOperator::UpdateTyped(const AggregateSpec& spec, const std::vector<Datum>& args,
+                                    const Selection& sel, const std::vector<int32_t>& group_of,
+                                    State* st) {
+  if (spec.kind == AggKind::kCount && args.empty()) {
+    sel.ForEach(
+        [&](int64_t r) { ++st->count[static_cast<size_t>(group_of[static_cast<size_t>(r)])]; });
+    return true;
+  }
+  if (args.size() != 1 || args[0].is_constant) return false;
+  const Vector& v = args[0].vector;
+  const uint8_t* valid = v.validity_bits();
+  auto is_valid = [valid](int64_t r) { return valid == nullptr || bits::Get(valid, r); };
+  auto group = [&](int64_t r) { return static_cast<size_t>(group_of[static_cast<size_t>(r)]); };
+  if (spec.kind == AggKind::kCount) {
+    if (v.type() == TypeId::kNull) return true;
+    sel.ForEach([&](int64_t r) {
+      if (is_valid(r)) ++st->count[group(r)];
+    });
+    return true;
+  }
+  if (spec.kind == AggKind::kCountIf && v.type() == TypeId::kBool) {
+    const uint8_t* b = v.bool_bits();
+    sel.ForEach([&](int64_t r) {
+      if (is_valid(r) && bits::Get(b, r)) ++st->count[group(r)];
+    });
+    return true;
+  }
+  const bool ints = IsInt64Backed(v.type());
+  if (!ints && v.type() != TypeId::kFloat) return false;
+  const int64_t* iv = ints ? v.int64_values() : nullptr;
+  const double* fv = ints ? nullptr : v.float_values();
+  switch (spec.kind) {
+    case AggKind::kSum:
+    case AggKind::kAvg:
+      sel.ForEach([&](int64_t r) {
+        if (!is_valid(r)) return;
+        const size_t g = group(r);
+        ++st->count[g];
+        st->has[g] = 1;
+        if (ints) {
+          st->int_sum[g] += iv[r];
+        } else {
+          st->float_sum[g] += fv[r];
+        }
+      });
+      return true;
+    case AggKind::kMin:
+    case AggKind::kMax: {
+      if (!ints) return false;  // NaN ordering: the Value path
+      const bool is_min = spec.kind == AggKind::kMin;
+      sel.ForEach([&](int64_t r) {
+        if (!is_valid(r)) return;
+        const size_t g = group(r);
+        const int64_t x = iv[r];
+        if (!st->has[g] || (is_min ? x < st->best[g].i : x > st->best[g].i)) {
+          st->best[g].type = v.type();
+          st->best[g].null = false;
+          st->best[g].i = x;
+          st->has[g] = 1;
+        }
+      });
+      return true;
+    }
+    case AggKind::kVariance:
+    case AggKind::kStdev:
+      sel.ForEach([&](int64_t r) {
+        if (!is_valid(r)) return;
+        const size_t g = group(r);
+        const double x = ints ? static_cast<double>(iv[r]) : fv[r];
+        const int64_t k = ++st->count[g];
+        const double delta = x - st->mean[g];
+        st->mean[g] += delta / static_cast<double>(k);
+        st->m2[g] += delta * (x - st->mean[g]);
+      });
+      return true;
+    case AggKind::kPercentile:
+      sel.ForEach([&](int64_t r) {
+        if (is_valid(r)) st->values[group(r)].push_back(ints ? static_cast<double>(iv[r]) : fv[r]);
+      });
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status AggregateOperator::Consume(Chunk& chunk) {
   const Batch& b = chunk.batch;
   const int64_t n = b.num_rows();
@@ -145,13 +265,28 @@ Status AggregateOperator::Consume(Chunk& chunk) {
     key_vectors.push_back(Materialize(d, n));
   }
   std::vector<int32_t> group_of(static_cast<size_t>(n), 0);
-  if (!keys_.empty()) {
-    Value v;
+  if (keys_.size() == 1 && key_vectors[0].is_dictionary()) {
+    // One dictionary-encoded key (service, route, status): a direct map from code to group,
+    // per dictionary, instead of hashing every row's key.
+    const Vector& kv = key_vectors[0];
+    std::vector<int32_t>& map = CodeMap(kv);
+    const int32_t* codes = kv.dictionary_codes();
+    chunk.sel.ForEach([&](int64_t r) {
+      if (kv.IsNull(r)) {
+        group_of[static_cast<size_t>(r)] = NullGroup();
+        return;
+      }
+      int32_t& g = map[static_cast<size_t>(codes[r])];
+      if (g < 0) g = KeyGroup(kv, r);
+      group_of[static_cast<size_t>(r)] = g;
+    });
+  } else if (!keys_.empty()) {
     chunk.sel.ForEach([&](int64_t r) {
       key_.clear();
       for (const Vector& kv : key_vectors) AppendKeyBytes(kv, r, &key_);
       auto [it, fresh] = groups_.emplace(key_, static_cast<int32_t>(groups_.size()));
       if (fresh) {
+        Value v;
         for (size_t k = 0; k < key_vectors.size(); ++k) {
           ReadValue(key_vectors[k], r, &v);
           key_values_[k].push_back(v);
@@ -170,6 +305,7 @@ Status AggregateOperator::Consume(Chunk& chunk) {
       TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*e, b, chunk.sel, *ctx_));
       args.push_back(std::move(d));
     }
+    if (UpdateTyped(spec, args, chunk.sel, group_of, &st)) continue;
     Value x, y;
     auto update = [&](int64_t r) {
       const auto g = static_cast<size_t>(group_of[static_cast<size_t>(r)]);

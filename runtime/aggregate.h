@@ -56,6 +56,12 @@ class AggregateOperator final : public BatchConsumer {
 
  private:
   struct State;
+  int32_t KeyGroup(const Vector& kv, int64_t r);
+  int32_t NullGroup();
+  std::vector<int32_t>& CodeMap(const Vector& kv);
+  static bool UpdateTyped(const AggregateSpec& spec, const std::vector<Datum>& args,
+                          const Selection& sel, const std::vector<int32_t>& group_of, State* st);
+
   std::vector<const PExpr*> keys_;
   std::vector<AggregateSpec> aggregates_;
   SchemaPtr post_schema_;
@@ -67,6 +73,9 @@ class AggregateOperator final : public BatchConsumer {
   std::vector<std::vector<Value>> key_values_;       // per key, per group
   std::vector<std::unique_ptr<State>> states_;       // per aggregate
   std::string key_;
+  // One dictionary-encoded key: per dictionary, the group of each code (-1: not seen yet).
+  std::vector<std::pair<std::shared_ptr<const Vector>, std::vector<int32_t>>> code_maps_;
+  int32_t null_group_ = -1;
 };
 
 }  // namespace tql
