@@ -284,8 +284,10 @@ Status AggregateOperator::Consume(Chunk& chunk) {
     chunk.sel.ForEach([&](int64_t r) {
       key_.clear();
       for (const Vector& kv : key_vectors) AppendKeyBytes(kv, r, &key_);
-      auto [it, fresh] = groups_.emplace(key_, static_cast<int32_t>(groups_.size()));
-      if (fresh) {
+      // Look up first: inserting copies the key, which only a new group needs.
+      auto it = groups_.find(key_);
+      if (it == groups_.end()) {
+        it = groups_.emplace(key_, static_cast<int32_t>(groups_.size())).first;
         Value v;
         for (size_t k = 0; k < key_vectors.size(); ++k) {
           ReadValue(key_vectors[k], r, &v);
