@@ -125,10 +125,21 @@ AggregateOperator::AggregateOperator(std::vector<const PExpr*> keys,
       ctx_(ctx),
       next_(next) {
   key_values_.resize(keys_.size());
+  // Fixed-width keys: several int64/bool/string keys, or one int64 key. (A single string key
+  // keeps the hashed key bytes, with the direct code-to-group map for dictionaries.)
+  bool all_fixed = !keys_.empty() && keys_.size() <= 4;
+  for (const PExpr* k : keys_) {
+    all_fixed = all_fixed &&
+                (IsInt64Backed(k->type) || k->type == TypeId::kBool || k->type == TypeId::kString);
+  }
+  fixed_keys_ = all_fixed && !(keys_.size() == 1 && keys_[0]->type == TypeId::kString);
+  interned_.resize(keys_.size());
+  code_ids_.resize(keys_.size());
   for (size_t i = 0; i < aggregates_.size(); ++i) states_.push_back(std::make_unique<State>());
   // Without keys there is exactly one group, also for empty input.
   if (keys_.empty()) {
     groups_.emplace("", 0);
+    num_groups_ = 1;
     for (size_t a = 0; a < aggregates_.size(); ++a) states_[a]->Grow(aggregates_[a].kind, 1);
   }
 }
@@ -140,8 +151,9 @@ AggregateOperator::~AggregateOperator() = default;
 int32_t AggregateOperator::KeyGroup(const Vector& kv, int64_t r) {
   key_.clear();
   AppendKeyBytes(kv, r, &key_);
-  auto [it, fresh] = groups_.emplace(key_, static_cast<int32_t>(groups_.size()));
+  auto [it, fresh] = groups_.emplace(key_, num_groups_);
   if (fresh) {
+    ++num_groups_;
     Value v;
     ReadValue(kv, r, &v);
     key_values_[0].push_back(v);
@@ -149,11 +161,35 @@ int32_t AggregateOperator::KeyGroup(const Vector& kv, int64_t r) {
   return it->second;
 }
 
+uint64_t AggregateOperator::InternedId(size_t key, const Vector& v, int64_t row) {
+  auto intern = [&](std::string_view text) {
+    auto [it, fresh] = interned_[key].emplace(std::string(text), interned_[key].size());
+    return it->second;
+  };
+  if (!v.is_dictionary()) return intern(v.GetString(row));
+  // Encoded: each code is interned once per dictionary.
+  std::vector<int64_t>* ids = nullptr;
+  for (auto& [dict, map] : code_ids_[key]) {
+    if (dict.get() == &v.dictionary()) ids = &map;
+  }
+  if (ids == nullptr) {
+    code_ids_[key].emplace_back(
+        v.dictionary_ptr(), std::vector<int64_t>(static_cast<size_t>(v.dictionary().length()), -1));
+    ids = &code_ids_[key].back().second;
+  }
+  int64_t& id = (*ids)[static_cast<size_t>(v.dictionary_codes()[row])];
+  if (id < 0) id = static_cast<int64_t>(intern(v.GetString(row)));
+  return static_cast<uint64_t>(id);
+}
+
 int32_t AggregateOperator::NullGroup() {
   if (null_group_ < 0) {
     key_.assign(1, '\0');  // AppendKeyBytes of a null
-    auto [it, fresh] = groups_.emplace(key_, static_cast<int32_t>(groups_.size()));
-    if (fresh) key_values_[0].push_back(Value::Null(keys_[0]->type));
+    auto [it, fresh] = groups_.emplace(key_, num_groups_);
+    if (fresh) {
+      ++num_groups_;
+      key_values_[0].push_back(Value::Null(keys_[0]->type));
+    }
     null_group_ = it->second;
   }
   return null_group_;
@@ -280,6 +316,36 @@ Status AggregateOperator::Consume(Chunk& chunk) {
       if (g < 0) g = KeyGroup(kv, r);
       group_of[static_cast<size_t>(r)] = g;
     });
+  } else if (fixed_keys_) {
+    FixedKey key{};
+    chunk.sel.ForEach([&](int64_t r) {
+      uint64_t nulls = 0;
+      for (size_t k = 0; k < key_vectors.size(); ++k) {
+        const Vector& kv = key_vectors[k];
+        uint64_t w = 0;
+        if (kv.type() == TypeId::kNull || kv.IsNull(r)) {
+          nulls |= uint64_t{1} << k;
+        } else if (kv.type() == TypeId::kBool) {
+          w = kv.GetBool(r) ? 1 : 0;
+        } else if (IsInt64Backed(kv.type())) {
+          w = static_cast<uint64_t>(kv.GetInt64(r));
+        } else {
+          w = InternedId(k, kv, r);
+        }
+        key.words[k] = w;
+      }
+      key.words[4] = nulls;
+      auto it = fixed_groups_.find(key);
+      if (it == fixed_groups_.end()) {
+        it = fixed_groups_.emplace(key, num_groups_++).first;
+        Value v;
+        for (size_t k = 0; k < key_vectors.size(); ++k) {
+          ReadValue(key_vectors[k], r, &v);
+          key_values_[k].push_back(v);
+        }
+      }
+      group_of[static_cast<size_t>(r)] = it->second;
+    });
   } else if (!keys_.empty()) {
     chunk.sel.ForEach([&](int64_t r) {
       key_.clear();
@@ -287,7 +353,7 @@ Status AggregateOperator::Consume(Chunk& chunk) {
       // Look up first: inserting copies the key, which only a new group needs.
       auto it = groups_.find(key_);
       if (it == groups_.end()) {
-        it = groups_.emplace(key_, static_cast<int32_t>(groups_.size())).first;
+        it = groups_.emplace(key_, num_groups_++).first;
         Value v;
         for (size_t k = 0; k < key_vectors.size(); ++k) {
           ReadValue(key_vectors[k], r, &v);
@@ -297,7 +363,7 @@ Status AggregateOperator::Consume(Chunk& chunk) {
       group_of[static_cast<size_t>(r)] = it->second;
     });
   }
-  const size_t groups = groups_.size();
+  const auto groups = static_cast<size_t>(num_groups_);
   for (size_t a = 0; a < aggregates_.size(); ++a) {
     const AggregateSpec& spec = aggregates_[a];
     State& st = *states_[a];
@@ -425,7 +491,7 @@ double Quantile(std::vector<double>* v, double q) {
 }  // namespace
 
 Status AggregateOperator::Finish() {
-  const auto groups = static_cast<int64_t>(groups_.size());
+  const auto groups = static_cast<int64_t>(num_groups_);
   // The post batch: keys, then each aggregate's final value, one row per group.
   std::vector<Vector> cols;
   for (size_t k = 0; k < keys_.size(); ++k) {

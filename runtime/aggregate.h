@@ -70,9 +70,38 @@ class AggregateOperator final : public BatchConsumer {
   const EvalContext* ctx_;
   BatchConsumer* next_;
   std::unordered_map<std::string, int32_t> groups_;  // key bytes -> group
-  std::vector<std::vector<Value>> key_values_;       // per key, per group
-  std::vector<std::unique_ptr<State>> states_;       // per aggregate
+  int32_t num_groups_ = 0;
+  std::vector<std::vector<Value>> key_values_;  // per key, per group
+  std::vector<std::unique_ptr<State>> states_;  // per aggregate
   std::string key_;
+  // Keys of int64 storage, bools and strings (2 to 4 of them, or one int64): each row's key
+  // as fixed-width words (values, interned string ids, a null mask) in a table of their own.
+  bool fixed_keys_ = false;
+  struct FixedKey {
+    uint64_t words[5];
+    bool operator==(const FixedKey& o) const {
+      for (int i = 0; i < 5; ++i) {
+        if (words[i] != o.words[i]) return false;
+      }
+      return true;
+    }
+  };
+  struct FixedKeyHash {
+    size_t operator()(const FixedKey& k) const {
+      uint64_t h = 0x9E3779B97F4A7C15ULL;
+      for (uint64_t w : k.words) {
+        h ^= w + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdULL;
+      }
+      return static_cast<size_t>(h ^ (h >> 32));
+    }
+  };
+  std::unordered_map<FixedKey, int32_t, FixedKeyHash> fixed_groups_;
+  // Per string key: string -> id, and per dictionary the id of each code (-1: not yet).
+  std::vector<std::unordered_map<std::string, uint64_t>> interned_;
+  std::vector<std::vector<std::pair<std::shared_ptr<const Vector>, std::vector<int64_t>>>>
+      code_ids_;
+  uint64_t InternedId(size_t key, const Vector& v, int64_t row);
   // One dictionary-encoded key: per dictionary, the group of each code (-1: not seen yet).
   std::vector<std::pair<std::shared_ptr<const Vector>, std::vector<int32_t>>> code_maps_;
   int32_t null_group_ = -1;
