@@ -204,5 +204,43 @@ TEST(Executor, BatchWithAnotherSchemaMidStreamIsAnError) {
             "int (1 rows)");
 }
 
+// Groups are the same whether a batch holds a key dictionary-encoded, with another
+// dictionary, or plain; null keys form one group. Single and fixed-width multi-column keys.
+TEST(Executor, GroupsAgreeAcrossEncodingsAndDictionaries) {
+  auto schema = std::make_shared<Schema>(
+      std::vector<Field>{{"service", TypeId::kString}, {"code", TypeId::kInt}});
+  Table t;
+  t.schema = schema;
+  t.batches.emplace_back(schema,
+                         std::vector<Vector>{test::DictStrings({"cart", "users"}, {0, 1, 0, {}}),
+                                             test::Int64s({200, 200, 500, 200})},
+                         4);
+  t.batches.emplace_back(schema,
+                         std::vector<Vector>{test::DictStrings({"users", "cart"}, {1, 0, {}}),
+                                             test::Int64s({200, 200, {}})},
+                         3);
+  t.batches.emplace_back(schema,
+                         std::vector<Vector>{test::Strings({"cart", std::nullopt, "users"}),
+                                             test::Int64s({500, 200, 200})},
+                         3);
+  Catalog catalog;
+  catalog.Add("spans", schema);
+  SourceTables tables{{"spans", t}};
+  auto run = [&](const std::string& text) {
+    ParseResult parsed = ParseQuery(text);
+    BindResult bound = Bind(&*parsed.query, catalog);
+    PlanResult planned = PlanQuery(*parsed.query, bound, catalog);
+    ScanStats stats;
+    Result<Table> r = ExecutePlan(*planned.plan, tables, &stats);
+    EXPECT_TRUE(r.ok());
+    return FormatRows(*r, /*sort_rows=*/true);
+  };
+  EXPECT_EQ(run("spans | summarize n = count() by service"),
+            "service:string\tn:int\ncart\t4\nnull\t3\nusers\t3\n(3 rows)\n");
+  EXPECT_EQ(run("spans | summarize n = count() by service, code"),
+            "service:string\tcode:int\tn:int\ncart\t200\t2\ncart\t500\t2\nnull\t200\t2\n"
+            "null\tnull\t1\nusers\t200\t3\n(5 rows)\n");
+}
+
 }  // namespace
 }  // namespace tql
