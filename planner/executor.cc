@@ -86,6 +86,7 @@ class Executor {
           spec.fraction = a.fraction;
           spec.type = a.type;
           spec.max_items = a.max_items;
+          spec.bucket = a.bucket;
           spec.name = a.function;
           for (const PExprPtr& x : a.args) spec.args.push_back(x.get());
           specs.push_back(std::move(spec));

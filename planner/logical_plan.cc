@@ -251,18 +251,42 @@ class Planner {
       if (f != nullptr && f->kind == FunctionKind::kAggregate) {
         AggKind kind;
         double fraction = 0.5;
-        if (!AggregateKindOf(name, &kind, &fraction)) {
+        const bool rate = name == "rate";
+        if (rate) {
+          // rate() is count() (rate(x): sum(x)) per second of the time bin's width.
+          if (rate_window_ns_ <= 0) {
+            Error(e.range, "rate() needs a 'by bin(timestamp, W)' key with a constant W > 0");
+            return false;
+          }
+          kind = e.args.empty() ? AggKind::kCount : AggKind::kSum;
+        } else if (!AggregateKindOf(name, &kind, &fraction)) {
           Error(e.range, fmt::format("aggregate '{}' cannot run in this version of tql yet", name),
-                {"this version computes count, countif, sum, avg, min, max, any, dcount, "
-                 "dcount_exact, stdev, variance, median, percentile, percentile_exact, p001 to "
-                 "p999, arg_min, arg_max, make_set and make_list"});
+                {"this version computes every aggregate of the language"});
           return false;
         }
         PlanAggregate a;
-        a.function = name;
-        a.type = e.type;
+        a.function = rate ? (e.args.empty() ? "count" : "sum") : name;
+        a.type = rate ? (e.args.empty() ? TypeId::kInt : TypeId::kFloat) : e.type;
         a.fraction = fraction;
-        size_t value_args = e.args.size();
+        if (kind == AggKind::kHistogram) {
+          PExprPtr bucket = Compile(*e.args[1], in);
+          if (!bucket) return false;
+          EvalContext ctx;
+          ctx.now = options_.now;
+          FoldConstants(&bucket, ctx);
+          if (bucket->kind != PKind::kConstant || bucket->constant.null) {
+            Error(e.args[1]->range, "the bucket of histogram() must be a constant");
+            return false;
+          }
+          a.bucket = bucket->constant;
+        }
+        if (rate && !e.args.empty()) {
+          PExprPtr x = Compile(*e.args[0], in);
+          if (!x) return false;
+          a.args.push_back(CastTo(std::move(x), TypeId::kFloat));
+        }
+        size_t value_args = rate ? 0 : e.args.size();
+        if (kind == AggKind::kHistogram) value_args = 1;
         if (kind == AggKind::kPercentile && (name == "percentile" || name == "percentile_exact")) {
           const ast::Literal& q = e.args[1]->literal;
           a.fraction =
@@ -293,7 +317,23 @@ class Planner {
         ref->range = e.range;
         ref->name.parts = {column};
         ref->column = column;
-        ref->type = e.type;
+        ref->type = post->back().type;
+        if (rate) {
+          // $agg * (1s / W): per second.
+          ast::Literal per_second;
+          per_second.type = TypeId::kFloat;
+          per_second.float_value = 1e9 / static_cast<double>(rate_window_ns_);
+          auto mul = std::make_unique<ast::Expr>();
+          mul->kind = ast::ExprKind::kBinary;
+          mul->op = ast::Op::kMul;
+          mul->range = e.range;
+          mul->type = TypeId::kFloat;
+          mul->args.push_back(std::move(ref));
+          mul->args.push_back(ast::MakeLiteral(e.range, per_second));
+          mul->args.back()->type = TypeId::kFloat;
+          *slot = std::move(mul);
+          return true;
+        }
         *slot = std::move(ref);
         return true;
       }
@@ -313,6 +353,23 @@ class Planner {
       if (!k) return nullptr;
       n->group_keys.push_back(CastTo(std::move(k), out[i].type));
       post.push_back(out[i]);
+    }
+    // The width of a bin(timestamp, W) key, for rate().
+    rate_window_ns_ = 0;
+    for (const ast::NamedExpr& key : s.keys) {
+      const ast::Expr& k = *key.expr;
+      if (k.kind == ast::ExprKind::kCall && FindFunction(k.name.Joined()) == FindFunction("bin") &&
+          k.type == TypeId::kTimestamp && k.args.size() == 2) {
+        PExprPtr w = Compile(*k.args[1], in);
+        if (!w) return nullptr;
+        EvalContext ctx;
+        ctx.now = options_.now;
+        FoldConstants(&w, ctx);
+        if (w->kind == PKind::kConstant && !w->constant.null &&
+            w->constant.type != TypeId::kFloat) {
+          rate_window_ns_ = w->constant.i;
+        }
+      }
     }
     std::vector<ast::ExprPtr> items;
     for (const ast::NamedExpr& item : s.items) {
@@ -490,6 +547,7 @@ class Planner {
   }
 
   std::string pipeline_source_;
+  int64_t rate_window_ns_ = 0;  // the bin width of the summarize being planned
   const BindResult& bound_;
   const Catalog& catalog_;
   const PlanOptions& options_;

@@ -30,6 +30,7 @@ struct PlanAggregate {
   TypeId type = TypeId::kNull;
   double fraction = 0.5;   // quantiles
   int64_t max_items = -1;  // make_set, make_list
+  Value bucket;            // histogram
 };
 
 struct PlanNode {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <unordered_set>
 
 #include "runtime/operators.h"
@@ -29,6 +30,7 @@ bool AggregateKindOf(const std::string& name, AggKind* kind, double* fraction) {
       {"arg_max", AggKind::kArgMax},
       {"make_set", AggKind::kMakeSet},
       {"make_list", AggKind::kMakeList},
+      {"histogram", AggKind::kHistogram},
   };
   static const std::unordered_map<std::string, double> kFixed = {
       {"median", 0.5}, {"p001", 0.001}, {"p01", 0.01}, {"p05", 0.05},
@@ -68,6 +70,8 @@ struct AggregateOperator::State {
   std::vector<std::unordered_set<std::string>> distinct;
   std::vector<std::vector<double>> values;
   std::vector<std::vector<std::string>> items;
+  std::vector<std::map<int64_t, int64_t>> hist_int;  // bucket lower bound -> rows
+  std::vector<std::map<double, int64_t>> hist_float;
 
   void Grow(AggKind kind, size_t groups) {
     if (count.size() >= groups) return;
@@ -106,6 +110,10 @@ struct AggregateOperator::State {
         break;
       case AggKind::kMakeList:
         items.resize(groups);
+        break;
+      case AggKind::kHistogram:
+        hist_int.resize(groups);
+        hist_float.resize(groups);
         break;
       default:
         break;
@@ -454,6 +462,25 @@ Status AggregateOperator::Consume(Chunk& chunk) {
         case AggKind::kPercentile:
           st.values[g].push_back(x.type == TypeId::kFloat ? x.f : static_cast<double>(x.i));
           break;
+        case AggKind::kHistogram: {
+          // The bucket is the lower bound: x rounded down to a multiple of the width.
+          if (x.type == TypeId::kFloat) {
+            const double w = spec.bucket.type == TypeId::kFloat
+                                 ? spec.bucket.f
+                                 : static_cast<double>(spec.bucket.i);
+            if (!(w > 0) || x.f != x.f) break;
+            ++st.hist_float[g][std::floor(x.f / w) * w];
+          } else if (IsInt64Backed(x.type)) {
+            const int64_t w = spec.bucket.i;
+            if (w <= 0) break;
+            int64_t q = x.i / w;
+            if (x.i % w != 0 && x.i < 0) --q;
+            int64_t lower;
+            if (__builtin_mul_overflow(q, w, &lower)) break;
+            ++st.hist_int[g][lower];
+          }
+          break;
+        }
         case AggKind::kMakeSet:
         case AggKind::kMakeList: {
           if (spec.max_items >= 0 && static_cast<int64_t>(st.items[g].size()) >= spec.max_items) {
@@ -558,6 +585,25 @@ Status AggregateOperator::Finish() {
             w.Set(gi, v);
           }
           std::vector<double>().swap(st.values[g]);
+          break;
+        }
+        case AggKind::kHistogram: {
+          if (st.hist_int[g].empty() && st.hist_float[g].empty()) break;
+          // {"<lower bound as text>": rows, ...} in increasing order of the bounds.
+          std::string json = "{";
+          auto add = [&](const Value& bound, int64_t rows) {
+            if (json.size() > 1) json += ',';
+            json += ValueToJson(Value::String(ValueToText(bound)));
+            json += ':' + std::to_string(rows);
+          };
+          for (const auto& [lower, rows] : st.hist_int[g]) {
+            Value b = Value::Int(lower);
+            b.type = spec.args[0]->type;
+            add(b, rows);
+          }
+          for (const auto& [lower, rows] : st.hist_float[g]) add(Value::Float(lower), rows);
+          json += '}';
+          w.Set(gi, Value::Dynamic(std::move(json)));
           break;
         }
         case AggKind::kMakeSet:

@@ -28,6 +28,7 @@ enum class AggKind : uint8_t {
   kArgMax,
   kMakeSet,  // args: x [, max]
   kMakeList,
+  kHistogram,  // args: x; AggregateSpec::bucket is the width
 };
 
 struct AggregateSpec {
@@ -36,6 +37,7 @@ struct AggregateSpec {
   TypeId type = TypeId::kNull;     // the result type
   double fraction = 0.5;           // kPercentile
   int64_t max_items = -1;          // kMakeSet, kMakeList: at most this many (-1: no limit)
+  Value bucket;                    // kHistogram: the bucket width (int64 storage or float)
   std::string name;                // for explain
 };
 
