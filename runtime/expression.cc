@@ -139,6 +139,25 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view lowered_need
 }
 
 bool HasToken(std::string_view haystack, std::string_view needle, bool case_sensitive) {
+  auto is_token = [&](size_t pos, size_t len) {
+    const bool left = pos == 0 || !IsTokenChar(static_cast<unsigned char>(haystack[pos - 1]));
+    const size_t end = pos + len;
+    return left &&
+           (end == haystack.size() || !IsTokenChar(static_cast<unsigned char>(haystack[end])));
+  };
+  if (!case_sensitive && IsAscii(needle)) {
+    // A lower-case ASCII needle: compare folding ASCII in place, no lower-cased copy. (Case
+    // mappings keep non-ASCII letters non-ASCII, so token boundaries are the same.)
+    if (needle.empty()) return false;
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    const size_t m = needle.size();
+    for (size_t pos = 0; pos + m <= haystack.size(); ++pos) {
+      size_t k = 0;
+      while (k < m && lower(haystack[pos + k]) == needle[k]) ++k;
+      if (k == m && is_token(pos, m)) return true;
+    }
+    return false;
+  }
   std::string hay_storage;
   if (!case_sensitive) {
     hay_storage = Utf8Lower(haystack);
@@ -147,11 +166,7 @@ bool HasToken(std::string_view haystack, std::string_view needle, bool case_sens
   if (needle.empty()) return false;
   size_t pos = 0;
   while ((pos = haystack.find(needle, pos)) != std::string_view::npos) {
-    const bool left = pos == 0 || !IsTokenChar(static_cast<unsigned char>(haystack[pos - 1]));
-    const size_t end = pos + needle.size();
-    const bool right =
-        end == haystack.size() || !IsTokenChar(static_cast<unsigned char>(haystack[end]));
-    if (left && right) return true;
+    if (is_token(pos, needle.size())) return true;
     ++pos;
   }
   return false;
