@@ -95,20 +95,13 @@ class Binder {
   // --- diagnostics
 
   void Error(SourceRange range, std::string message, std::vector<std::string> hints = {}) {
-    Diagnostic d;
-    d.range = range;
-    d.message = std::move(message);
-    d.hints = std::move(hints);
-    result_->diagnostics.push_back(std::move(d));
+    result_->diagnostics.push_back(
+        MakeDiagnostic(Severity::kError, range, std::move(message), std::move(hints)));
   }
 
   void Warning(SourceRange range, std::string message, std::vector<std::string> hints = {}) {
-    Diagnostic d;
-    d.severity = Severity::kWarning;
-    d.range = range;
-    d.message = std::move(message);
-    d.hints = std::move(hints);
-    result_->diagnostics.push_back(std::move(d));
+    result_->diagnostics.push_back(
+        MakeDiagnostic(Severity::kWarning, range, std::move(message), std::move(hints)));
   }
 
   size_t ErrorCount() const {

@@ -24,6 +24,11 @@ struct Diagnostic {
   std::vector<std::string> hints;  // e.g. "did you mean 'take'?"
 };
 
+inline Diagnostic MakeDiagnostic(Severity severity, SourceRange range, std::string message,
+                                 std::vector<std::string> hints = {}) {
+  return Diagnostic{severity, range, std::move(message), std::move(hints)};
+}
+
 struct LineColumn {
   int line = 1;    // 1-based
   int column = 1;  // 1-based, in characters (UTF-8 code points)

@@ -81,8 +81,7 @@ class Executor {
         std::vector<AggregateSpec> specs;
         for (const PlanAggregate& a : node.aggregates) {
           AggregateSpec spec;
-          double fraction = 0.5;
-          AggregateKindOf(a.function, &spec.kind, &fraction);
+          spec.kind = a.kind;
           spec.fraction = a.fraction;
           spec.type = a.type;
           spec.max_items = a.max_items;

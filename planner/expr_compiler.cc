@@ -299,10 +299,7 @@ class Compiler {
     };
     n->args.push_back(to_number(std::move(a)));
     n->args.push_back(to_number(std::move(b)));
-    if (op == ArithOp::kDiv) {
-      n->type = TypeId::kFloat;
-      return CastTo(std::move(n), result);
-    }
+    if (op == ArithOp::kDiv) n->type = TypeId::kFloat;
     return CastTo(std::move(n), result);
   }
 
@@ -343,29 +340,9 @@ class Compiler {
 
   static Value TextRow(const Value* args, int, const EvalContext&, const PExpr& call) {
     if (args[0].null || args[1].null) return Value::Null(TypeId::kBool);
-    PExpr probe;
-    probe.text_op = call.text_op;
-    probe.case_sensitive = call.case_sensitive;
-    probe.needle = call.case_sensitive ? args[1].s : Utf8Lower(args[1].s);
-    const std::string_view s = args[0].s;
-    bool hit = false;
-    const std::string& n = probe.needle;
-    const std::string hay = call.case_sensitive ? std::string(s) : Utf8Lower(s);
-    switch (call.text_op) {
-      case TextOp::kContains:
-        hit = hay.find(n) != std::string::npos;
-        break;
-      case TextOp::kHas:
-        hit = HasToken(hay, n, true);
-        break;
-      case TextOp::kStartsWith:
-        hit = hay.starts_with(n);
-        break;
-      case TextOp::kEndsWith:
-        hit = hay.ends_with(n);
-        break;
-    }
-    return Value::Bool(hit != call.negated);
+    const std::string needle = call.case_sensitive ? args[1].s : Utf8Lower(args[1].s);
+    return Value::Bool(TextMatches(call.text_op, call.case_sensitive, args[0].s, needle) !=
+                       call.negated);
   }
 
   Result<PExprPtr> Text(Op op, PExprPtr a, PExprPtr b) {

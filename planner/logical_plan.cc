@@ -52,11 +52,9 @@ const char* StageName(ast::StageKind kind) {
 }
 
 Diagnostic NotExecutable(SourceRange range, const std::string& what) {
-  Diagnostic d;
-  d.range = range;
-  d.message = fmt::format("{} cannot run in this version of tql yet", what);
-  d.hints.push_back("tql check and tql fmt accept it; this version runs every other stage");
-  return d;
+  return MakeDiagnostic(Severity::kError, range,
+                        fmt::format("{} cannot run in this version of tql yet", what),
+                        {"tql check and tql fmt accept it; this version runs every other stage"});
 }
 
 SchemaPtr MakeSchema(const std::vector<Field>& fields) {
@@ -105,11 +103,8 @@ class Planner {
 
  private:
   void Error(SourceRange range, std::string message, std::vector<std::string> hints = {}) {
-    Diagnostic d;
-    d.range = range;
-    d.message = std::move(message);
-    d.hints = std::move(hints);
-    result_->diagnostics.push_back(std::move(d));
+    result_->diagnostics.push_back(
+        MakeDiagnostic(Severity::kError, range, std::move(message), std::move(hints)));
   }
 
   PlanPtr Scan(const ast::Name& source) {
@@ -265,6 +260,7 @@ class Planner {
           return false;
         }
         PlanAggregate a;
+        a.kind = kind;
         a.function = rate ? (e.args.empty() ? "count" : "sum") : name;
         a.type = rate ? (e.args.empty() ? TypeId::kInt : TypeId::kFloat) : e.type;
         a.fraction = fraction;

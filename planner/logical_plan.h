@@ -12,6 +12,7 @@
 #include "frontend/binder.h"
 #include "frontend/catalog.h"
 #include "frontend/diagnostics.h"
+#include "runtime/aggregate.h"
 #include "runtime/expression.h"
 #include "runtime/pipeline.h"
 #include "runtime/types.h"
@@ -25,7 +26,8 @@ struct PlanSortKey {
 };
 
 struct PlanAggregate {
-  std::string function;        // as written, lower case: count, p99, percentile, ...
+  AggKind kind = AggKind::kCount;
+  std::string function;        // as computed, lower case: count, p99, percentile, ...
   std::vector<PExprPtr> args;  // over the input
   TypeId type = TypeId::kNull;
   double fraction = 0.5;   // quantiles

@@ -612,28 +612,33 @@ Datum StringPredicate(const PExpr& e, const Datum& in, const Selection& sel, int
   return Datum::Of(w.Finish());
 }
 
+}  // namespace
+
+bool TextMatches(TextOp op, bool case_sensitive, std::string_view s, std::string_view n) {
+  switch (op) {
+    case TextOp::kContains:
+      return case_sensitive ? ContainsBytes(s.data(), s.size(), n.data(), n.size(), false)
+                            : ContainsIgnoreCase(s, n);
+    case TextOp::kHas:
+      return HasToken(s, n, case_sensitive);
+    case TextOp::kStartsWith:
+      if (case_sensitive) return s.substr(0, n.size()) == n;
+      if (IsAscii(n)) return s.size() >= n.size() && AsciiLower(s.substr(0, n.size())) == n;
+      return Utf8Lower(s).starts_with(n);
+    case TextOp::kEndsWith:
+      if (case_sensitive) return s.size() >= n.size() && s.substr(s.size() - n.size()) == n;
+      if (IsAscii(n)) {
+        return s.size() >= n.size() && AsciiLower(s.substr(s.size() - n.size())) == n;
+      }
+      return Utf8Lower(s).ends_with(n);
+  }
+  return false;
+}
+
+namespace {
+
 auto TextPredicate(const PExpr& e) {
-  return [&e](std::string_view s) -> bool {
-    const std::string& n = e.needle;
-    switch (e.text_op) {
-      case TextOp::kContains:
-        return e.case_sensitive ? ContainsBytes(s.data(), s.size(), n.data(), n.size(), false)
-                                : ContainsIgnoreCase(s, n);
-      case TextOp::kHas:
-        return HasToken(s, n, e.case_sensitive);
-      case TextOp::kStartsWith:
-        if (e.case_sensitive) return s.substr(0, n.size()) == n;
-        if (IsAscii(n)) return s.size() >= n.size() && AsciiLower(s.substr(0, n.size())) == n;
-        return Utf8Lower(s).starts_with(n);
-      case TextOp::kEndsWith:
-        if (e.case_sensitive) return s.size() >= n.size() && s.substr(s.size() - n.size()) == n;
-        if (IsAscii(n)) {
-          return s.size() >= n.size() && AsciiLower(s.substr(s.size() - n.size())) == n;
-        }
-        return Utf8Lower(s).ends_with(n);
-    }
-    return false;
-  };
+  return [&e](std::string_view s) { return TextMatches(e.text_op, e.case_sensitive, s, e.needle); };
 }
 
 // The test a dictionary can answer once per entry, for a string-predicate node over a column:
@@ -1003,8 +1008,9 @@ Result<Datum> EvalRowWise(const PExpr& e, const Batch& batch, const Selection& s
         return Value::Null(e.type);
     }
   };
-  if (all_constant && e.kind != PKind::kCall) return Datum::Constant(CastValue(compute(0), e.type));
-  if (all_constant && !e.args.empty()) {
+  // Constant arguments give a constant (a call without arguments, such as now(), too unless
+  // it is a function of the row).
+  if (all_constant && (e.kind != PKind::kCall || !e.args.empty())) {
     return Datum::Constant(CastValue(compute(0), e.type));
   }
   VectorWriter w(e.type, batch.num_rows());

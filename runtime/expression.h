@@ -200,6 +200,8 @@ Vector ConstantVector(const Value& v, TypeId type, int64_t length);
 // Helpers for kernels and functions.
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view lowered_needle);
 bool HasToken(std::string_view haystack, std::string_view needle, bool case_sensitive);
+// The text operator `op` (before negation); `needle` lower-cased unless `case_sensitive`.
+bool TextMatches(TextOp op, bool case_sensitive, std::string_view text, std::string_view needle);
 std::string AsciiLower(std::string_view s);
 std::string Utf8Lower(std::string_view s);
 std::string Utf8Upper(std::string_view s);

@@ -62,21 +62,29 @@ int64_t BitmapToRows(const uint8_t* validity, int64_t n, int32_t* out, Fill fill
   return k;
 }
 
+// The rows of `rows` (every row 0..n-1 when null) that are valid and pass `holds(row)`:
+// branch-free scalar tests.
+template <typename Holds>
+int64_t SelectScalar(const uint8_t* validity, const int32_t* rows, int64_t n, int32_t* out,
+                     Holds holds) {
+  int64_t k = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t r = rows != nullptr ? rows[i] : static_cast<int32_t>(i);
+    const bool keep = holds(r) && (validity == nullptr || ((validity[r >> 3] >> (r & 7)) & 1));
+    out[k] = r;
+    k += keep ? 1 : 0;
+  }
+  return k;
+}
+
 }  // namespace
 
 int64_t SelectCompareInt64(const int64_t* values, const uint8_t* validity, int op, int64_t c,
                            const int32_t* rows, int64_t n, int32_t* out) {
   if (rows != nullptr) {
-    // A sparse selection: branch-free scalar compares of the rows still alive.
-    int64_t k = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const int32_t r = rows[i];
-      const bool keep = ScalarCompare(op, values[r], c) &&
-                        (validity == nullptr || ((validity[r >> 3] >> (r & 7)) & 1));
-      out[k] = r;
-      k += keep ? 1 : 0;
-    }
-    return k;
+    // A sparse selection: scalar compares of the rows still alive.
+    return SelectScalar(validity, rows, n, out,
+                        [&](int32_t r) { return ScalarCompare(op, values[r], c); });
   }
   static auto dispatched = xsimd::dispatch<simd::KernelArchs>(simd::CompareInt64Kernel{});
   // Dense: SIMD compares into a bitmap, a chunk at a time, then the set bits become rows.
@@ -94,15 +102,7 @@ int64_t SelectCompareFloat64(const double* values, const uint8_t* validity, int 
     return ScalarCompare(op, v, c);
   };
   if (rows != nullptr || c != c) {
-    int64_t k = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const int32_t r = rows != nullptr ? rows[i] : static_cast<int32_t>(i);
-      const bool keep =
-          holds(values[r]) && (validity == nullptr || ((validity[r >> 3] >> (r & 7)) & 1));
-      out[k] = r;
-      k += keep ? 1 : 0;
-    }
-    return k;
+    return SelectScalar(validity, rows, n, out, [&](int32_t r) { return holds(values[r]); });
   }
   static auto dispatched = xsimd::dispatch<simd::KernelArchs>(simd::CompareFloat64Kernel{});
   return BitmapToRows(validity, n, out, [&](int64_t base, int64_t len, uint8_t* bitmap) {

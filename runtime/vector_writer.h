@@ -47,7 +47,6 @@ class VectorWriter {
   }
   // Any value, converted to the writer's type (null when it does not convert).
   void Set(int64_t row, const Value& v);
-  void SetNull(int64_t) {}
 
   // The vector; all nulls (never a crash) if the strings overflowed, which
   // FinishChecked reports as an error.
