@@ -28,31 +28,25 @@ mkdir -p "$work/corpus/parse" "$work/corpus/reader" "$work/corpus/query" "$work/
 python3 - "$src" "$work/corpus/parse" "$work/corpus/query" <<'PY'
 import glob, hashlib, os, sys
 src, out, out_query = sys.argv[1], sys.argv[2], sys.argv[3]
-for path in glob.glob(os.path.join(src, "tests", "queries", "*.test")):
-    lines = open(path, "rb").read().split(b"\n")
-    i = 0
-    while i < len(lines):
-        if lines[i].split(b" ")[0] in (b"query", b"rowsort", b"plan", b"error"):
-            j, body = i + 1, []
-            while j < len(lines) and lines[j] != b"----":
-                body.append(lines[j]); j += 1
-            data = b"\n".join(body)
-            open(os.path.join(out_query, hashlib.sha1(data).hexdigest()), "wb").write(data)
-            i = j
-        i += 1
-for path in glob.glob(os.path.join(src, "tests", "syntax", "*.test")) + \
-            glob.glob(os.path.join(src, "tests", "binder", "*.test")):
-    lines = open(path, "rb").read().split(b"\n")
-    i = 0
-    while i < len(lines):
-        if lines[i].split(b" ")[0] in (b"query", b"error", b"bind"):
-            j, body = i + 1, []
-            while j < len(lines) and lines[j] != b"----":
-                body.append(lines[j]); j += 1
-            data = b"\n".join(body)
-            open(os.path.join(out, hashlib.sha1(data).hexdigest()), "wb").write(data)
-            i = j
-        i += 1
+
+def seeds(dirs, kinds, out):
+    """Writes the input of every case of the golden files in `dirs` whose header is in `kinds`."""
+    for d in dirs:
+        for path in glob.glob(os.path.join(src, "tests", d, "*.test")):
+            lines = open(path, "rb").read().split(b"\n")
+            i = 0
+            while i < len(lines):
+                if lines[i].split(b" ")[0] in kinds:
+                    j, body = i + 1, []
+                    while j < len(lines) and lines[j] != b"----":
+                        body.append(lines[j]); j += 1
+                    data = b"\n".join(body)
+                    open(os.path.join(out, hashlib.sha1(data).hexdigest()), "wb").write(data)
+                    i = j
+                i += 1
+
+seeds(["queries"], (b"query", b"rowsort", b"plan", b"error"), out_query)
+seeds(["syntax", "binder"], (b"query", b"error", b"bind"), out)
 PY
 cp "$src"/fuzz/corpus/ndjson/* "$work/corpus/reader/"
 echo "seeds: $(ls "$work/corpus/parse" | wc -l) queries, $(ls "$work/corpus/query" | wc -l) runnable queries"
