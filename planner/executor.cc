@@ -26,7 +26,16 @@ class Executor {
   Executor(const SourceTables& sources, ScanStats* stats, const ExecOptions& options)
       : sources_(sources), stats_(stats) {
     ctx_.now = options.now;
+    ctx_.memory_limit = options.memory_limit;
   }
+
+  // Partial aggregation: the summarize at `split` keeps its state (ExecutePartial), or takes
+  // its groups from `partials` instead of its input (MergePartials).
+  void SetSplit(const PlanNode* split, const std::vector<std::string_view>* partials) {
+    split_ = split;
+    partials_ = partials;
+  }
+  AggregateOperator* split_operator() const { return split_operator_; }
 
   // Runs `node` and everything below it, pushing its output into `out`.
   Status Run(const PlanNode& node, BatchConsumer* out) {
@@ -90,9 +99,17 @@ class Executor {
           for (const PExprPtr& x : a.args) spec.args.push_back(x.get());
           specs.push_back(std::move(spec));
         }
-        return Run(*node.input(), Own(std::make_unique<AggregateOperator>(
-                                      std::move(keys), std::move(specs), node.post_schema,
-                                      std::move(outputs), node.output_schema, &ctx_, out)));
+        const bool split = &node == split_;
+        auto op = std::make_unique<AggregateOperator>(
+            std::move(keys), std::move(specs), node.post_schema, std::move(outputs),
+            node.output_schema, &ctx_, out, split && partials_ == nullptr);
+        AggregateOperator* agg = op.get();
+        Own(std::move(op));
+        if (!split) return Run(*node.input(), agg);
+        split_operator_ = agg;
+        if (partials_ == nullptr) return Run(*node.input(), agg);
+        for (std::string_view p : *partials_) TQL_RETURN_IF_ERROR(agg->MergePartial(p));
+        return agg->Finish();
       }
       case PlanNode::Kind::kMatch:
       case PlanNode::Kind::kJoin:
@@ -110,10 +127,103 @@ class Executor {
   const SourceTables& sources_;
   ScanStats* stats_;
   EvalContext ctx_;
+  const PlanNode* split_ = nullptr;
+  const std::vector<std::string_view>* partials_ = nullptr;
+  AggregateOperator* split_operator_ = nullptr;
   std::vector<std::unique_ptr<BatchConsumer>> operators_;
 };
 
+// Discards what reaches it: the output of a partial run is the summarize's state.
+class NullSink final : public BatchConsumer {
+ public:
+  Status Consume(Chunk&) override { return Status::Ok(); }
+  Status Finish() override { return Status::Ok(); }
+};
+
+// True when `node` and everything below it work row by row.
+bool RowByRow(const PlanNode& node, const PlanNode** offender) {
+  switch (node.kind) {
+    case PlanNode::Kind::kScan:
+      return true;
+    case PlanNode::Kind::kFilter:
+    case PlanNode::Kind::kProject:
+    case PlanNode::Kind::kUnion:
+      for (const auto& input : node.inputs) {
+        if (!RowByRow(*input, offender)) return false;
+      }
+      return true;
+    default:
+      *offender = &node;
+      return false;
+  }
+}
+
+const char* StageName(PlanNode::Kind kind) {
+  switch (kind) {
+    case PlanNode::Kind::kSort:
+      return "sort";
+    case PlanNode::Kind::kTopK:
+      return "top";
+    case PlanNode::Kind::kLimit:
+      return "take";
+    case PlanNode::Kind::kDistinct:
+      return "distinct";
+    case PlanNode::Kind::kCount:
+      return "count";
+    case PlanNode::Kind::kMatch:
+      return "match";
+    case PlanNode::Kind::kJoin:
+      return "join";
+    default:
+      return "this stage";
+  }
+}
+
+// The summarize a partial run splits at: the first one over the input rows.
+Result<const PlanNode*> SplitPoint(const PlanNode& plan) {
+  const PlanNode* split = nullptr;
+  for (const PlanNode* n = &plan; n != nullptr && n->kind != PlanNode::Kind::kUnion;
+       n = n->input()) {
+    if (n->kind == PlanNode::Kind::kAggregate) split = n;
+  }
+  if (split == nullptr) {
+    return Status::QueryError(
+        "a partial run needs a summarize: the shards aggregate, and the merge combines their "
+        "states");
+  }
+  const PlanNode* offender = nullptr;
+  if (!RowByRow(*split->input(), &offender)) {
+    return Status::QueryError(
+        "a partial run splits the query at its first summarize, and {} before it cannot run on "
+        "each shard apart; move it after the summarize",
+        StageName(offender->kind));
+  }
+  return split;
+}
+
 }  // namespace
+
+Result<std::string> ExecutePartial(const PlanNode& plan, const SourceTables& shard,
+                                   ScanStats* stats, const ExecOptions& options) {
+  TQL_ASSIGN_OR_RETURN(const PlanNode* split, SplitPoint(plan));
+  Executor executor(shard, stats, options);
+  executor.SetSplit(split, nullptr);
+  NullSink sink;
+  TQL_RETURN_IF_ERROR(executor.Run(*split, &sink));
+  return executor.split_operator()->SerializePartial();
+}
+
+Result<Table> MergePartials(const PlanNode& plan, const std::vector<std::string_view>& partials,
+                            const ExecOptions& options) {
+  TQL_ASSIGN_OR_RETURN(const PlanNode* split, SplitPoint(plan));
+  const SourceTables none;
+  ScanStats stats;
+  Executor executor(none, &stats, options);
+  executor.SetSplit(split, &partials);
+  CollectSink sink(plan.output_schema);
+  TQL_RETURN_IF_ERROR(executor.Run(plan, &sink));
+  return sink.TakeTable();
+}
 
 Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, ScanStats* stats,
                           const ExecOptions& options) {

@@ -4,6 +4,8 @@
 
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "planner/logical_plan.h"
 #include "runtime/batch.h"
@@ -15,10 +17,24 @@ namespace tql {
 using SourceTables = std::map<std::string, Table>;
 
 struct ExecOptions {
-  int64_t now = 0;  // now(), as planned
+  int64_t now = 0;           // now(), as planned
+  int64_t memory_limit = 0;  // bytes a summarize may hold (0: no limit)
 };
 
 Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, ScanStats* stats,
                           const ExecOptions& options = {});
+
+// Partial aggregation, the primitive for hosts that shard data across machines. A query splits
+// at its first summarize: each shard runs the stages up to and including it over its own rows
+// and returns the summarize's groups and aggregate states as bytes (ExecutePartial); the
+// partials of every shard are then merged, and the stages after the summarize run once over
+// the merged groups (MergePartials). Exact aggregates come out as from one pass over all rows;
+// sketches (dcount, percentiles) within the same bounds. The stages before the summarize must
+// work row by row (where, extend, project, search, union of sources): a shard cannot apply
+// sort, take, top, distinct or count to rows it does not have.
+Result<std::string> ExecutePartial(const PlanNode& plan, const SourceTables& shard,
+                                   ScanStats* stats, const ExecOptions& options = {});
+Result<Table> MergePartials(const PlanNode& plan, const std::vector<std::string_view>& partials,
+                            const ExecOptions& options = {});
 
 }  // namespace tql

@@ -283,7 +283,7 @@ class Planner {
         }
         size_t value_args = rate ? 0 : e.args.size();
         if (kind == AggKind::kHistogram) value_args = 1;
-        if (kind == AggKind::kPercentile && (name == "percentile" || name == "percentile_exact")) {
+        if (name == "percentile" || name == "percentile_exact") {
           const ast::Literal& q = e.args[1]->literal;
           a.fraction =
               (q.type == TypeId::kFloat ? q.float_value : static_cast<double>(q.int_value)) / 100;
@@ -300,7 +300,7 @@ class Planner {
           // Numbers in dynamic values are summed, averaged and ranked as floats.
           const bool numeric = kind == AggKind::kSum || kind == AggKind::kAvg ||
                                kind == AggKind::kVariance || kind == AggKind::kStdev ||
-                               kind == AggKind::kPercentile;
+                               kind == AggKind::kPercentile || kind == AggKind::kPercentileExact;
           if (numeric && arg->type == TypeId::kDynamic)
             arg = CastTo(std::move(arg), TypeId::kFloat);
           a.args.push_back(std::move(arg));

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
+#include <unordered_map>
 #include <unordered_set>
 
+#include "runtime/byte_io.h"
+#include "runtime/group_table.h"
 #include "runtime/operators.h"
+#include "runtime/sketches.h"
 #include "runtime/vector_writer.h"
 
 namespace tql {
@@ -20,11 +25,11 @@ bool AggregateKindOf(const std::string& name, AggKind* kind, double* fraction) {
       {"max", AggKind::kMax},
       {"any", AggKind::kAny},
       {"dcount", AggKind::kDcount},
-      {"dcount_exact", AggKind::kDcount},
+      {"dcount_exact", AggKind::kDcountExact},
       {"variance", AggKind::kVariance},
       {"stdev", AggKind::kStdev},
       {"percentile", AggKind::kPercentile},
-      {"percentile_exact", AggKind::kPercentile},
+      {"percentile_exact", AggKind::kPercentileExact},
       {"median", AggKind::kPercentile},
       {"arg_min", AggKind::kArgMin},
       {"arg_max", AggKind::kArgMax},
@@ -51,6 +56,7 @@ bool AggregateKindOf(const std::string& name, AggKind* kind, double* fraction) {
 namespace {
 
 __extension__ typedef __int128 Int128;
+__extension__ typedef unsigned __int128 UInt128;
 
 // A datum as a vector as long as the batch.
 Vector Materialize(const Datum& d, int64_t n) {
@@ -58,123 +64,922 @@ Vector Materialize(const Datum& d, int64_t n) {
   return d.vector;
 }
 
-}  // namespace
+// -0.0 and 0.0 are one value, and so is every NaN.
+uint64_t FloatKeyBits(double x) {
+  if (x == 0) x = 0;
+  if (std::isnan(x)) x = std::nan("");
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+}
 
-// The states of one aggregate for every group; only the members its kind uses grow.
-struct AggregateOperator::State {
-  std::vector<int64_t> count;
-  std::vector<Int128> int_sum;
-  std::vector<double> float_sum, mean, m2;
-  std::vector<uint8_t> has;
-  std::vector<Value> best, best_x;
-  std::vector<std::unordered_set<std::string>> distinct;
-  std::vector<std::vector<double>> values;
-  std::vector<std::vector<std::string>> items;
-  std::vector<std::map<int64_t, int64_t>> hist_int;  // bucket lower bound -> rows
-  std::vector<std::map<double, int64_t>> hist_float;
+// A value in a partial state: its type, whether it is null, and its payload.
+void PutValue(ByteWriter* w, const Value& v) {
+  w->U8(static_cast<uint8_t>(v.type));
+  w->U8(v.null ? 1 : 0);
+  if (v.null) return;
+  switch (v.type) {
+    case TypeId::kNull:
+      break;
+    case TypeId::kBool:
+      w->U8(v.i != 0 ? 1 : 0);
+      break;
+    case TypeId::kInt:
+    case TypeId::kTimestamp:
+    case TypeId::kDuration:
+      w->SignedVarint(v.i);
+      break;
+    case TypeId::kFloat:
+      w->F64(v.f);
+      break;
+    case TypeId::kString:
+    case TypeId::kDynamic:
+      w->Bytes(v.s);
+      break;
+  }
+}
 
-  void Grow(AggKind kind, size_t groups) {
-    if (count.size() >= groups) return;
-    count.resize(groups);
-    has.resize(groups);
-    switch (kind) {
-      case AggKind::kSum:
-      case AggKind::kAvg:
-        int_sum.resize(groups);
-        float_sum.resize(groups);
-        break;
-      case AggKind::kVariance:
-      case AggKind::kStdev:
-        mean.resize(groups);
-        m2.resize(groups);
-        break;
-      case AggKind::kMin:
-      case AggKind::kMax:
-      case AggKind::kAny:
-        best.resize(groups);
-        break;
-      case AggKind::kArgMin:
-      case AggKind::kArgMax:
-        best.resize(groups);
-        best_x.resize(groups);
-        break;
-      case AggKind::kDcount:
-        distinct.resize(groups);
-        break;
-      case AggKind::kPercentile:
-        values.resize(groups);
-        break;
-      case AggKind::kMakeSet:
-        distinct.resize(groups);
-        items.resize(groups);
-        break;
-      case AggKind::kMakeList:
-        items.resize(groups);
-        break;
-      case AggKind::kHistogram:
-        hist_int.resize(groups);
-        hist_float.resize(groups);
-        break;
-      default:
-        break;
+bool GetValue(ByteReader* r, Value* v) {
+  uint8_t type, null;
+  if (!r->U8(&type) || type >= kNumTypes || !r->U8(&null) || null > 1) return false;
+  *v = Value::Null(static_cast<TypeId>(type));
+  if (null) return true;
+  v->null = false;
+  switch (v->type) {
+    case TypeId::kNull:
+      return false;
+    case TypeId::kBool: {
+      uint8_t b;
+      if (!r->U8(&b) || b > 1) return false;
+      v->i = b;
+      return true;
+    }
+    case TypeId::kInt:
+    case TypeId::kTimestamp:
+    case TypeId::kDuration:
+      return r->SignedVarint(&v->i);
+    case TypeId::kFloat:
+      return r->F64(&v->f);
+    case TypeId::kString:
+    case TypeId::kDynamic: {
+      std::string_view s;
+      if (!r->Bytes(&s)) return false;
+      v->s.assign(s);
+      return true;
     }
   }
+  return false;
+}
+
+// Calls f(row, x) for each selected row whose argument is a non-null number, read as double.
+template <typename F>
+void ForEachNumber(const Datum& d, const Selection& sel, F&& f) {
+  if (d.is_constant) {
+    const Value& c = d.constant;
+    if (c.null) return;
+    const double x = c.type == TypeId::kFloat ? c.f : static_cast<double>(c.i);
+    sel.ForEach([&](int64_t r) { f(r, x); });
+    return;
+  }
+  const Vector& v = d.vector;
+  const uint8_t* valid = v.validity_bits();
+  if (IsInt64Backed(v.type())) {
+    const int64_t* iv = v.int64_values();
+    sel.ForEach([&](int64_t r) {
+      if (valid == nullptr || bits::Get(valid, r)) f(r, static_cast<double>(iv[r]));
+    });
+  } else if (v.type() == TypeId::kFloat) {
+    const double* fv = v.float_values();
+    sel.ForEach([&](int64_t r) {
+      if (valid == nullptr || bits::Get(valid, r)) f(r, fv[r]);
+    });
+  } else {
+    Value x;
+    sel.ForEach([&](int64_t r) {
+      ReadValue(v, r, &x);
+      if (x.null) return;
+      if (x.type == TypeId::kFloat) {
+        f(r, x.f);
+      } else if (IsInt64Backed(x.type) || x.type == TypeId::kBool) {
+        f(r, static_cast<double>(x.i));
+      }
+    });
+  }
+}
+
+// Calls f(row, value) for each selected row whose argument is not null.
+template <typename F>
+void ForEachValue(const Datum& d, const Selection& sel, F&& f) {
+  Value x;
+  sel.ForEach([&](int64_t r) {
+    d.Read(r, &x);
+    if (!x.null) f(r, x);
+  });
+}
+
+// The integer result of a quantile of an int64-backed type (durations stay durations).
+Value QuantileValue(double q, TypeId type) {
+  if (type == TypeId::kFloat) return Value::Float(q);
+  Value v = Value::Int(static_cast<int64_t>(std::llround(q)));
+  v.type = type;
+  return v;
+}
+
+}  // namespace
+
+// ---- Accumulators: one aggregate's state for every group -------------------------------------
+
+// Each kind keeps its states in arrays indexed by group; Update adds the selected rows of a
+// batch, Serialize and Merge move one group's state through bytes, Final gives its value.
+class Accumulator {
+ public:
+  explicit Accumulator(const AggregateSpec& spec) : spec_(spec) {}
+  virtual ~Accumulator() = default;
+  virtual void Resize(size_t groups) = 0;
+  virtual void Update(const std::vector<Datum>& args, const Selection& sel,
+                      const int32_t* group_of) = 0;
+  virtual void Serialize(size_t g, ByteWriter* w) const = 0;
+  virtual bool Merge(size_t g, ByteReader* r) = 0;
+  virtual Value Final(size_t g) = 0;  // a null Value when the group has no value
+  virtual size_t MemoryUsage() const = 0;
+
+ protected:
+  const AggregateSpec& spec_;
 };
+
+namespace {
+
+inline size_t G(const int32_t* group_of, int64_t r) {
+  return static_cast<size_t>(group_of[r]);
+}
+
+class CountAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override { n_.resize(groups); }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    auto all = [&] { sel.ForEach([&](int64_t r) { ++n_[G(group_of, r)]; }); };
+    if (args.empty()) return all();
+    const Datum& d = args[0];
+    const bool countif = spec_.kind == AggKind::kCountIf;
+    if (d.is_constant) {
+      if (!d.constant.null && (!countif || d.constant.i != 0)) all();
+      return;
+    }
+    const Vector& v = d.vector;
+    const uint8_t* valid = v.validity_bits();
+    if (!countif) {
+      if (v.type() == TypeId::kNull) return;
+      if (valid == nullptr) return all();
+      sel.ForEach([&](int64_t r) {
+        if (bits::Get(valid, r)) ++n_[G(group_of, r)];
+      });
+      return;
+    }
+    if (v.type() == TypeId::kBool) {
+      const uint8_t* b = v.bool_bits();
+      sel.ForEach([&](int64_t r) {
+        if ((valid == nullptr || bits::Get(valid, r)) && bits::Get(b, r)) ++n_[G(group_of, r)];
+      });
+      return;
+    }
+    ForEachValue(d, sel, [&](int64_t r, const Value& x) {
+      if (x.i != 0) ++n_[G(group_of, r)];
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override { w->SignedVarint(n_[g]); }
+  bool Merge(size_t g, ByteReader* r) override {
+    int64_t n;
+    if (!r->SignedVarint(&n) || n < 0) return false;
+    n_[g] += n;
+    return true;
+  }
+  Value Final(size_t g) override { return Value::Int(n_[g]); }
+  size_t MemoryUsage() const override { return n_.capacity() * sizeof(int64_t); }
+
+ private:
+  std::vector<int64_t> n_;
+};
+
+// sum and avg: integers exactly in 128 bits, floats apart.
+class SumAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override {
+    n_.resize(groups);
+    ints_.resize(groups);
+    floats_.resize(groups);
+  }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    const Datum& d = args[0];
+    if (!d.is_constant && IsInt64Backed(d.vector.type())) {
+      const int64_t* iv = d.vector.int64_values();
+      const uint8_t* valid = d.vector.validity_bits();
+      sel.ForEach([&](int64_t r) {
+        if (valid != nullptr && !bits::Get(valid, r)) return;
+        const size_t g = G(group_of, r);
+        ++n_[g];
+        ints_[g] += iv[r];
+      });
+      return;
+    }
+    if (!d.is_constant && d.vector.type() == TypeId::kFloat) {
+      ForEachNumber(d, sel, [&](int64_t r, double x) {
+        const size_t g = G(group_of, r);
+        ++n_[g];
+        floats_[g] += x;
+      });
+      return;
+    }
+    ForEachValue(d, sel, [&](int64_t r, const Value& x) {
+      const size_t g = G(group_of, r);
+      ++n_[g];
+      if (x.type == TypeId::kFloat) {
+        floats_[g] += x.f;
+      } else {
+        ints_[g] += x.i;
+      }
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override {
+    w->Varint(static_cast<uint64_t>(n_[g]));
+    const auto u = static_cast<UInt128>(ints_[g]);
+    w->U64(static_cast<uint64_t>(u));
+    w->U64(static_cast<uint64_t>(u >> 64));
+    w->F64(floats_[g]);
+  }
+  bool Merge(size_t g, ByteReader* r) override {
+    uint64_t n, lo, hi;
+    double f;
+    if (!r->Varint(&n) || !r->U64(&lo) || !r->U64(&hi) || !r->F64(&f)) return false;
+    n_[g] += static_cast<int64_t>(n);
+    ints_[g] += static_cast<Int128>((static_cast<UInt128>(hi) << 64) | lo);
+    floats_[g] += f;
+    return true;
+  }
+  Value Final(size_t g) override {
+    if (n_[g] == 0) return Value::Null(spec_.type);
+    const double total = floats_[g] + static_cast<double>(ints_[g]);
+    if (spec_.kind == AggKind::kAvg) return Value::Float(total / static_cast<double>(n_[g]));
+    if (spec_.type == TypeId::kFloat) return Value::Float(total);
+    // Integer sums wrap, as integer arithmetic does.
+    Value v = Value::Int(static_cast<int64_t>(static_cast<uint64_t>(ints_[g])));
+    v.type = spec_.type;
+    return v;
+  }
+  size_t MemoryUsage() const override {
+    return n_.capacity() * 8 + ints_.capacity() * 16 + floats_.capacity() * 8;
+  }
+
+ private:
+  std::vector<int64_t> n_;
+  std::vector<Int128> ints_;
+  std::vector<double> floats_;
+};
+
+// variance and stdev: Welford's update, and Chan's formula to merge.
+class VarianceAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override {
+    n_.resize(groups);
+    mean_.resize(groups);
+    m2_.resize(groups);
+  }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    ForEachNumber(args[0], sel, [&](int64_t r, double x) {
+      const size_t g = G(group_of, r);
+      const int64_t k = ++n_[g];
+      const double delta = x - mean_[g];
+      mean_[g] += delta / static_cast<double>(k);
+      m2_[g] += delta * (x - mean_[g]);
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override {
+    w->Varint(static_cast<uint64_t>(n_[g]));
+    w->F64(mean_[g]);
+    w->F64(m2_[g]);
+  }
+  bool Merge(size_t g, ByteReader* r) override {
+    uint64_t nb;
+    double mb, m2b;
+    if (!r->Varint(&nb) || !r->F64(&mb) || !r->F64(&m2b)) return false;
+    if (nb == 0) return true;
+    const auto na = static_cast<double>(n_[g]);
+    const double n = na + static_cast<double>(nb);
+    const double delta = mb - mean_[g];
+    mean_[g] += delta * static_cast<double>(nb) / n;
+    m2_[g] += m2b + delta * delta * na * static_cast<double>(nb) / n;
+    n_[g] += static_cast<int64_t>(nb);
+    return true;
+  }
+  Value Final(size_t g) override {
+    if (n_[g] < 2) return Value::Null(TypeId::kFloat);
+    const double var = m2_[g] / static_cast<double>(n_[g] - 1);
+    return Value::Float(spec_.kind == AggKind::kStdev ? std::sqrt(var) : var);
+  }
+  size_t MemoryUsage() const override { return n_.capacity() * 24; }
+
+ private:
+  std::vector<int64_t> n_;
+  std::vector<double> mean_, m2_;
+};
+
+// min, max and any (the first value seen).
+class BestAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override {
+    best_.resize(groups);
+    has_.resize(groups);
+  }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    const Datum& d = args[0];
+    const bool is_min = spec_.kind == AggKind::kMin;
+    if (spec_.kind != AggKind::kAny && !d.is_constant && IsInt64Backed(d.vector.type())) {
+      const int64_t* iv = d.vector.int64_values();
+      const uint8_t* valid = d.vector.validity_bits();
+      const TypeId type = d.vector.type();
+      sel.ForEach([&](int64_t r) {
+        if (valid != nullptr && !bits::Get(valid, r)) return;
+        const size_t g = G(group_of, r);
+        const int64_t x = iv[r];
+        if (!has_[g] || (is_min ? x < best_[g].i : x > best_[g].i)) {
+          best_[g].type = type;
+          best_[g].null = false;
+          best_[g].i = x;
+          has_[g] = 1;
+        }
+      });
+      return;
+    }
+    ForEachValue(d, sel, [&](int64_t r, const Value& x) { Offer(G(group_of, r), x); });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override {
+    w->U8(has_[g]);
+    if (has_[g]) PutValue(w, best_[g]);
+  }
+  bool Merge(size_t g, ByteReader* r) override {
+    uint8_t has;
+    if (!r->U8(&has) || has > 1) return false;
+    if (!has) return true;
+    Value x;
+    if (!GetValue(r, &x)) return false;
+    if (!x.null) Offer(g, x);
+    return true;
+  }
+  Value Final(size_t g) override { return has_[g] ? best_[g] : Value::Null(spec_.type); }
+  size_t MemoryUsage() const override {
+    return best_.capacity() * sizeof(Value) + has_.capacity() + strings_;
+  }
+
+ private:
+  void Offer(size_t g, const Value& x) {
+    const bool better = !has_[g] || (spec_.kind == AggKind::kMin   ? CompareValues(x, best_[g]) < 0
+                                     : spec_.kind == AggKind::kMax ? CompareValues(x, best_[g]) > 0
+                                                                   : false);
+    if (!better) return;
+    strings_ += x.s.size();
+    strings_ -= std::min(strings_, best_[g].s.size());
+    best_[g] = x;
+    has_[g] = 1;
+  }
+  std::vector<Value> best_;
+  std::vector<uint8_t> has_;
+  size_t strings_ = 0;
+};
+
+// arg_min and arg_max: the x of the row with the least (greatest) `by`; the first such row
+// wins ties.
+class ArgAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override {
+    by_.resize(groups);
+    x_.resize(groups);
+    has_.resize(groups);
+  }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    Value y;
+    ForEachValue(args[0], sel, [&](int64_t r, const Value& by) {
+      const size_t g = G(group_of, r);
+      if (Better(g, by)) {
+        args[1].Read(r, &y);
+        Set(g, by, y);
+      }
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override {
+    w->U8(has_[g]);
+    if (!has_[g]) return;
+    PutValue(w, by_[g]);
+    PutValue(w, x_[g]);
+  }
+  bool Merge(size_t g, ByteReader* r) override {
+    uint8_t has;
+    if (!r->U8(&has) || has > 1) return false;
+    if (!has) return true;
+    Value by, x;
+    if (!GetValue(r, &by) || !GetValue(r, &x) || by.null) return false;
+    if (Better(g, by)) Set(g, by, x);
+    return true;
+  }
+  Value Final(size_t g) override { return has_[g] ? x_[g] : Value::Null(spec_.type); }
+  size_t MemoryUsage() const override {
+    return by_.capacity() * sizeof(Value) * 2 + has_.capacity() + strings_;
+  }
+
+ private:
+  bool Better(size_t g, const Value& by) const {
+    if (!has_[g]) return true;
+    const int c = CompareValues(by, by_[g]);
+    return spec_.kind == AggKind::kArgMin ? c < 0 : c > 0;
+  }
+  void Set(size_t g, const Value& by, const Value& x) {
+    strings_ += by.s.size() + x.s.size();
+    strings_ -= std::min(strings_, by_[g].s.size() + x_[g].s.size());
+    by_[g] = by;
+    x_[g] = x;
+    has_[g] = 1;
+  }
+  std::vector<Value> by_, x_;
+  std::vector<uint8_t> has_;
+  size_t strings_ = 0;
+};
+
+// The hash of a value for dcount: the same for a value wherever it comes from (a plain or
+// dictionary vector, a constant, another shard).
+uint64_t DistinctHash(const Value& v) {
+  switch (v.type) {
+    case TypeId::kFloat:
+      return HashWord(FloatKeyBits(v.f));
+    case TypeId::kString:
+    case TypeId::kDynamic:
+      return HashBytes(v.s.data(), v.s.size());
+    default:
+      return HashWord(static_cast<uint64_t>(v.i));
+  }
+}
+
+// Calls f(row, hash) for each selected non-null row of `d`.
+template <typename F>
+void ForEachDistinctHash(const Datum& d, const Selection& sel,
+                         std::vector<std::pair<const Vector*, std::vector<uint64_t>>>* memo,
+                         F&& f) {
+  if (d.is_constant) {
+    if (d.constant.null) return;
+    const uint64_t h = DistinctHash(d.constant);
+    sel.ForEach([&](int64_t r) { f(r, h); });
+    return;
+  }
+  const Vector& v = d.vector;
+  if (v.type() == TypeId::kNull) return;
+  const uint8_t* valid = v.validity_bits();
+  auto each = [&](auto&& hash) {
+    sel.ForEach([&](int64_t r) {
+      if (valid == nullptr || bits::Get(valid, r)) f(r, hash(r));
+    });
+  };
+  if (IsInt64Backed(v.type())) {
+    const int64_t* iv = v.int64_values();
+    return each([iv](int64_t r) { return HashWord(static_cast<uint64_t>(iv[r])); });
+  }
+  if (v.type() == TypeId::kFloat) {
+    const double* fv = v.float_values();
+    return each([fv](int64_t r) { return HashWord(FloatKeyBits(fv[r])); });
+  }
+  if (v.type() == TypeId::kBool) {
+    return each([&v](int64_t r) { return HashWord(v.GetBool(r) ? 1 : 0); });
+  }
+  if (v.is_dictionary()) {
+    // Each entry of a dictionary is hashed once; the memo holds the last few dictionaries.
+    std::vector<uint64_t>* hashes = nullptr;
+    for (auto& [dict, h] : *memo) {
+      if (dict == &v.dictionary()) hashes = &h;
+    }
+    if (hashes == nullptr) {
+      if (memo->size() >= 8) memo->erase(memo->begin());
+      const Vector& dict = v.dictionary();
+      std::vector<uint64_t> h(static_cast<size_t>(dict.length()));
+      for (int64_t i = 0; i < dict.length(); ++i) {
+        const std::string_view s = dict.GetString(i);
+        h[static_cast<size_t>(i)] = HashBytes(s.data(), s.size());
+      }
+      memo->emplace_back(&dict, std::move(h));
+      hashes = &memo->back().second;
+    }
+    const int32_t* codes = v.dictionary_codes();
+    const uint64_t* hv = hashes->data();
+    return each([codes, hv](int64_t r) { return hv[codes[r]]; });
+  }
+  return each([&v](int64_t r) {
+    const std::string_view s = v.GetString(r);
+    return HashBytes(s.data(), s.size());
+  });
+}
+
+class DcountAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override { sketches_.resize(groups); }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    ForEachDistinctHash(args[0], sel, &memo_, [&](int64_t r, uint64_t h) {
+      HyperLogLog& s = sketches_[G(group_of, r)];
+      if (s.exact()) {
+        const size_t before = s.MemoryUsage();
+        s.Add(h);
+        bytes_ += s.MemoryUsage() - before;
+      } else {
+        s.Add(h);
+      }
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override { sketches_[g].Serialize(w); }
+  bool Merge(size_t g, ByteReader* r) override {
+    HyperLogLog other;
+    if (!other.Deserialize(r)) return false;
+    const size_t before = sketches_[g].MemoryUsage();
+    sketches_[g].Merge(other);
+    bytes_ += sketches_[g].MemoryUsage() - before;
+    return true;
+  }
+  Value Final(size_t g) override { return Value::Int(sketches_[g].Estimate()); }
+  size_t MemoryUsage() const override {
+    return sketches_.capacity() * sizeof(HyperLogLog) + bytes_;
+  }
+
+ private:
+  std::vector<HyperLogLog> sketches_;
+  std::vector<std::pair<const Vector*, std::vector<uint64_t>>> memo_;
+  size_t bytes_ = 0;
+};
+
+// dcount_exact: the set of each group's distinct values (their key bytes).
+class DcountExactAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override { sets_.resize(groups); }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    const Datum& d = args[0];
+    if (d.is_constant) {
+      if (d.constant.null) return;
+      const Vector one = ConstantVector(d.constant, d.constant.type, 1);
+      std::string bytes;
+      AppendKeyBytes(one, 0, &bytes);
+      sel.ForEach([&](int64_t r) { Insert(G(group_of, r), bytes); });
+      return;
+    }
+    std::string bytes;
+    sel.ForEach([&](int64_t r) {
+      if (d.vector.IsNull(r)) return;
+      bytes.clear();
+      AppendKeyBytes(d.vector, r, &bytes);
+      Insert(G(group_of, r), bytes);
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override {
+    w->Varint(sets_[g].size());
+    for (const std::string& s : sets_[g]) w->Bytes(s);
+  }
+  bool Merge(size_t g, ByteReader* r) override {
+    uint64_t n;
+    if (!r->Count(&n)) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view s;
+      if (!r->Bytes(&s)) return false;
+      Insert(g, std::string(s));
+    }
+    return true;
+  }
+  Value Final(size_t g) override { return Value::Int(static_cast<int64_t>(sets_[g].size())); }
+  size_t MemoryUsage() const override {
+    return sets_.capacity() * sizeof(std::unordered_set<std::string>) + bytes_;
+  }
+
+ private:
+  void Insert(size_t g, const std::string& bytes) {
+    if (sets_[g].insert(bytes).second) bytes_ += bytes.size() + 64;
+  }
+  std::vector<std::unordered_set<std::string>> sets_;
+  size_t bytes_ = 0;
+};
+
+class QuantileAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override { sketches_.resize(groups); }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    ForEachNumber(args[0], sel, [&](int64_t r, double x) {
+      QuantileSketch& s = sketches_[G(group_of, r)];
+      const size_t before = s.MemoryUsage();
+      s.Add(x);
+      bytes_ += s.MemoryUsage() - before;
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override { sketches_[g].Serialize(w); }
+  bool Merge(size_t g, ByteReader* r) override {
+    QuantileSketch other;
+    if (!other.Deserialize(r)) return false;
+    const size_t before = sketches_[g].MemoryUsage();
+    sketches_[g].Merge(other);
+    bytes_ += sketches_[g].MemoryUsage() - before;
+    return true;
+  }
+  Value Final(size_t g) override {
+    if (sketches_[g].count() == 0) return Value::Null(spec_.type);
+    const Value v = QuantileValue(sketches_[g].Quantile(spec_.fraction), spec_.type);
+    return v;
+  }
+  size_t MemoryUsage() const override {
+    return sketches_.capacity() * sizeof(QuantileSketch) + bytes_;
+  }
+
+ private:
+  std::vector<QuantileSketch> sketches_;
+  size_t bytes_ = 0;
+};
+
+// percentile_exact: every value, ranked at the end.
+class QuantileExactAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override { values_.resize(groups); }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    ForEachNumber(args[0], sel, [&](int64_t r, double x) {
+      if (std::isnan(x)) return;
+      std::vector<double>& v = values_[G(group_of, r)];
+      if (v.size() == v.capacity()) bytes_ += std::max<size_t>(v.capacity(), 1) * 8;
+      v.push_back(x);
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override {
+    w->Varint(values_[g].size());
+    for (double x : values_[g]) w->F64(x);
+  }
+  bool Merge(size_t g, ByteReader* r) override {
+    uint64_t n;
+    if (!r->Count(&n, 8)) return false;
+    std::vector<double>& v = values_[g];
+    const size_t before = v.capacity();
+    for (uint64_t i = 0; i < n; ++i) {
+      double x;
+      if (!r->F64(&x) || std::isnan(x)) return false;
+      v.push_back(x);
+    }
+    bytes_ += (v.capacity() - before) * 8;
+    return true;
+  }
+  Value Final(size_t g) override {
+    if (values_[g].empty()) return Value::Null(spec_.type);
+    const double q = QuantileCont(std::move(values_[g]), spec_.fraction);
+    std::vector<double>().swap(values_[g]);
+    return QuantileValue(q, spec_.type);
+  }
+  size_t MemoryUsage() const override {
+    return values_.capacity() * sizeof(std::vector<double>) + bytes_;
+  }
+
+ private:
+  std::vector<std::vector<double>> values_;
+  size_t bytes_ = 0;
+};
+
+// histogram(x, width): rows per bucket, the bucket being x rounded down to a multiple of the
+// width.
+class HistogramAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override {
+    ints_.resize(groups);
+    floats_.resize(groups);
+  }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    ForEachValue(args[0], sel, [&](int64_t r, const Value& x) {
+      const size_t g = G(group_of, r);
+      if (x.type == TypeId::kFloat) {
+        const double w = spec_.bucket.type == TypeId::kFloat ? spec_.bucket.f
+                                                             : static_cast<double>(spec_.bucket.i);
+        if (!(w > 0) || std::isnan(x.f)) return;
+        Add(&floats_[g], std::floor(x.f / w) * w, 1);
+      } else if (IsInt64Backed(x.type)) {
+        const int64_t w = spec_.bucket.i;
+        if (w <= 0) return;
+        int64_t q = x.i / w;
+        if (x.i % w != 0 && x.i < 0) --q;
+        int64_t lower;
+        if (__builtin_mul_overflow(q, w, &lower)) return;
+        Add(&ints_[g], lower, 1);
+      }
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override {
+    w->Varint(ints_[g].size());
+    for (const auto& [lower, n] : ints_[g]) {
+      w->SignedVarint(lower);
+      w->Varint(static_cast<uint64_t>(n));
+    }
+    w->Varint(floats_[g].size());
+    for (const auto& [lower, n] : floats_[g]) {
+      w->F64(lower);
+      w->Varint(static_cast<uint64_t>(n));
+    }
+  }
+  bool Merge(size_t g, ByteReader* r) override {
+    uint64_t count, n;
+    if (!r->Count(&count, 2)) return false;
+    for (uint64_t i = 0; i < count; ++i) {
+      int64_t lower;
+      if (!r->SignedVarint(&lower) || !r->Varint(&n)) return false;
+      Add(&ints_[g], lower, static_cast<int64_t>(n));
+    }
+    if (!r->Count(&count, 9)) return false;
+    for (uint64_t i = 0; i < count; ++i) {
+      double lower;
+      if (!r->F64(&lower) || std::isnan(lower) || !r->Varint(&n)) return false;
+      Add(&floats_[g], lower, static_cast<int64_t>(n));
+    }
+    return true;
+  }
+  Value Final(size_t g) override {
+    if (ints_[g].empty() && floats_[g].empty()) return Value::Null(TypeId::kDynamic);
+    // {"<lower bound as text>": rows, ...} in increasing order of the bounds.
+    std::string json = "{";
+    auto add = [&](const Value& bound, int64_t rows) {
+      if (json.size() > 1) json += ',';
+      json += ValueToJson(Value::String(ValueToText(bound)));
+      json += ':' + std::to_string(rows);
+    };
+    for (const auto& [lower, rows] : ints_[g]) {
+      Value b = Value::Int(lower);
+      b.type = spec_.args[0]->type;
+      add(b, rows);
+    }
+    for (const auto& [lower, rows] : floats_[g]) add(Value::Float(lower), rows);
+    json += '}';
+    return Value::Dynamic(std::move(json));
+  }
+  size_t MemoryUsage() const override {
+    return ints_.capacity() * sizeof(ints_[0]) * 2 + buckets_ * 64;
+  }
+
+ private:
+  template <typename K>
+  void Add(std::map<K, int64_t>* m, K lower, int64_t n) {
+    auto [it, fresh] = m->emplace(lower, 0);
+    it->second += n;
+    if (fresh) ++buckets_;
+  }
+  std::vector<std::map<int64_t, int64_t>> ints_;
+  std::vector<std::map<double, int64_t>> floats_;
+  size_t buckets_ = 0;
+};
+
+// make_set and make_list: values as JSON text, at most max_items of them.
+class CollectAccumulator final : public Accumulator {
+ public:
+  using Accumulator::Accumulator;
+  void Resize(size_t groups) override {
+    items_.resize(groups);
+    if (spec_.kind == AggKind::kMakeSet) seen_.resize(groups);
+  }
+  void Update(const std::vector<Datum>& args, const Selection& sel,
+              const int32_t* group_of) override {
+    ForEachValue(args[0], sel, [&](int64_t r, const Value& x) {
+      Add(G(group_of, r), x.type == TypeId::kDynamic ? x.s : ValueToJson(x));
+    });
+  }
+  void Serialize(size_t g, ByteWriter* w) const override {
+    w->Varint(items_[g].size());
+    for (const std::string& s : items_[g]) w->Bytes(s);
+  }
+  bool Merge(size_t g, ByteReader* r) override {
+    uint64_t n;
+    if (!r->Count(&n)) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view s;
+      if (!r->Bytes(&s)) return false;
+      Add(g, std::string(s));
+    }
+    return true;
+  }
+  Value Final(size_t g) override {
+    if (items_[g].empty()) return Value::Null(TypeId::kDynamic);  // as every aggregate
+    std::string json = "[";
+    for (size_t i = 0; i < items_[g].size(); ++i) {
+      if (i) json += ',';
+      json += items_[g][i];
+    }
+    json += ']';
+    return Value::Dynamic(std::move(json));
+  }
+  size_t MemoryUsage() const override {
+    return items_.capacity() * sizeof(items_[0]) + seen_.capacity() * sizeof(seen_[0]) + bytes_;
+  }
+
+ private:
+  void Add(size_t g, std::string json) {
+    if (spec_.max_items >= 0 && static_cast<int64_t>(items_[g].size()) >= spec_.max_items) return;
+    if (spec_.kind == AggKind::kMakeSet) {
+      if (!seen_[g].insert(json).second) return;
+      bytes_ += json.size() + 64;
+    }
+    bytes_ += json.size() + 32;
+    items_[g].push_back(std::move(json));
+  }
+  std::vector<std::vector<std::string>> items_;
+  std::vector<std::unordered_set<std::string>> seen_;
+  size_t bytes_ = 0;
+};
+
+std::unique_ptr<Accumulator> MakeAccumulator(const AggregateSpec& spec) {
+  switch (spec.kind) {
+    case AggKind::kCount:
+    case AggKind::kCountIf:
+      return std::make_unique<CountAccumulator>(spec);
+    case AggKind::kSum:
+    case AggKind::kAvg:
+      return std::make_unique<SumAccumulator>(spec);
+    case AggKind::kVariance:
+    case AggKind::kStdev:
+      return std::make_unique<VarianceAccumulator>(spec);
+    case AggKind::kMin:
+    case AggKind::kMax:
+    case AggKind::kAny:
+      return std::make_unique<BestAccumulator>(spec);
+    case AggKind::kArgMin:
+    case AggKind::kArgMax:
+      return std::make_unique<ArgAccumulator>(spec);
+    case AggKind::kDcount:
+      return std::make_unique<DcountAccumulator>(spec);
+    case AggKind::kDcountExact:
+      return std::make_unique<DcountExactAccumulator>(spec);
+    case AggKind::kPercentile:
+      return std::make_unique<QuantileAccumulator>(spec);
+    case AggKind::kPercentileExact:
+      return std::make_unique<QuantileExactAccumulator>(spec);
+    case AggKind::kHistogram:
+      return std::make_unique<HistogramAccumulator>(spec);
+    case AggKind::kMakeSet:
+    case AggKind::kMakeList:
+      return std::make_unique<CollectAccumulator>(spec);
+  }
+  return nullptr;
+}
+
+constexpr char kPartialMagic[8] = {'T', 'Q', 'L', 'P', 'A', 'R', 'T', '1'};
+
+}  // namespace
+
+// ---- The operator ---------------------------------------------------------------------------
 
 AggregateOperator::AggregateOperator(std::vector<const PExpr*> keys,
                                      std::vector<AggregateSpec> aggregates, SchemaPtr post_schema,
                                      std::vector<const PExpr*> outputs, SchemaPtr schema,
-                                     const EvalContext* ctx, BatchConsumer* next)
+                                     const EvalContext* ctx, BatchConsumer* next, bool partial)
     : keys_(std::move(keys)),
       aggregates_(std::move(aggregates)),
       post_schema_(std::move(post_schema)),
       outputs_(std::move(outputs)),
       schema_(std::move(schema)),
       ctx_(ctx),
-      next_(next) {
-  key_values_.resize(keys_.size());
-  // Fixed-width keys: several int64/bool/string keys, or one int64 key. (A single string key
-  // keeps the hashed key bytes, with the direct code-to-group map for dictionaries.)
-  bool all_fixed = !keys_.empty() && keys_.size() <= 4;
-  for (const PExpr* k : keys_) {
-    all_fixed = all_fixed &&
-                (IsInt64Backed(k->type) || k->type == TypeId::kBool || k->type == TypeId::kString);
-  }
-  fixed_keys_ = all_fixed && !(keys_.size() == 1 && keys_[0]->type == TypeId::kString);
-  interned_.resize(keys_.size());
+      next_(next),
+      partial_(partial) {
+  // One word per key, then one bit per key for nulls. Without keys, one word that is always
+  // zero: the single group, which exists also for empty input.
+  width_ = keys_.empty() ? 1 : static_cast<int>(keys_.size() + (keys_.size() + 63) / 64);
+  table_ = std::make_unique<GroupTable>(width_);
+  strings_ = std::make_unique<StringInterner>();
   code_ids_.resize(keys_.size());
-  for (size_t i = 0; i < aggregates_.size(); ++i) states_.push_back(std::make_unique<State>());
-  // Without keys there is exactly one group, also for empty input.
+  for (const AggregateSpec& spec : aggregates_) accumulators_.push_back(MakeAccumulator(spec));
   if (keys_.empty()) {
-    groups_.emplace("", 0);
-    num_groups_ = 1;
-    for (size_t a = 0; a < aggregates_.size(); ++a) states_[a]->Grow(aggregates_[a].kind, 1);
+    const uint64_t zero = 0;
+    table_->FindOrInsert(&zero, table_->Hash(&zero));
+    AddGroups(1);
   }
 }
 
 AggregateOperator::~AggregateOperator() = default;
 
-// The group of row `r` of the (single) key vector, made on first sight through the hash table
-// so that every path agrees on group identity.
-int32_t AggregateOperator::KeyGroup(const Vector& kv, int64_t r) {
-  key_.clear();
-  AppendKeyBytes(kv, r, &key_);
-  auto [it, fresh] = groups_.emplace(key_, num_groups_);
-  if (fresh) {
-    ++num_groups_;
-    Value v;
-    ReadValue(kv, r, &v);
-    key_values_[0].push_back(v);
-  }
-  return it->second;
+int32_t AggregateOperator::num_groups() const {
+  return table_->size();
 }
 
-uint64_t AggregateOperator::InternedId(size_t key, const Vector& v, int64_t row) {
-  auto intern = [&](std::string_view text) {
-    auto [it, fresh] = interned_[key].emplace(std::string(text), interned_[key].size());
-    return it->second;
-  };
-  if (!v.is_dictionary()) return intern(v.GetString(row));
+void AggregateOperator::AddGroups(int32_t groups) {
+  for (auto& acc : accumulators_) acc->Resize(static_cast<size_t>(groups));
+}
+
+uint64_t AggregateOperator::StringId(size_t key, const Vector& v, int64_t row) {
+  if (!v.is_dictionary()) return strings_->Intern(v.GetString(row));
   // Encoded: each code is interned once per dictionary.
   std::vector<int64_t>* ids = nullptr;
   for (auto& [dict, map] : code_ids_[key]) {
@@ -186,439 +991,280 @@ uint64_t AggregateOperator::InternedId(size_t key, const Vector& v, int64_t row)
     ids = &code_ids_[key].back().second;
   }
   int64_t& id = (*ids)[static_cast<size_t>(v.dictionary_codes()[row])];
-  if (id < 0) id = static_cast<int64_t>(intern(v.GetString(row)));
+  if (id < 0) id = strings_->Intern(v.GetString(row));
   return static_cast<uint64_t>(id);
 }
 
-int32_t AggregateOperator::NullGroup() {
-  if (null_group_ < 0) {
-    key_.assign(1, '\0');  // AppendKeyBytes of a null
-    auto [it, fresh] = groups_.emplace(key_, num_groups_);
-    if (fresh) {
-      ++num_groups_;
-      key_values_[0].push_back(Value::Null(keys_[0]->type));
+void AggregateOperator::EncodeKeys(const std::vector<Vector>& key_vectors, const Selection& sel) {
+  const auto w = static_cast<size_t>(width_);
+  const size_t nkeys = key_vectors.size();
+  words_.assign(static_cast<size_t>(key_vectors[0].length()) * w, 0);
+  uint64_t* words = words_.data();
+  for (size_t k = 0; k < nkeys; ++k) {
+    const Vector& kv = key_vectors[k];
+    const size_t null_word = nkeys + k / 64;
+    const uint64_t null_bit = uint64_t{1} << (k % 64);
+    const uint8_t* valid = kv.validity_bits();
+    if (kv.type() == TypeId::kNull) {
+      sel.ForEach([&](int64_t r) { words[static_cast<size_t>(r) * w + null_word] |= null_bit; });
+      continue;
     }
-    null_group_ = it->second;
-  }
-  return null_group_;
-}
-
-std::vector<int32_t>& AggregateOperator::CodeMap(const Vector& kv) {
-  for (auto& [dict, map] : code_maps_) {
-    if (dict.get() == &kv.dictionary()) return map;
-  }
-  code_maps_.emplace_back(kv.dictionary_ptr(),
-                          std::vector<int32_t>(static_cast<size_t>(kv.dictionary().length()), -1));
-  return code_maps_.back().second;
-}
-
-// Count, sum, avg, min, max, variance and quantiles of an int64, float or bool vector without
-// going through Values. False when the aggregate or its argument has no such path.
-bool AggregateOperator::UpdateTyped(const AggregateSpec& spec, const std::vector<Datum>& args,
-                                    const Selection& sel, const std::vector<int32_t>& group_of,
-                                    State* st) {
-  if (spec.kind == AggKind::kCount && args.empty()) {
-    sel.ForEach(
-        [&](int64_t r) { ++st->count[static_cast<size_t>(group_of[static_cast<size_t>(r)])]; });
-    return true;
-  }
-  if (args.size() != 1 || args[0].is_constant) return false;
-  const Vector& v = args[0].vector;
-  const uint8_t* valid = v.validity_bits();
-  auto is_valid = [valid](int64_t r) { return valid == nullptr || bits::Get(valid, r); };
-  auto group = [&](int64_t r) { return static_cast<size_t>(group_of[static_cast<size_t>(r)]); };
-  if (spec.kind == AggKind::kCount) {
-    if (v.type() == TypeId::kNull) return true;
-    sel.ForEach([&](int64_t r) {
-      if (is_valid(r)) ++st->count[group(r)];
-    });
-    return true;
-  }
-  if (spec.kind == AggKind::kCountIf && v.type() == TypeId::kBool) {
-    const uint8_t* b = v.bool_bits();
-    sel.ForEach([&](int64_t r) {
-      if (is_valid(r) && bits::Get(b, r)) ++st->count[group(r)];
-    });
-    return true;
-  }
-  const bool ints = IsInt64Backed(v.type());
-  if (!ints && v.type() != TypeId::kFloat) return false;
-  const int64_t* iv = ints ? v.int64_values() : nullptr;
-  const double* fv = ints ? nullptr : v.float_values();
-  switch (spec.kind) {
-    case AggKind::kSum:
-    case AggKind::kAvg:
+    auto each = [&](auto&& word) {
       sel.ForEach([&](int64_t r) {
-        if (!is_valid(r)) return;
-        const size_t g = group(r);
-        ++st->count[g];
-        st->has[g] = 1;
-        if (ints) {
-          st->int_sum[g] += iv[r];
+        uint64_t* row = words + static_cast<size_t>(r) * w;
+        if (valid != nullptr && !bits::Get(valid, r)) {
+          row[null_word] |= null_bit;
         } else {
-          st->float_sum[g] += fv[r];
+          row[k] = word(r);
         }
       });
-      return true;
-    case AggKind::kMin:
-    case AggKind::kMax: {
-      if (!ints) return false;  // NaN ordering: the Value path
-      const bool is_min = spec.kind == AggKind::kMin;
-      sel.ForEach([&](int64_t r) {
-        if (!is_valid(r)) return;
-        const size_t g = group(r);
-        const int64_t x = iv[r];
-        if (!st->has[g] || (is_min ? x < st->best[g].i : x > st->best[g].i)) {
-          st->best[g].type = v.type();
-          st->best[g].null = false;
-          st->best[g].i = x;
-          st->has[g] = 1;
-        }
-      });
-      return true;
+    };
+    if (IsInt64Backed(kv.type())) {
+      const int64_t* iv = kv.int64_values();
+      each([iv](int64_t r) { return static_cast<uint64_t>(iv[r]); });
+    } else if (kv.type() == TypeId::kFloat) {
+      const double* fv = kv.float_values();
+      each([fv](int64_t r) { return FloatKeyBits(fv[r]); });
+    } else if (kv.type() == TypeId::kBool) {
+      each([&kv](int64_t r) { return uint64_t{kv.GetBool(r) ? 1u : 0u}; });
+    } else {
+      each([&](int64_t r) { return StringId(k, kv, r); });
     }
-    case AggKind::kVariance:
-    case AggKind::kStdev:
-      sel.ForEach([&](int64_t r) {
-        if (!is_valid(r)) return;
-        const size_t g = group(r);
-        const double x = ints ? static_cast<double>(iv[r]) : fv[r];
-        const int64_t k = ++st->count[g];
-        const double delta = x - st->mean[g];
-        st->mean[g] += delta / static_cast<double>(k);
-        st->m2[g] += delta * (x - st->mean[g]);
-      });
-      return true;
-    case AggKind::kPercentile:
-      sel.ForEach([&](int64_t r) {
-        if (is_valid(r)) st->values[group(r)].push_back(ints ? static_cast<double>(iv[r]) : fv[r]);
-      });
-      return true;
-    default:
-      return false;
   }
+}
+
+void AggregateOperator::EncodeValue(size_t key, const Value& v, uint64_t* words) {
+  if (v.null) {
+    words[keys_.size() + key / 64] |= uint64_t{1} << (key % 64);
+    return;
+  }
+  switch (keys_[key]->type) {
+    case TypeId::kFloat:
+      words[key] = FloatKeyBits(v.f);
+      break;
+    case TypeId::kString:
+    case TypeId::kDynamic:
+      words[key] = strings_->Intern(v.s);
+      break;
+    default:
+      words[key] = static_cast<uint64_t>(v.i);
+      break;
+  }
+}
+
+Value AggregateOperator::KeyValue(int32_t group, size_t key) const {
+  const uint64_t* words = table_->key(group);
+  const TypeId type = keys_[key]->type;
+  if ((words[keys_.size() + key / 64] >> (key % 64)) & 1) return Value::Null(type);
+  const uint64_t w = words[key];
+  switch (type) {
+    case TypeId::kNull:
+      return Value::Null(type);
+    case TypeId::kBool:
+      return Value::Bool(w != 0);
+    case TypeId::kFloat: {
+      double f;
+      std::memcpy(&f, &w, sizeof f);
+      return Value::Float(f);
+    }
+    case TypeId::kString:
+      return Value::String(std::string(strings_->Get(static_cast<uint32_t>(w))));
+    case TypeId::kDynamic:
+      return Value::Dynamic(std::string(strings_->Get(static_cast<uint32_t>(w))));
+    default: {
+      Value v = Value::Int(static_cast<int64_t>(w));
+      v.type = type;
+      return v;
+    }
+  }
+}
+
+void AggregateOperator::GroupsOf(const std::vector<Vector>& key_vectors, const Selection& sel) {
+  int32_t* group_of = group_of_.data();
+  if (keys_.size() == 1 && key_vectors[0].is_dictionary()) {
+    // One dictionary-encoded key (service, route, status): a direct map from code to group,
+    // per dictionary, instead of hashing every row's key.
+    const Vector& kv = key_vectors[0];
+    std::vector<int32_t>* map = nullptr;
+    for (auto& [dict, m] : code_groups_) {
+      if (dict.get() == &kv.dictionary()) map = &m;
+    }
+    if (map == nullptr) {
+      code_groups_.emplace_back(
+          kv.dictionary_ptr(),
+          std::vector<int32_t>(static_cast<size_t>(kv.dictionary().length()), -1));
+      map = &code_groups_.back().second;
+    }
+    const int32_t* codes = kv.dictionary_codes();
+    const uint8_t* valid = kv.validity_bits();
+    int32_t null_group = -1;
+    sel.ForEach([&](int64_t r) {
+      uint64_t key[2] = {0, 0};
+      if (valid != nullptr && !bits::Get(valid, r)) {
+        if (null_group < 0) {
+          key[1] = 1;
+          null_group = table_->FindOrInsert(key, table_->Hash(key));
+        }
+        group_of[r] = null_group;
+        return;
+      }
+      int32_t& g = (*map)[static_cast<size_t>(codes[r])];
+      if (g < 0) {
+        key[0] = StringId(0, kv, r);
+        g = table_->FindOrInsert(key, table_->Hash(key));
+      }
+      group_of[r] = g;
+    });
+    return;
+  }
+  EncodeKeys(key_vectors, sel);
+  const auto w = static_cast<size_t>(width_);
+  const uint64_t* words = words_.data();
+  GroupTable& table = *table_;
+  sel.ForEach([&](int64_t r) {
+    const uint64_t* key = words + static_cast<size_t>(r) * w;
+    group_of[r] = table.FindOrInsert(key, table.Hash(key));
+  });
+}
+
+size_t AggregateOperator::MemoryUsage() const {
+  size_t bytes = table_->MemoryUsage() + strings_->MemoryUsage() + words_.capacity() * 8 +
+                 group_of_.capacity() * 4;
+  for (const auto& acc : accumulators_) bytes += acc->MemoryUsage();
+  for (const auto& ids : code_ids_) {
+    for (const auto& [dict, map] : ids) bytes += map.capacity() * 8;
+  }
+  for (const auto& [dict, map] : code_groups_) bytes += map.capacity() * 4;
+  return bytes;
+}
+
+Status AggregateOperator::CheckMemory() const {
+  const int64_t limit = ctx_->memory_limit;
+  if (limit <= 0) return Status::Ok();
+  const size_t used = MemoryUsage();
+  if (used <= static_cast<size_t>(limit)) return Status::Ok();
+  return Status(StatusCode::kLimitExceeded,
+                fmt::format("summarize needs more than the memory limit of {:.1f} MiB ({} groups "
+                            "so far); raise the limit (--memory-limit), or group by fewer or "
+                            "coarser keys",
+                            static_cast<double>(limit) / (1 << 20), table_->size()));
 }
 
 Status AggregateOperator::Consume(Chunk& chunk) {
   const Batch& b = chunk.batch;
   const int64_t n = b.num_rows();
-  // The group of every selected row.
-  std::vector<Vector> key_vectors;
-  for (const PExpr* k : keys_) {
-    TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*k, b, chunk.sel, *ctx_));
-    key_vectors.push_back(Materialize(d, n));
+  group_of_.assign(static_cast<size_t>(n), 0);
+  if (!keys_.empty()) {
+    std::vector<Vector> key_vectors;
+    for (const PExpr* k : keys_) {
+      TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*k, b, chunk.sel, *ctx_));
+      key_vectors.push_back(Materialize(d, n));
+    }
+    GroupsOf(key_vectors, chunk.sel);
+    AddGroups(table_->size());
   }
-  std::vector<int32_t> group_of(static_cast<size_t>(n), 0);
-  if (keys_.size() == 1 && key_vectors[0].is_dictionary()) {
-    // One dictionary-encoded key (service, route, status): a direct map from code to group,
-    // per dictionary, instead of hashing every row's key.
-    const Vector& kv = key_vectors[0];
-    std::vector<int32_t>& map = CodeMap(kv);
-    const int32_t* codes = kv.dictionary_codes();
-    chunk.sel.ForEach([&](int64_t r) {
-      if (kv.IsNull(r)) {
-        group_of[static_cast<size_t>(r)] = NullGroup();
-        return;
-      }
-      int32_t& g = map[static_cast<size_t>(codes[r])];
-      if (g < 0) g = KeyGroup(kv, r);
-      group_of[static_cast<size_t>(r)] = g;
-    });
-  } else if (fixed_keys_) {
-    FixedKey key{};
-    chunk.sel.ForEach([&](int64_t r) {
-      uint64_t nulls = 0;
-      for (size_t k = 0; k < key_vectors.size(); ++k) {
-        const Vector& kv = key_vectors[k];
-        uint64_t w = 0;
-        if (kv.type() == TypeId::kNull || kv.IsNull(r)) {
-          nulls |= uint64_t{1} << k;
-        } else if (kv.type() == TypeId::kBool) {
-          w = kv.GetBool(r) ? 1 : 0;
-        } else if (IsInt64Backed(kv.type())) {
-          w = static_cast<uint64_t>(kv.GetInt64(r));
-        } else {
-          w = InternedId(k, kv, r);
-        }
-        key.words[k] = w;
-      }
-      key.words[4] = nulls;
-      auto it = fixed_groups_.find(key);
-      if (it == fixed_groups_.end()) {
-        it = fixed_groups_.emplace(key, num_groups_++).first;
-        Value v;
-        for (size_t k = 0; k < key_vectors.size(); ++k) {
-          ReadValue(key_vectors[k], r, &v);
-          key_values_[k].push_back(v);
-        }
-      }
-      group_of[static_cast<size_t>(r)] = it->second;
-    });
-  } else if (!keys_.empty()) {
-    chunk.sel.ForEach([&](int64_t r) {
-      key_.clear();
-      for (const Vector& kv : key_vectors) AppendKeyBytes(kv, r, &key_);
-      // Look up first: inserting copies the key, which only a new group needs.
-      auto it = groups_.find(key_);
-      if (it == groups_.end()) {
-        it = groups_.emplace(key_, num_groups_++).first;
-        Value v;
-        for (size_t k = 0; k < key_vectors.size(); ++k) {
-          ReadValue(key_vectors[k], r, &v);
-          key_values_[k].push_back(v);
-        }
-      }
-      group_of[static_cast<size_t>(r)] = it->second;
-    });
-  }
-  const auto groups = static_cast<size_t>(num_groups_);
+  std::vector<Datum> args;
   for (size_t a = 0; a < aggregates_.size(); ++a) {
-    const AggregateSpec& spec = aggregates_[a];
-    State& st = *states_[a];
-    st.Grow(spec.kind, groups);
-    std::vector<Datum> args;
-    for (const PExpr* e : spec.args) {
+    args.clear();
+    for (const PExpr* e : aggregates_[a].args) {
       TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*e, b, chunk.sel, *ctx_));
       args.push_back(std::move(d));
     }
-    if (UpdateTyped(spec, args, chunk.sel, group_of, &st)) continue;
-    Value x, y;
-    auto update = [&](int64_t r) {
-      const auto g = static_cast<size_t>(group_of[static_cast<size_t>(r)]);
-      switch (spec.kind) {
-        case AggKind::kCount:
-          if (args.empty()) {
-            ++st.count[g];
-          } else {
-            args[0].Read(r, &x);
-            if (!x.null) ++st.count[g];
-          }
-          return;
-        case AggKind::kCountIf:
-          args[0].Read(r, &x);
-          if (!x.null && x.i != 0) ++st.count[g];
-          return;
-        default:
-          break;
-      }
-      args[0].Read(r, &x);
-      if (x.null) return;
-      switch (spec.kind) {
-        case AggKind::kSum:
-        case AggKind::kAvg:
-          ++st.count[g];
-          if (x.type == TypeId::kFloat) {
-            st.float_sum[g] += x.f;
-          } else {
-            st.int_sum[g] += x.i;
-          }
-          st.has[g] = 1;
-          break;
-        case AggKind::kVariance:
-        case AggKind::kStdev: {
-          // Welford: numerically stable in one pass.
-          const double v = x.type == TypeId::kFloat ? x.f : static_cast<double>(x.i);
-          const int64_t k = ++st.count[g];
-          const double delta = v - st.mean[g];
-          st.mean[g] += delta / static_cast<double>(k);
-          st.m2[g] += delta * (v - st.mean[g]);
-          break;
-        }
-        case AggKind::kMin:
-        case AggKind::kMax:
-          if (!st.has[g] || (spec.kind == AggKind::kMin ? CompareValues(x, st.best[g]) < 0
-                                                        : CompareValues(x, st.best[g]) > 0)) {
-            st.best[g] = x;
-            st.has[g] = 1;
-          }
-          break;
-        case AggKind::kAny:
-          if (!st.has[g]) {
-            st.best[g] = x;
-            st.has[g] = 1;
-          }
-          break;
-        case AggKind::kArgMin:
-        case AggKind::kArgMax:
-          // The first row with the least (greatest) `by` wins ties.
-          if (!st.has[g] || (spec.kind == AggKind::kArgMin ? CompareValues(x, st.best[g]) < 0
-                                                           : CompareValues(x, st.best[g]) > 0)) {
-            st.best[g] = x;
-            args[1].Read(r, &y);
-            st.best_x[g] = y;
-            st.has[g] = 1;
-          }
-          break;
-        case AggKind::kDcount: {
-          std::string bytes;
-          if (args[0].is_constant) {
-            bytes = ValueToJson(x);
-          } else {
-            AppendKeyBytes(args[0].vector, r, &bytes);
-          }
-          st.distinct[g].insert(std::move(bytes));
-          break;
-        }
-        case AggKind::kPercentile:
-          st.values[g].push_back(x.type == TypeId::kFloat ? x.f : static_cast<double>(x.i));
-          break;
-        case AggKind::kHistogram: {
-          // The bucket is the lower bound: x rounded down to a multiple of the width.
-          if (x.type == TypeId::kFloat) {
-            const double w = spec.bucket.type == TypeId::kFloat
-                                 ? spec.bucket.f
-                                 : static_cast<double>(spec.bucket.i);
-            if (!(w > 0) || x.f != x.f) break;
-            ++st.hist_float[g][std::floor(x.f / w) * w];
-          } else if (IsInt64Backed(x.type)) {
-            const int64_t w = spec.bucket.i;
-            if (w <= 0) break;
-            int64_t q = x.i / w;
-            if (x.i % w != 0 && x.i < 0) --q;
-            int64_t lower;
-            if (__builtin_mul_overflow(q, w, &lower)) break;
-            ++st.hist_int[g][lower];
-          }
-          break;
-        }
-        case AggKind::kMakeSet:
-        case AggKind::kMakeList: {
-          if (spec.max_items >= 0 && static_cast<int64_t>(st.items[g].size()) >= spec.max_items) {
-            break;
-          }
-          std::string json = x.type == TypeId::kDynamic ? x.s : ValueToJson(x);
-          if (spec.kind == AggKind::kMakeSet && !st.distinct[g].insert(json).second) break;
-          st.items[g].push_back(std::move(json));
-          break;
-        }
-        default:
-          break;
-      }
-    };
-    chunk.sel.ForEach(update);
+    accumulators_[a]->Update(args, chunk.sel, group_of_.data());
   }
-  return Status::Ok();
+  return CheckMemory();
 }
 
-namespace {
-
-// quantile_cont: linear interpolation between the closest ranks.
-double Quantile(std::vector<double>* v, double q) {
-  const size_t n = v->size();
-  const double pos = q * static_cast<double>(n - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(n - 1, lo + 1);
-  std::nth_element(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(lo), v->end());
-  const double a = (*v)[lo];
-  if (hi == lo || pos == static_cast<double>(lo)) return a;
-  const double b = *std::min_element(v->begin() + static_cast<std::ptrdiff_t>(lo) + 1, v->end());
-  return a + (pos - static_cast<double>(lo)) * (b - a);
+uint64_t AggregateOperator::Fingerprint() const {
+  std::string desc;
+  ByteWriter w(&desc);
+  w.Varint(keys_.size());
+  for (const PExpr* k : keys_) w.U8(static_cast<uint8_t>(k->type));
+  w.Varint(aggregates_.size());
+  for (const AggregateSpec& a : aggregates_) {
+    w.U8(static_cast<uint8_t>(a.kind));
+    w.U8(static_cast<uint8_t>(a.type));
+    w.F64(a.fraction);
+    w.SignedVarint(a.max_items);
+    PutValue(&w, a.bucket);
+    for (const PExpr* e : a.args) w.U8(static_cast<uint8_t>(e->type));
+  }
+  return HashBytes(desc.data(), desc.size());
 }
 
-}  // namespace
+std::string AggregateOperator::SerializePartial() const {
+  std::string out;
+  ByteWriter w(&out);
+  w.Raw(kPartialMagic, sizeof kPartialMagic);
+  w.U64(Fingerprint());
+  const int32_t groups = table_->size();
+  w.Varint(static_cast<uint64_t>(groups));
+  for (int32_t g = 0; g < groups; ++g) {
+    for (size_t k = 0; k < keys_.size(); ++k) PutValue(&w, KeyValue(g, k));
+  }
+  for (const auto& acc : accumulators_) {
+    for (int32_t g = 0; g < groups; ++g) acc->Serialize(static_cast<size_t>(g), &w);
+  }
+  return out;
+}
+
+Status AggregateOperator::MergePartial(std::string_view bytes) {
+  ByteReader r(bytes);
+  char magic[sizeof kPartialMagic];
+  uint64_t fingerprint, groups;
+  if (!r.Raw(magic, sizeof magic) || std::memcmp(magic, kPartialMagic, sizeof magic) != 0 ||
+      !r.U64(&fingerprint)) {
+    return Status::InvalidInput("this is not a partial aggregate state of tql");
+  }
+  if (fingerprint != Fingerprint()) {
+    return Status::InvalidInput(
+        "this partial aggregate state was made by a different summarize (other keys, "
+        "aggregates or types); merge only the partials of the same query");
+  }
+  const Status corrupt =
+      Status::InvalidInput("the partial aggregate state is truncated or corrupt");
+  if (!r.Count(&groups, 2 * keys_.size()) || (keys_.empty() && groups != 1)) return corrupt;
+  std::vector<int32_t> local(groups);
+  std::vector<uint64_t> key(static_cast<size_t>(width_));
+  Value v;
+  for (uint64_t g = 0; g < groups; ++g) {
+    std::fill(key.begin(), key.end(), 0);
+    for (size_t k = 0; k < keys_.size(); ++k) {
+      if (!GetValue(&r, &v)) return corrupt;
+      if (v.type != keys_[k]->type && !(v.null && keys_[k]->type == TypeId::kNull)) return corrupt;
+      EncodeValue(k, v, key.data());
+    }
+    local[g] = table_->FindOrInsert(key.data(), table_->Hash(key.data()));
+  }
+  AddGroups(table_->size());
+  for (auto& acc : accumulators_) {
+    for (uint64_t g = 0; g < groups; ++g) {
+      if (!acc->Merge(static_cast<size_t>(local[g]), &r)) return corrupt;
+    }
+  }
+  if (r.remaining() != 0) return corrupt;
+  return CheckMemory();
+}
 
 Status AggregateOperator::Finish() {
-  const auto groups = static_cast<int64_t>(num_groups_);
+  if (partial_) return Status::Ok();  // the state stays for SerializePartial
+  const int32_t groups = table_->size();
   // The post batch: keys, then each aggregate's final value, one row per group.
   std::vector<Vector> cols;
   for (size_t k = 0; k < keys_.size(); ++k) {
     VectorWriter w(post_schema_->field(static_cast<int>(k)).type, groups);
-    for (int64_t g = 0; g < groups; ++g) w.Set(g, key_values_[k][static_cast<size_t>(g)]);
+    for (int32_t g = 0; g < groups; ++g) {
+      const Value v = KeyValue(g, k);
+      if (!v.null) w.Set(g, v);
+    }
     TQL_ASSIGN_OR_RETURN(Vector v, w.FinishChecked());
     cols.push_back(std::move(v));
   }
   for (size_t a = 0; a < aggregates_.size(); ++a) {
-    const AggregateSpec& spec = aggregates_[a];
-    State& st = *states_[a];
-    st.Grow(spec.kind, static_cast<size_t>(groups));
-    VectorWriter w(spec.type, groups);
-    for (int64_t gi = 0; gi < groups; ++gi) {
-      const auto g = static_cast<size_t>(gi);
-      switch (spec.kind) {
-        case AggKind::kCount:
-        case AggKind::kCountIf:
-          w.Set(gi, Value::Int(st.count[g]));
-          break;
-        case AggKind::kSum:
-          if (!st.has[g]) break;
-          if (spec.type == TypeId::kFloat) {
-            w.Set(gi, Value::Float(st.float_sum[g] + static_cast<double>(st.int_sum[g])));
-          } else {
-            // Integer sums wrap, as integer arithmetic does.
-            Value v = Value::Int(static_cast<int64_t>(static_cast<uint64_t>(st.int_sum[g])));
-            v.type = spec.type;
-            w.Set(gi, v);
-          }
-          break;
-        case AggKind::kAvg:
-          if (st.count[g] == 0) break;
-          w.Set(gi, Value::Float((st.float_sum[g] + static_cast<double>(st.int_sum[g])) /
-                                 static_cast<double>(st.count[g])));
-          break;
-        case AggKind::kVariance:
-        case AggKind::kStdev: {
-          if (st.count[g] < 2) break;
-          const double var = st.m2[g] / static_cast<double>(st.count[g] - 1);
-          w.Set(gi, Value::Float(spec.kind == AggKind::kStdev ? std::sqrt(var) : var));
-          break;
-        }
-        case AggKind::kMin:
-        case AggKind::kMax:
-        case AggKind::kAny:
-          if (st.has[g]) w.Set(gi, st.best[g]);
-          break;
-        case AggKind::kArgMin:
-        case AggKind::kArgMax:
-          if (st.has[g]) w.Set(gi, st.best_x[g]);
-          break;
-        case AggKind::kDcount:
-          w.Set(gi, Value::Int(static_cast<int64_t>(st.distinct[g].size())));
-          break;
-        case AggKind::kPercentile: {
-          if (st.values[g].empty()) break;
-          const double q = Quantile(&st.values[g], spec.fraction);
-          if (spec.type == TypeId::kFloat) {
-            w.Set(gi, Value::Float(q));
-          } else {
-            Value v = Value::Int(static_cast<int64_t>(std::llround(q)));
-            v.type = spec.type;
-            w.Set(gi, v);
-          }
-          std::vector<double>().swap(st.values[g]);
-          break;
-        }
-        case AggKind::kHistogram: {
-          if (st.hist_int[g].empty() && st.hist_float[g].empty()) break;
-          // {"<lower bound as text>": rows, ...} in increasing order of the bounds.
-          std::string json = "{";
-          auto add = [&](const Value& bound, int64_t rows) {
-            if (json.size() > 1) json += ',';
-            json += ValueToJson(Value::String(ValueToText(bound)));
-            json += ':' + std::to_string(rows);
-          };
-          for (const auto& [lower, rows] : st.hist_int[g]) {
-            Value b = Value::Int(lower);
-            b.type = spec.args[0]->type;
-            add(b, rows);
-          }
-          for (const auto& [lower, rows] : st.hist_float[g]) add(Value::Float(lower), rows);
-          json += '}';
-          w.Set(gi, Value::Dynamic(std::move(json)));
-          break;
-        }
-        case AggKind::kMakeSet:
-        case AggKind::kMakeList: {
-          if (st.items[g].empty()) break;  // no values: null, as for every other aggregate
-          std::string json = "[";
-          for (size_t i = 0; i < st.items[g].size(); ++i) {
-            if (i) json += ',';
-            json += st.items[g][i];
-          }
-          json += ']';
-          w.Set(gi, Value::Dynamic(std::move(json)));
-          break;
-        }
-      }
+    VectorWriter w(aggregates_[a].type, groups);
+    for (int32_t g = 0; g < groups; ++g) {
+      const Value v = accumulators_[a]->Final(static_cast<size_t>(g));
+      if (!v.null) w.Set(g, v);
     }
     TQL_ASSIGN_OR_RETURN(Vector v, w.FinishChecked());
     cols.push_back(std::move(v));
@@ -627,7 +1273,7 @@ Status AggregateOperator::Finish() {
   // The output columns, a batch at a time.
   for (int64_t off = 0; off < groups; off += kDefaultBatchRows) {
     if (next_->Satisfied()) break;
-    const int64_t len = std::min(kDefaultBatchRows, groups - off);
+    const int64_t len = std::min<int64_t>(kDefaultBatchRows, groups - off);
     Batch slice = post.Slice(off, len);
     std::vector<Vector> out;
     for (size_t i = 0; i < outputs_.size(); ++i) {

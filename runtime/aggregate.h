@@ -4,7 +4,7 @@
 
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "runtime/expression.h"
@@ -20,11 +20,13 @@ enum class AggKind : uint8_t {
   kMin,
   kMax,
   kAny,
-  kDcount,    // distinct values (exact in this version: within every error bound)
-  kVariance,  // sample variance (n - 1), Welford's method
+  kDcount,       // distinct values, HyperLogLog (exact up to 1024 of them)
+  kDcountExact,  // distinct values, exactly
+  kVariance,     // sample variance (n - 1), Welford's method
   kStdev,
-  kPercentile,  // quantile_cont of `fraction` (median, percentile, pNN, percentile_exact)
-  kArgMin,      // args: by, x
+  kPercentile,       // quantile of `fraction` from the relative-error sketch
+  kPercentileExact,  // quantile_cont of `fraction` over every value
+  kArgMin,           // args: by, x
   kArgMax,
   kMakeSet,  // args: x [, max]
   kMakeList,
@@ -35,34 +37,49 @@ struct AggregateSpec {
   AggKind kind = AggKind::kCount;
   std::vector<const PExpr*> args;  // over the input rows
   TypeId type = TypeId::kNull;     // the result type
-  double fraction = 0.5;           // kPercentile
+  double fraction = 0.5;           // kPercentile, kPercentileExact
   int64_t max_items = -1;          // kMakeSet, kMakeList: at most this many (-1: no limit)
   Value bucket;                    // kHistogram: the bucket width (int64 storage or float)
   std::string name;                // for explain
 };
 
 // Maps an aggregate function name (lower case) to its kind; false for one this version does
-// not compute yet. `fraction` is set for the fixed quantiles (p99 -> 0.99, median -> 0.5).
+// not compute. `fraction` is set for the fixed quantiles (p99 -> 0.99, median -> 0.5).
 bool AggregateKindOf(const std::string& name, AggKind* kind, double* fraction);
+
+class Accumulator;
+class GroupTable;
+class StringInterner;
 
 // summarize: keys and aggregates over the input; the output columns are `outputs`, each an
 // expression over [key 0, ..., key k-1, aggregate 0, ...] (the "post" schema).
+//
+// Partial aggregation: an operator made with `partial` set keeps its groups at Finish instead
+// of emitting them; SerializePartial() then writes them as bytes, and MergePartial() of an
+// operator of the same summarize adds them to its own before its Finish.
 class AggregateOperator final : public BatchConsumer {
  public:
   AggregateOperator(std::vector<const PExpr*> keys, std::vector<AggregateSpec> aggregates,
                     SchemaPtr post_schema, std::vector<const PExpr*> outputs, SchemaPtr schema,
-                    const EvalContext* ctx, BatchConsumer* next);
+                    const EvalContext* ctx, BatchConsumer* next, bool partial = false);
   ~AggregateOperator() override;
   Status Consume(Chunk& chunk) override;
   Status Finish() override;
 
+  std::string SerializePartial() const;
+  Status MergePartial(std::string_view bytes);
+  int32_t num_groups() const;
+  size_t MemoryUsage() const;
+
  private:
-  struct State;
-  int32_t KeyGroup(const Vector& kv, int64_t r);
-  int32_t NullGroup();
-  std::vector<int32_t>& CodeMap(const Vector& kv);
-  static bool UpdateTyped(const AggregateSpec& spec, const std::vector<Datum>& args,
-                          const Selection& sel, const std::vector<int32_t>& group_of, State* st);
+  void EncodeKeys(const std::vector<Vector>& key_vectors, const Selection& sel);
+  uint64_t StringId(size_t key, const Vector& v, int64_t row);
+  void EncodeValue(size_t key, const Value& v, uint64_t* words);
+  Value KeyValue(int32_t group, size_t key) const;
+  void GroupsOf(const std::vector<Vector>& key_vectors, const Selection& sel);
+  void AddGroups(int32_t groups);
+  Status CheckMemory() const;
+  uint64_t Fingerprint() const;
 
   std::vector<const PExpr*> keys_;
   std::vector<AggregateSpec> aggregates_;
@@ -71,42 +88,18 @@ class AggregateOperator final : public BatchConsumer {
   SchemaPtr schema_;
   const EvalContext* ctx_;
   BatchConsumer* next_;
-  std::unordered_map<std::string, int32_t> groups_;  // key bytes -> group
-  int32_t num_groups_ = 0;
-  std::vector<std::vector<Value>> key_values_;  // per key, per group
-  std::vector<std::unique_ptr<State>> states_;  // per aggregate
-  std::string key_;
-  // Keys of int64 storage, bools and strings (2 to 4 of them, or one int64): each row's key
-  // as fixed-width words (values, interned string ids, a null mask) in a table of their own.
-  bool fixed_keys_ = false;
-  struct FixedKey {
-    uint64_t words[5];
-    bool operator==(const FixedKey& o) const {
-      for (int i = 0; i < 5; ++i) {
-        if (words[i] != o.words[i]) return false;
-      }
-      return true;
-    }
-  };
-  struct FixedKeyHash {
-    size_t operator()(const FixedKey& k) const {
-      uint64_t h = 0x9E3779B97F4A7C15ULL;
-      for (uint64_t w : k.words) {
-        h ^= w + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-        h *= 0xff51afd7ed558ccdULL;
-      }
-      return static_cast<size_t>(h ^ (h >> 32));
-    }
-  };
-  std::unordered_map<FixedKey, int32_t, FixedKeyHash> fixed_groups_;
-  // Per string key: string -> id, and per dictionary the id of each code (-1: not yet).
-  std::vector<std::unordered_map<std::string, uint64_t>> interned_;
+  bool partial_;
+  int width_;  // words per key: one per key, then the null bits
+  std::unique_ptr<GroupTable> table_;
+  std::unique_ptr<StringInterner> strings_;
+  std::vector<std::unique_ptr<Accumulator>> accumulators_;
+  // Per string key and dictionary: the interned id of each code (-1: not yet).
   std::vector<std::vector<std::pair<std::shared_ptr<const Vector>, std::vector<int64_t>>>>
       code_ids_;
-  uint64_t InternedId(size_t key, const Vector& v, int64_t row);
   // One dictionary-encoded key: per dictionary, the group of each code (-1: not seen yet).
-  std::vector<std::pair<std::shared_ptr<const Vector>, std::vector<int32_t>>> code_maps_;
-  int32_t null_group_ = -1;
+  std::vector<std::pair<std::shared_ptr<const Vector>, std::vector<int32_t>>> code_groups_;
+  std::vector<uint64_t> words_;    // per row of the batch, width_ words
+  std::vector<int32_t> group_of_;  // per row of the batch
 };
 
 }  // namespace tql

@@ -168,7 +168,8 @@ struct PExpr {
 };
 
 struct EvalContext {
-  int64_t now = 0;  // now(): fixed for the whole query
+  int64_t now = 0;           // now(): fixed for the whole query
+  int64_t memory_limit = 0;  // bytes the query's operators may hold (0: no limit)
 };
 
 // Evaluates `e` at the selected rows of `batch`.

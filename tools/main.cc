@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "frontend/parser.h"
 #include "planner/executor.h"
 #include "planner/logical_plan.h"
+#include "runtime/byte_io.h"
 #include "runtime/time_format.h"
 #include "tools/gen/telemetry_generator.h"
 #include "tools/inputs.h"
@@ -182,7 +184,108 @@ struct RunOptions {
   bool skip_bad_lines = false;
   std::string file;
   std::string query;
+  std::string memory_limit;
+  std::string partial_out;
 };
+
+// A byte size: digits and an optional unit (K, M, G, T, with or without B or iB: powers of
+// 1024). False when malformed.
+bool ParseByteSize(const std::string& text, int64_t* bytes) {
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  if (i == 0 || i > 15) return false;
+  int64_t n = std::stoll(text.substr(0, i));
+  std::string unit = text.substr(i);
+  std::transform(unit.begin(), unit.end(), unit.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  static const std::pair<const char*, int> kUnits[] = {
+      {"", 0},     {"B", 0},  {"K", 10},  {"KB", 10},  {"KIB", 10}, {"M", 20},  {"MB", 20},
+      {"MIB", 20}, {"G", 30}, {"GB", 30}, {"GIB", 30}, {"T", 40},   {"TB", 40}, {"TIB", 40}};
+  for (const auto& [name, shift] : kUnits) {
+    if (unit == name) {
+      if (shift > 0 && n > (std::numeric_limits<int64_t>::max() >> shift)) return false;
+      *bytes = n << shift;
+      return true;
+    }
+  }
+  return false;
+}
+
+// --memory-limit, or by default 80% of the machine's physical memory.
+bool MemoryLimit(const std::string& flag, int64_t* limit) {
+  if (!flag.empty()) return ParseByteSize(flag, limit) && *limit > 0;
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  *limit = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page / 10 * 8 : 0;
+  return true;
+}
+
+// A shard file of `tql run --partial`: what `tql merge` needs besides the partial state, so
+// that the merge reads no data: the query text, its parameters, now(), and the schemas of the
+// sources the shard had.
+constexpr std::string_view kShardMagic = "tql partial aggregate state v1\n";
+
+std::string EncodeShard(const std::string& query, const std::vector<std::string>& params,
+                        int64_t now, const Catalog& catalog, const std::string& partial) {
+  std::string out(kShardMagic);
+  ByteWriter w(&out);
+  w.Bytes(query);
+  w.Varint(params.size());
+  for (const std::string& p : params) w.Bytes(p);
+  w.SignedVarint(now);
+  const std::vector<std::string> names = catalog.Names();
+  w.Varint(names.size());
+  for (const std::string& name : names) {
+    w.Bytes(name);
+    w.U8(catalog.IsOpen(name) ? 1 : 0);
+    const Schema& schema = *catalog.Find(name);
+    w.Varint(static_cast<uint64_t>(schema.num_fields()));
+    for (int i = 0; i < schema.num_fields(); ++i) {
+      w.Bytes(schema.field(i).name);
+      w.U8(static_cast<uint8_t>(schema.field(i).type));
+    }
+  }
+  w.Bytes(partial);
+  return out;
+}
+
+struct Shard {
+  std::string query;
+  std::vector<std::string> params;
+  int64_t now = 0;
+  Catalog catalog;
+  std::string partial;
+};
+
+bool DecodeShard(std::string_view bytes, Shard* shard) {
+  if (bytes.substr(0, kShardMagic.size()) != kShardMagic) return false;
+  ByteReader r(bytes.substr(kShardMagic.size()));
+  std::string_view s;
+  uint64_t n;
+  if (!r.Bytes(&s)) return false;
+  shard->query.assign(s);
+  if (!r.Count(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!r.Bytes(&s)) return false;
+    shard->params.emplace_back(s);
+  }
+  if (!r.SignedVarint(&shard->now) || !r.Count(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view name;
+    uint8_t open;
+    uint64_t fields;
+    if (!r.Bytes(&name) || !r.U8(&open) || !r.Count(&fields, 2)) return false;
+    std::vector<Field> list;
+    for (uint64_t f = 0; f < fields; ++f) {
+      uint8_t type;
+      if (!r.Bytes(&s) || !r.U8(&type) || type >= kNumTypes) return false;
+      list.push_back({std::string(s), static_cast<TypeId>(type)});
+    }
+    shard->catalog.Add(std::string(name), std::make_shared<Schema>(std::move(list)), open != 0);
+  }
+  if (!r.Bytes(&s) || r.remaining() != 0) return false;
+  shard->partial.assign(s);
+  return true;
+}
 
 int RunCommand(const RunOptions& o) {
   auto format = OutputFormatFromName(o.format);
@@ -197,6 +300,11 @@ int RunCommand(const RunOptions& o) {
       return UsageError(fmt::format("--param '{}' is not NAME=VALUE", p));
     }
   }
+  int64_t memory_limit = 0;
+  if (!MemoryLimit(o.memory_limit, &memory_limit)) {
+    return UsageError(
+        fmt::format("--memory-limit '{}' is not a size such as 512MB or 4GiB", o.memory_limit));
+  }
   auto query = ResolveQuery(o.query, o.file);
   if (!query) return kExitUsageError;
   Result<LoadedInputs> inputs = LoadInputs(o.inputs, o.skip_bad_lines);
@@ -210,6 +318,22 @@ int RunCommand(const RunOptions& o) {
   if (!compiled.plan) return kExitQueryError;
   const PlanNode* plan = compiled.plan.get();
 
+  if (!o.partial_out.empty()) {
+    ScanStats scan;
+    ExecOptions exec;
+    exec.now = compiled.now;
+    exec.memory_limit = memory_limit;
+    Result<std::string> partial = ExecutePartial(*plan, inputs->tables, &scan, exec);
+    if (!partial.ok()) {
+      fmt::print(stderr, "tql: {}\n", partial.status().message());
+      return kExitQueryError;
+    }
+    std::ofstream out(o.partial_out, std::ios::binary);
+    out << EncodeShard(query->text, o.params, compiled.now, inputs->catalog, *partial);
+    if (!out.flush()) return UsageError(fmt::format("cannot write '{}'", o.partial_out));
+    return kExitOk;
+  }
+
   std::vector<double> times_ms;
   ScanStats scan;
   Table result;
@@ -218,6 +342,7 @@ int RunCommand(const RunOptions& o) {
     const auto start = std::chrono::steady_clock::now();
     ExecOptions exec;
     exec.now = compiled.now;
+    exec.memory_limit = memory_limit;
     Result<Table> r = ExecutePlan(*plan, inputs->tables, &scan, exec);
     const auto end = std::chrono::steady_clock::now();
     if (!r.ok()) {
@@ -239,6 +364,49 @@ int RunCommand(const RunOptions& o) {
                scan.rows_read, scan.batches_read, scan.batches_skipped);
     fmt::print(stderr, "engine: interpreter (jit: not used)\n");
   }
+  return kExitOk;
+}
+
+// tql merge: the result of a query from the partial states of its shards.
+int MergeCommand(const std::vector<std::string>& files, const std::string& format_name,
+                 const std::string& memory_flag) {
+  auto format = OutputFormatFromName(format_name);
+  if (!format) return UsageError(fmt::format("unknown --format '{}'", format_name));
+  int64_t memory_limit = 0;
+  if (!MemoryLimit(memory_flag, &memory_limit)) {
+    return UsageError(
+        fmt::format("--memory-limit '{}' is not a size such as 512MB or 4GiB", memory_flag));
+  }
+  std::vector<Shard> shards(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string bytes;
+    if (!ReadWholeFile(files[i], &bytes)) {
+      return UsageError(fmt::format("cannot read '{}'", files[i]));
+    }
+    if (!DecodeShard(bytes, &shards[i])) {
+      fmt::print(stderr, "tql: {}: not a partial state written by 'tql run --partial'\n", files[i]);
+      return kExitQueryError;
+    }
+    if (shards[i].query != shards[0].query || shards[i].params != shards[0].params) {
+      fmt::print(stderr, "tql: {}: made by another query or parameters than {}\n", files[i],
+                 files[0]);
+      return kExitQueryError;
+    }
+  }
+  Compiled compiled = Compile(shards[0].query, shards[0].catalog, files[0], shards[0].params,
+                              /*plan_required=*/true);
+  if (!compiled.plan) return kExitQueryError;
+  std::vector<std::string_view> partials;
+  for (const Shard& s : shards) partials.push_back(s.partial);
+  ExecOptions exec;
+  exec.now = shards[0].now;
+  exec.memory_limit = memory_limit;
+  Result<Table> r = MergePartials(*compiled.plan, partials, exec);
+  if (!r.ok()) {
+    fmt::print(stderr, "tql: {}\n", r.status().message());
+    return kExitQueryError;
+  }
+  WriteTable(*r, *format, stdout);
   return kExitOk;
 }
 
@@ -651,8 +819,26 @@ int Main(int argc, char** argv) {
   run_cmd->add_flag("--stats", run.stats, "print compile and execution statistics to stderr");
   run_cmd->add_flag("--skip-bad-lines", run.skip_bad_lines,
                     "skip malformed input lines instead of failing");
+  run_cmd
+      ->add_option("--memory-limit", run.memory_limit,
+                   "bytes a summarize may hold (default: 80% of physical memory)")
+      ->type_name("SIZE");
+  run_cmd
+      ->add_option("--partial", run.partial_out,
+                   "write this shard's partial aggregate state to FILE (see tql merge)")
+      ->type_name("FILE");
   run_cmd->add_option("-f,--file", run.file, "read the query from a .tql file");
   run_cmd->add_option("query", run.query, "the query text");
+
+  std::vector<std::string> merge_files;
+  std::string merge_format = "table", merge_memory;
+  auto* merge_cmd =
+      app.add_subcommand("merge", "the result of a query from its shards' partial states");
+  merge_cmd->add_option("--format", merge_format, "table, json, ndjson or csv")
+      ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}));
+  merge_cmd->add_option("--memory-limit", merge_memory, "bytes the merge may hold")
+      ->type_name("SIZE");
+  merge_cmd->add_option("partials", merge_files, "files of 'tql run --partial'")->required();
 
   std::vector<std::string> explain_inputs;
   bool explain_ir = false, explain_verbose = false;
@@ -736,6 +922,7 @@ int Main(int argc, char** argv) {
   }
 
   if (run_cmd->parsed()) return RunCommand(run);
+  if (merge_cmd->parsed()) return MergeCommand(merge_files, merge_format, merge_memory);
   if (explain_cmd->parsed()) {
     return ExplainCommand(explain_inputs, explain_ir, explain_verbose, explain_params,
                           explain_query, explain_file);

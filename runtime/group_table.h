@@ -1,0 +1,99 @@
+//! The hash tables of summarize: group keys as fixed-width words in an open-addressing table,
+//! and the strings of string keys interned to dense ids, so that every key of any type is a
+//! few 64-bit words compared with memcmp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tql {
+
+// 64-bit hash of bytes (XXH3): stable across machines and runs, as partial states need.
+uint64_t HashBytes(const void* data, size_t size);
+// A 64-bit mixer for one word (the finalizer of MurmurHash3).
+inline uint64_t HashWord(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Groups numbered 0, 1, ... in the order their keys were first inserted. Linear probing over
+// slots that hold a group number and 32 bits of its hash, at most half full.
+class GroupTable {
+ public:
+  explicit GroupTable(int width);
+
+  int width() const { return width_; }
+  int32_t size() const { return static_cast<int32_t>(hashes_.size()); }
+  const uint64_t* key(int32_t group) const {
+    return keys_.data() + static_cast<size_t>(group) * static_cast<size_t>(width_);
+  }
+  uint64_t Hash(const uint64_t* key) const {
+    return width_ == 1 ? HashWord(key[0]) : HashBytes(key, static_cast<size_t>(width_) * 8);
+  }
+
+  // The group of `key` (width() words with hash `hash`), added as group size() when new.
+  int32_t FindOrInsert(const uint64_t* key, uint64_t hash) {
+    if (static_cast<size_t>(size() + 1) * 2 > slots_.size()) Grow();
+    const auto tag = static_cast<uint32_t>(hash >> 32);
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.group < 0) {
+        s.group = size();
+        s.tag = tag;
+        keys_.insert(keys_.end(), key, key + width_);
+        hashes_.push_back(hash);
+        return s.group;
+      }
+      if (s.tag == tag && Equal(this->key(s.group), key)) return s.group;
+    }
+  }
+  size_t MemoryUsage() const {
+    return slots_.capacity() * sizeof(Slot) + keys_.capacity() * 8 + hashes_.capacity() * 8;
+  }
+
+ private:
+  struct Slot {
+    uint32_t tag;
+    int32_t group;  // -1: empty
+  };
+  bool Equal(const uint64_t* a, const uint64_t* b) const {
+    for (int i = 0; i < width_; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+  void Grow();
+
+  int width_;
+  std::vector<uint64_t> keys_;    // group-major, width_ words per group
+  std::vector<uint64_t> hashes_;  // per group, for growing
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
+// Strings to dense ids 0, 1, ... in order of first sight; the bytes live in one arena.
+class StringInterner {
+ public:
+  uint32_t Intern(std::string_view s);
+  std::string_view Get(uint32_t id) const {
+    return std::string_view(arena_).substr(offsets_[id], offsets_[id + 1] - offsets_[id]);
+  }
+  uint32_t size() const { return static_cast<uint32_t>(offsets_.size() - 1); }
+  size_t MemoryUsage() const {
+    return arena_.capacity() + offsets_.capacity() * 8 + slots_.capacity() * 8;
+  }
+
+ private:
+  std::string arena_;
+  std::vector<size_t> offsets_{0};
+  std::vector<uint64_t> hashes_;
+  std::vector<int64_t> slots_;  // id, or -1
+};
+
+}  // namespace tql
