@@ -52,28 +52,36 @@ void HyperLogLog::Add(uint64_t hash) {
 
 void HyperLogLog::AddExact(uint64_t hash) {
   if (hash == 0) hash = 1;
-  if ((set_size_ + 1) * 2 > set_.size()) {
-    if (set_size_ + 1 > kExactLimit) {
-      ToDense();
-      AddDense(hash);
-      return;
+  if (!set_.empty()) {
+    const size_t mask = set_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      if (set_[i] == hash) return;
+      if (set_[i] == 0) break;
     }
+  }
+  // A new hash: past the limit the registers take over, else it goes into a set at most
+  // half full.
+  if (set_size_ + 1 > kExactLimit) {
+    ToDense();
+    AddDense(hash);
+    return;
+  }
+  if ((set_size_ + 1) * 2 > set_.size()) {
     std::vector<uint64_t> old(std::max<size_t>(16, set_.size() * 2), 0);
     old.swap(set_);
-    set_size_ = 0;
+    const size_t mask = set_.size() - 1;
     for (uint64_t h : old) {
-      if (h != 0) AddExact(h);
+      if (h == 0) continue;
+      size_t i = h & mask;
+      while (set_[i] != 0) i = (i + 1) & mask;
+      set_[i] = h;
     }
   }
   const size_t mask = set_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    if (set_[i] == hash) return;
-    if (set_[i] == 0) {
-      set_[i] = hash;
-      ++set_size_;
-      return;
-    }
-  }
+  size_t i = hash & mask;
+  while (set_[i] != 0) i = (i + 1) & mask;
+  set_[i] = hash;
+  ++set_size_;
 }
 
 void HyperLogLog::AddDense(uint64_t hash) {

@@ -7,7 +7,8 @@
 //   error DATASET [title]      the diagnostics of a query that must not run
 //
 // Datasets: `small` (tests/queries/data: hand-written spans and logs with nulls, unicode,
-// dynamic values) and `gen` (2000 generated spans and their logs, seed 42). Rows print as
+// dynamic values), `gen` (2000 generated spans and their logs, seed 42, in batches of 256 rows)
+// and `gen200k` (200000 generated spans, seed 42, for high-cardinality group-bys). Rows print as
 // tab-separated text under a header of `name:type` columns; null prints as `null`.
 
 #include <gtest/gtest.h>
@@ -61,6 +62,15 @@ const Dataset& GetDataset(const std::string& name) {
     read.table.rows_per_batch = 256;
     AddSource(&d, "spans", ReadJson(spans, read));
     AddSource(&d, "logs", ReadJson(logs, read));
+  } else if (name == "gen200k") {
+    // Enough rows for 100k+ groups (span_id, and trace_id with user.id).
+    gen::GeneratorOptions options;
+    options.spans = 200000;
+    options.seed = 42;
+    std::string spans;
+    gen::GenerateTelemetry(
+        options, [&](std::string_view s) { spans += s; }, nullptr);
+    AddSource(&d, "spans", ReadJson(spans));
   }
   return datasets.emplace(name, std::move(d)).first->second;
 }
