@@ -677,12 +677,8 @@ class QuantileAccumulator final : public Accumulator {
   void Resize(size_t groups) override { sketches_.resize(groups); }
   void Update(const std::vector<Datum>& args, const Selection& sel,
               const int32_t* group_of) override {
-    ForEachNumber(args[0], sel, [&](int64_t r, double x) {
-      QuantileSketch& s = sketches_[G(group_of, r)];
-      const size_t before = s.MemoryUsage();
-      s.Add(x);
-      bytes_ += s.MemoryUsage() - before;
-    });
+    ForEachNumber(args[0], sel,
+                  [&](int64_t r, double x) { bytes_ += sketches_[G(group_of, r)].Add(x); });
   }
   void Serialize(size_t g, ByteWriter* w) const override { sketches_[g].Serialize(w); }
   bool Merge(size_t g, ByteReader* r) override {
@@ -978,21 +974,13 @@ void AggregateOperator::AddGroups(int32_t groups) {
   for (auto& acc : accumulators_) acc->Resize(static_cast<size_t>(groups));
 }
 
-uint64_t AggregateOperator::StringId(size_t key, const Vector& v, int64_t row) {
-  if (!v.is_dictionary()) return strings_->Intern(v.GetString(row));
-  // Encoded: each code is interned once per dictionary.
-  std::vector<int64_t>* ids = nullptr;
+std::vector<int64_t>& AggregateOperator::CodeIds(size_t key, const Vector& v) {
   for (auto& [dict, map] : code_ids_[key]) {
-    if (dict.get() == &v.dictionary()) ids = &map;
+    if (dict.get() == &v.dictionary()) return map;
   }
-  if (ids == nullptr) {
-    code_ids_[key].emplace_back(
-        v.dictionary_ptr(), std::vector<int64_t>(static_cast<size_t>(v.dictionary().length()), -1));
-    ids = &code_ids_[key].back().second;
-  }
-  int64_t& id = (*ids)[static_cast<size_t>(v.dictionary_codes()[row])];
-  if (id < 0) id = strings_->Intern(v.GetString(row));
-  return static_cast<uint64_t>(id);
+  code_ids_[key].emplace_back(
+      v.dictionary_ptr(), std::vector<int64_t>(static_cast<size_t>(v.dictionary().length()), -1));
+  return code_ids_[key].back().second;
 }
 
 void AggregateOperator::EncodeKeys(const std::vector<Vector>& key_vectors, const Selection& sel) {
@@ -1027,8 +1015,17 @@ void AggregateOperator::EncodeKeys(const std::vector<Vector>& key_vectors, const
       each([fv](int64_t r) { return FloatKeyBits(fv[r]); });
     } else if (kv.type() == TypeId::kBool) {
       each([&kv](int64_t r) { return uint64_t{kv.GetBool(r) ? 1u : 0u}; });
+    } else if (kv.is_dictionary()) {
+      // Each code is interned once per dictionary.
+      std::vector<int64_t>& ids = CodeIds(k, kv);
+      const int32_t* codes = kv.dictionary_codes();
+      each([&](int64_t r) {
+        int64_t& id = ids[static_cast<size_t>(codes[r])];
+        if (id < 0) id = strings_->Intern(kv.GetString(r));
+        return static_cast<uint64_t>(id);
+      });
     } else {
-      each([&](int64_t r) { return StringId(k, kv, r); });
+      each([&](int64_t r) { return uint64_t{strings_->Intern(kv.GetString(r))}; });
     }
   }
 }
@@ -1110,7 +1107,7 @@ void AggregateOperator::GroupsOf(const std::vector<Vector>& key_vectors, const S
       }
       int32_t& g = (*map)[static_cast<size_t>(codes[r])];
       if (g < 0) {
-        key[0] = StringId(0, kv, r);
+        key[0] = strings_->Intern(kv.GetString(r));
         g = table_->FindOrInsert(key, table_->Hash(key));
       }
       group_of[r] = g;

@@ -73,7 +73,7 @@ class AggregateOperator final : public BatchConsumer {
 
  private:
   void EncodeKeys(const std::vector<Vector>& key_vectors, const Selection& sel);
-  uint64_t StringId(size_t key, const Vector& v, int64_t row);
+  std::vector<int64_t>& CodeIds(size_t key, const Vector& v);
   void EncodeValue(size_t key, const Value& v, uint64_t* words);
   Value KeyValue(int32_t group, size_t key) const;
   void GroupsOf(const std::vector<Vector>& key_vectors, const Selection& sel);

@@ -34,7 +34,14 @@ class GroupTable {
     return keys_.data() + static_cast<size_t>(group) * static_cast<size_t>(width_);
   }
   uint64_t Hash(const uint64_t* key) const {
-    return width_ == 1 ? HashWord(key[0]) : HashBytes(key, static_cast<size_t>(width_) * 8);
+    if (width_ > 4) return HashBytes(key, static_cast<size_t>(width_) * 8);
+    // A few words: multiply-xorshift each in, then the finalizer.
+    uint64_t h = key[0];
+    for (int i = 1; i < width_; ++i) {
+      h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ULL;
+      h ^= key[i];
+    }
+    return HashWord(h);
   }
 
   // The group of `key` (width() words with hash `hash`), added as group size() when new.

@@ -165,34 +165,6 @@ namespace {
 
 constexpr int kOctave = QuantileSketch::kBucketsPerOctave;
 constexpr int kMantissaBits = 52;
-constexpr int kTableBits = 12;
-
-// The bucket bounds within an octave as mantissa bits (bound[j] = (2^(j/35) - 1) * 2^52), and
-// for the top 12 mantissa bits the last bound at or below them. A table cell is narrower than
-// a bucket, so one comparison finishes the lookup exactly.
-struct BucketTables {
-  uint64_t bound[kOctave + 1];
-  uint8_t start[size_t{1} << kTableBits];
-  BucketTables() {
-    for (int j = 0; j <= kOctave; ++j) {
-      bound[j] = static_cast<uint64_t>(
-          std::ldexp(std::exp2(static_cast<double>(j) / kOctave) - 1, kMantissaBits));
-    }
-    bound[0] = 0;
-    bound[kOctave] = uint64_t{1} << kMantissaBits;
-    int j = 0;
-    for (uint64_t t = 0; t < (uint64_t{1} << kTableBits); ++t) {
-      const uint64_t cell = t << (kMantissaBits - kTableBits);
-      while (bound[j + 1] <= cell) ++j;
-      start[t] = static_cast<uint8_t>(j);
-    }
-  }
-};
-
-const BucketTables& Tables() {
-  static const BucketTables tables;
-  return tables;
-}
 
 int32_t FloorDiv(int32_t a, int32_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
@@ -217,19 +189,25 @@ double QuantileSketch::RelativeAccuracy() {
   return (gamma - 1) / (gamma + 1);
 }
 
-int32_t QuantileSketch::BucketOf(double magnitude) {
-  const BucketTables& t = Tables();
-  uint64_t bits;
-  std::memcpy(&bits, &magnitude, sizeof bits);
-  const auto exponent = static_cast<int32_t>((bits >> kMantissaBits) & 0x7FF) - 1023;
-  const uint64_t mantissa = bits & ((uint64_t{1} << kMantissaBits) - 1);
-  int32_t j = t.start[mantissa >> (kMantissaBits - kTableBits)];
-  if (mantissa >= t.bound[j + 1]) ++j;
-  return exponent * kOctave + j;
+QuantileSketch::Tables::Tables() {
+  for (int j = 0; j <= kOctave; ++j) {
+    bound[j] = static_cast<uint64_t>(
+        std::ldexp(std::exp2(static_cast<double>(j) / kOctave) - 1, kMantissaBits));
+  }
+  bound[0] = 0;
+  bound[kOctave] = uint64_t{1} << kMantissaBits;
+  int j = 0;
+  for (uint64_t t = 0; t < (uint64_t{1} << kTableBits); ++t) {
+    const uint64_t cell = t << (kMantissaBits - kTableBits);
+    while (bound[j + 1] <= cell) ++j;
+    start[t] = static_cast<uint8_t>(j);
+  }
 }
 
+const QuantileSketch::Tables QuantileSketch::kTables;
+
 double QuantileSketch::ValueOf(int32_t bucket) {
-  const BucketTables& t = Tables();
+  const Tables& t = kTables;
   const int32_t exponent = FloorDiv(bucket, kOctave);
   const int32_t j = bucket - exponent * kOctave;
   if (exponent > 1023) return std::numeric_limits<double>::infinity();
@@ -275,7 +253,7 @@ uint64_t QuantileSketch::Store::total() const {
   return n;
 }
 
-void QuantileSketch::Add(double x) {
+void QuantileSketch::AddSlow(double x) {
   if (std::isnan(x)) return;
   if (count_ == 0 || x < min_) min_ = x;
   if (count_ == 0 || x > max_) max_ = x;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,7 +58,22 @@ class QuantileSketch {
   static constexpr size_t kMaxBuckets = 4096;  // per sign; beyond it the smallest collapse
   static double RelativeAccuracy();
 
-  void Add(double x);  // NaN is ignored
+  // Adds x (NaN is ignored) and returns the bytes the sketch allocated for it (for memory
+  // accounting); a value of a bucket the sketch already holds takes the inline path.
+  size_t Add(double x) {
+    if (sketched_ && x > 0 && count_ > 0 && x >= min_ && x <= max_ && !positive_.counts.empty()) {
+      const int32_t b = BucketOf(x);
+      const auto i = static_cast<uint32_t>(b - positive_.first);
+      if (i < positive_.counts.size()) {
+        ++positive_.counts[i];
+        ++count_;
+        return 0;
+      }
+    }
+    const size_t before = MemoryUsage();
+    AddSlow(x);
+    return MemoryUsage() - before;
+  }
   void Merge(const QuantileSketch& other);
   // The q-quantile as SQL's quantile_cont: linear interpolation between the values at ranks
   // floor(q (n-1)) and ceil(q (n-1)). REQUIRES: count() > 0.
@@ -70,7 +86,15 @@ class QuantileSketch {
   bool Deserialize(ByteReader* r);
 
   // Exposed for tests: the bucket of |x| > 0 and the value that represents it.
-  static int32_t BucketOf(double magnitude);
+  static int32_t BucketOf(double magnitude) {
+    uint64_t bits;
+    std::memcpy(&bits, &magnitude, sizeof bits);
+    const auto exponent = static_cast<int32_t>((bits >> 52) & 0x7FF) - 1023;
+    const uint64_t mantissa = bits & ((uint64_t{1} << 52) - 1);
+    int32_t j = kTables.start[mantissa >> (52 - kTableBits)];
+    if (mantissa >= kTables.bound[j + 1]) ++j;
+    return exponent * kBucketsPerOctave + j;
+  }
   static double ValueOf(int32_t bucket);
 
  private:
@@ -81,6 +105,18 @@ class QuantileSketch {
     void Add(int32_t bucket, uint64_t n);
     uint64_t total() const;
   };
+  // The bucket bounds within an octave as mantissa bits (bound[j] = (2^(j/35) - 1) * 2^52),
+  // and for the top 12 mantissa bits the last bound at or below them. A table cell is narrower
+  // than a bucket, so one comparison finishes the lookup exactly.
+  static constexpr int kTableBits = 12;
+  struct Tables {
+    uint64_t bound[kBucketsPerOctave + 1];
+    uint8_t start[size_t{1} << kTableBits];
+    Tables();
+  };
+  static const Tables kTables;
+
+  void AddSlow(double x);
   void Sketch();
   void AddToSketch(double x, uint64_t n);
   double ValueAtRank(uint64_t rank) const;  // 0-based, over the sketched values
