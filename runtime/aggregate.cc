@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -703,49 +704,102 @@ class QuantileAccumulator final : public Accumulator {
   size_t bytes_ = 0;
 };
 
-// percentile_exact: every value, ranked at the end.
+// quantile_cont over int64 values, interpolated in long double: a timestamp's nanoseconds
+// survive (a double holds only 53 bits, about 104 days of nanoseconds).
+long double QuantileContInt(std::vector<int64_t> v, double q) {
+  const size_t n = v.size();
+  const double pos = q * static_cast<double>(n - 1);
+  const auto lo = static_cast<size_t>(std::floor(pos));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const auto a = static_cast<long double>(v[lo]);
+  if (lo + 1 >= n || pos == static_cast<double>(lo)) return a;
+  const auto b = static_cast<long double>(
+      *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()));
+  return a + static_cast<long double>(pos - static_cast<double>(lo)) * (b - a);
+}
+
+// percentile_exact (and every quantile of a timestamp, where a relative error has no meaning):
+// every value, ranked at the end. int64-backed values are kept as integers.
+template <typename T>
 class QuantileExactAccumulator final : public Accumulator {
  public:
   using Accumulator::Accumulator;
   void Resize(size_t groups) override { values_.resize(groups); }
   void Update(const std::vector<Datum>& args, const Selection& sel,
               const int32_t* group_of) override {
-    ForEachNumber(args[0], sel, [&](int64_t r, double x) {
-      if (std::isnan(x)) return;
-      std::vector<double>& v = values_[G(group_of, r)];
-      if (v.size() == v.capacity()) bytes_ += std::max<size_t>(v.capacity(), 1) * 8;
+    auto add = [&](int64_t r, T x) {
+      std::vector<T>& v = values_[G(group_of, r)];
+      if (v.size() == v.capacity()) bytes_ += std::max<size_t>(v.capacity(), 1) * sizeof(T);
       v.push_back(x);
-    });
+    };
+    const Datum& d = args[0];
+    if constexpr (std::is_same_v<T, int64_t>) {
+      if (!d.is_constant && IsInt64Backed(d.vector.type())) {
+        const int64_t* iv = d.vector.int64_values();
+        const uint8_t* valid = d.vector.validity_bits();
+        sel.ForEach([&](int64_t r) {
+          if (valid == nullptr || bits::Get(valid, r)) add(r, iv[r]);
+        });
+        return;
+      }
+      ForEachValue(d, sel, [&](int64_t r, const Value& x) { add(r, x.i); });
+    } else {
+      ForEachNumber(d, sel, [&](int64_t r, double x) {
+        if (!std::isnan(x)) add(r, x);
+      });
+    }
   }
   void Serialize(size_t g, ByteWriter* w) const override {
     w->Varint(values_[g].size());
-    for (double x : values_[g]) w->F64(x);
+    for (T x : values_[g]) {
+      if constexpr (std::is_same_v<T, int64_t>) {
+        w->SignedVarint(x);
+      } else {
+        w->F64(x);
+      }
+    }
   }
   bool Merge(size_t g, ByteReader* r) override {
     uint64_t n;
-    if (!r->Count(&n, 8)) return false;
-    std::vector<double>& v = values_[g];
+    if (!r->Count(&n)) return false;
+    std::vector<T>& v = values_[g];
     const size_t before = v.capacity();
     for (uint64_t i = 0; i < n; ++i) {
-      double x;
-      if (!r->F64(&x) || std::isnan(x)) return false;
+      T x;
+      if constexpr (std::is_same_v<T, int64_t>) {
+        if (!r->SignedVarint(&x)) return false;
+      } else {
+        if (!r->F64(&x) || std::isnan(x)) return false;
+      }
       v.push_back(x);
     }
-    bytes_ += (v.capacity() - before) * 8;
+    bytes_ += (v.capacity() - before) * sizeof(T);
     return true;
   }
   Value Final(size_t g) override {
     if (values_[g].empty()) return Value::Null(spec_.type);
-    const double q = QuantileCont(std::move(values_[g]), spec_.fraction);
-    std::vector<double>().swap(values_[g]);
-    return QuantileValue(q, spec_.type);
+    Value result;
+    if constexpr (std::is_same_v<T, int64_t>) {
+      if (spec_.type == TypeId::kTimestamp) {
+        const long double q = QuantileContInt(std::move(values_[g]), spec_.fraction);
+        result = Value::Timestamp(static_cast<int64_t>(std::llroundl(q)));
+      } else {
+        // Numbers and durations interpolate in double, as SQL's quantile_cont does.
+        std::vector<double> v(values_[g].begin(), values_[g].end());
+        result = QuantileValue(QuantileCont(std::move(v), spec_.fraction), spec_.type);
+      }
+    } else {
+      result = QuantileValue(QuantileCont(std::move(values_[g]), spec_.fraction), spec_.type);
+    }
+    std::vector<T>().swap(values_[g]);
+    return result;
   }
   size_t MemoryUsage() const override {
-    return values_.capacity() * sizeof(std::vector<double>) + bytes_;
+    return values_.capacity() * sizeof(std::vector<T>) + bytes_;
   }
 
  private:
-  std::vector<std::vector<double>> values_;
+  std::vector<std::vector<T>> values_;
   size_t bytes_ = 0;
 };
 
@@ -920,9 +974,15 @@ std::unique_ptr<Accumulator> MakeAccumulator(const AggregateSpec& spec) {
     case AggKind::kDcountExact:
       return std::make_unique<DcountExactAccumulator>(spec);
     case AggKind::kPercentile:
-      return std::make_unique<QuantileAccumulator>(spec);
-    case AggKind::kPercentileExact:
-      return std::make_unique<QuantileExactAccumulator>(spec);
+    case AggKind::kPercentileExact: {
+      const TypeId arg = spec.args[0]->type;
+      // A relative error on a point in time has no meaning: timestamps rank exactly.
+      if (spec.kind == AggKind::kPercentile && arg != TypeId::kTimestamp) {
+        return std::make_unique<QuantileAccumulator>(spec);
+      }
+      if (IsInt64Backed(arg)) return std::make_unique<QuantileExactAccumulator<int64_t>>(spec);
+      return std::make_unique<QuantileExactAccumulator<double>>(spec);
+    }
     case AggKind::kHistogram:
       return std::make_unique<HistogramAccumulator>(spec);
     case AggKind::kMakeSet:
@@ -956,6 +1016,8 @@ AggregateOperator::AggregateOperator(std::vector<const PExpr*> keys,
   table_ = std::make_unique<GroupTable>(width_);
   strings_ = std::make_unique<StringInterner>();
   code_ids_.resize(keys_.size());
+  float_first_.resize(keys_.size());
+  for (const PExpr* k : keys_) float_keys_ = float_keys_ || k->type == TypeId::kFloat;
   for (const AggregateSpec& spec : aggregates_) accumulators_.push_back(MakeAccumulator(spec));
   if (keys_.empty()) {
     const uint64_t zero = 0;
@@ -1059,11 +1121,8 @@ Value AggregateOperator::KeyValue(int32_t group, size_t key) const {
       return Value::Null(type);
     case TypeId::kBool:
       return Value::Bool(w != 0);
-    case TypeId::kFloat: {
-      double f;
-      std::memcpy(&f, &w, sizeof f);
-      return Value::Float(f);
-    }
+    case TypeId::kFloat:
+      return Value::Float(float_first_[key][static_cast<size_t>(group)]);
     case TypeId::kString:
       return Value::String(std::string(strings_->Get(static_cast<uint32_t>(w))));
     case TypeId::kDynamic:
@@ -1115,13 +1174,52 @@ void AggregateOperator::GroupsOf(const std::vector<Vector>& key_vectors, const S
     return;
   }
   EncodeKeys(key_vectors, sel);
-  const auto w = static_cast<size_t>(width_);
   const uint64_t* words = words_.data();
   GroupTable& table = *table_;
-  sel.ForEach([&](int64_t r) {
-    const uint64_t* key = words + static_cast<size_t>(r) * w;
-    group_of[r] = table.FindOrInsert(key, table.Hash(key));
-  });
+  // The lookups with the key width known at compile time for the common widths.
+  // A new group of float keys keeps the keys' first values as they were.
+  auto first_values = [&](int64_t r) {
+    for (size_t k = 0; k < keys_.size(); ++k) {
+      if (keys_[k]->type != TypeId::kFloat) continue;
+      const Vector& kv = key_vectors[k];
+      float_first_[k].push_back(kv.type() == TypeId::kFloat && kv.IsValid(r) ? kv.GetFloat(r) : 0);
+    }
+  };
+  auto lookup = [&](auto width) {
+    constexpr int kWidth = decltype(width)::value;
+    if (float_keys_) {
+      sel.ForEach([&](int64_t r) {
+        const uint64_t* key = words + static_cast<size_t>(r) * kWidth;
+        const int32_t before = table.size();
+        group_of[r] = table.FindOrInsert<kWidth>(key, table.Hash<kWidth>(key));
+        if (group_of[r] == before) first_values(r);
+      });
+      return;
+    }
+    sel.ForEach([&](int64_t r) {
+      const uint64_t* key = words + static_cast<size_t>(r) * kWidth;
+      group_of[r] = table.FindOrInsert<kWidth>(key, table.Hash<kWidth>(key));
+    });
+  };
+  switch (width_) {
+    case 2:
+      return lookup(std::integral_constant<int, 2>());
+    case 3:
+      return lookup(std::integral_constant<int, 3>());
+    case 4:
+      return lookup(std::integral_constant<int, 4>());
+    case 5:
+      return lookup(std::integral_constant<int, 5>());
+    default: {
+      const auto w = static_cast<size_t>(width_);
+      sel.ForEach([&](int64_t r) {
+        const uint64_t* key = words + static_cast<size_t>(r) * w;
+        const int32_t before = table.size();
+        group_of[r] = table.FindOrInsert(key, table.Hash(key));
+        if (float_keys_ && group_of[r] == before) first_values(r);
+      });
+    }
+  }
 }
 
 size_t AggregateOperator::MemoryUsage() const {
@@ -1140,11 +1238,14 @@ Status AggregateOperator::CheckMemory() const {
   if (limit <= 0) return Status::Ok();
   const size_t used = MemoryUsage();
   if (used <= static_cast<size_t>(limit)) return Status::Ok();
+  const auto l = static_cast<double>(limit);
+  const std::string size = l >= (1 << 30)   ? fmt::format("{:.1f} GiB", l / (1 << 30))
+                           : l >= (1 << 20) ? fmt::format("{:.1f} MiB", l / (1 << 20))
+                                            : fmt::format("{:.1f} KiB", l / (1 << 10));
   return Status(StatusCode::kLimitExceeded,
-                fmt::format("summarize needs more than the memory limit of {:.1f} MiB ({} groups "
-                            "so far); raise the limit (--memory-limit), or group by fewer or "
-                            "coarser keys",
-                            static_cast<double>(limit) / (1 << 20), table_->size()));
+                fmt::format("summarize needs more than the memory limit of {} ({} groups so far); "
+                            "raise the limit (--memory-limit), or group by fewer or coarser keys",
+                            size, table_->size()));
 }
 
 Status AggregateOperator::Consume(Chunk& chunk) {
@@ -1224,14 +1325,22 @@ Status AggregateOperator::MergePartial(std::string_view bytes) {
   std::vector<int32_t> local(groups);
   std::vector<uint64_t> key(static_cast<size_t>(width_));
   Value v;
+  std::vector<double> values(keys_.size());
   for (uint64_t g = 0; g < groups; ++g) {
     std::fill(key.begin(), key.end(), 0);
     for (size_t k = 0; k < keys_.size(); ++k) {
       if (!GetValue(&r, &v)) return corrupt;
       if (v.type != keys_[k]->type && !(v.null && keys_[k]->type == TypeId::kNull)) return corrupt;
       EncodeValue(k, v, key.data());
+      values[k] = v.null ? 0 : v.f;
     }
+    const int32_t before = table_->size();
     local[g] = table_->FindOrInsert(key.data(), table_->Hash(key.data()));
+    if (local[g] == before) {
+      for (size_t k = 0; k < keys_.size(); ++k) {
+        if (keys_[k]->type == TypeId::kFloat) float_first_[k].push_back(values[k]);
+      }
+    }
   }
   AddGroups(table_->size());
   for (auto& acc : accumulators_) {

@@ -98,6 +98,10 @@ class AggregateOperator final : public BatchConsumer {
       code_ids_;
   // One dictionary-encoded key: per dictionary, the group of each code (-1: not seen yet).
   std::vector<std::pair<std::shared_ptr<const Vector>, std::vector<int32_t>>> code_groups_;
+  // Per float key, per group: the first value seen (-0.0 and 0.0 are one group, shown as the
+  // first of them); empty for the other keys.
+  std::vector<std::vector<double>> float_first_;
+  bool float_keys_ = false;
   std::vector<uint64_t> words_;    // per row of the batch, width_ words
   std::vector<int32_t> group_of_;  // per row of the batch
 };

@@ -1303,12 +1303,21 @@ Result<Datum> Evaluate(const PExpr& e, const Batch& batch, const Selection& sel,
           const int64_t size = e.args[1]->constant.i;
           const int64_t* src = v.int64_values();
           VectorWriter w(e.type, n);
+          // Time-ordered rows fall into the bin of the row before: [lo, lo + size) is checked
+          // first, and the division runs only when a row leaves it.
+          int64_t lo = 0;
+          bool have = false;
+          const auto width = static_cast<uint64_t>(size);
           sel.ForEach([&](int64_t r) {
             if (!v.IsValid(r)) return;
-            int64_t q = src[r] / size;
-            if (src[r] % size != 0 && src[r] < 0) --q;  // floor, also below zero
-            int64_t out;
-            if (!__builtin_mul_overflow(q, size, &out)) w.SetInt64(r, out);
+            const int64_t t = src[r];
+            if (!have || t < lo || static_cast<uint64_t>(t) - static_cast<uint64_t>(lo) >= width) {
+              int64_t q = t / size;
+              if (t % size != 0 && t < 0) --q;  // floor, also below zero
+              have = !__builtin_mul_overflow(q, size, &lo);
+              if (!have) return;  // out of range: null
+            }
+            w.SetInt64(r, lo);
           });
           return Datum::Of(w.Finish());
         }

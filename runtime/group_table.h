@@ -33,11 +33,14 @@ class GroupTable {
   const uint64_t* key(int32_t group) const {
     return keys_.data() + static_cast<size_t>(group) * static_cast<size_t>(width_);
   }
+  // W: the width when the caller knows it at compile time (0: width()).
+  template <int W = 0>
   uint64_t Hash(const uint64_t* key) const {
-    if (width_ > 4) return HashBytes(key, static_cast<size_t>(width_) * 8);
+    const int width = W > 0 ? W : width_;
+    if (width > 5) return HashBytes(key, static_cast<size_t>(width) * 8);
     // A few words: multiply-xorshift each in, then the finalizer.
     uint64_t h = key[0];
-    for (int i = 1; i < width_; ++i) {
+    for (int i = 1; i < width; ++i) {
       h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ULL;
       h ^= key[i];
     }
@@ -45,6 +48,7 @@ class GroupTable {
   }
 
   // The group of `key` (width() words with hash `hash`), added as group size() when new.
+  template <int W = 0>
   int32_t FindOrInsert(const uint64_t* key, uint64_t hash) {
     if (static_cast<size_t>(size() + 1) * 2 > slots_.size()) Grow();
     const auto tag = static_cast<uint32_t>(hash >> 32);
@@ -57,7 +61,7 @@ class GroupTable {
         hashes_.push_back(hash);
         return s.group;
       }
-      if (s.tag == tag && Equal(this->key(s.group), key)) return s.group;
+      if (s.tag == tag && Equal<W>(this->key(s.group), key)) return s.group;
     }
   }
   size_t MemoryUsage() const {
@@ -69,8 +73,10 @@ class GroupTable {
     uint32_t tag;
     int32_t group;  // -1: empty
   };
+  template <int W>
   bool Equal(const uint64_t* a, const uint64_t* b) const {
-    for (int i = 0; i < width_; ++i) {
+    const int width = W > 0 ? W : width_;
+    for (int i = 0; i < width; ++i) {
       if (a[i] != b[i]) return false;
     }
     return true;

@@ -36,7 +36,7 @@ contains() { grep -qF -- "$2" "$1"; }
 # --- version and help
 check "version" run 0 --version
 check "version text" contains "$T/out" "tql 0.1.0"
-for cmd in run explain check fmt trace import functions gen bench; do
+for cmd in run merge explain check fmt trace import functions gen bench; do
   check "help $cmd" run 0 "$cmd" --help
 done
 check "alert eval help" run 0 alert eval --help
@@ -153,6 +153,37 @@ check "summarize runs" run 0 run --format csv --input "spans=$T/spans.ndjson" 's
 check "summarize output" contains "$T/out" 'service,n'
 check "functions lists aggregates" run 0 functions
 check "functions shows p99" contains "$T/out" "p99(x) -> quantile type"
+
+# --- partial aggregation: shards of the input, merged, give the single-pass answer
+check "gen for shards" run 0 gen --spans 7000 --seed 5 --out "$T/all.ndjson"
+split -n l/3 -d "$T/all.ndjson" "$T/shard-"
+Q='spans | where duration > 1ms | summarize n = count(), u = dcount(user.id), p = p99(duration), s = sum(duration) by service | sort by n desc, service'
+check "single pass" run 0 run --format csv --input "spans=$T/all.ndjson" "$Q"
+cp "$T/out" "$T/single.csv"
+for i in 00 01 02; do
+  check "partial $i" run 0 run --input "spans=$T/shard-$i" --partial "$T/p$i.part" "$Q"
+  check "partial $i prints nothing" test ! -s "$T/out"
+done
+check "merge" run 0 merge --format csv "$T/p00.part" "$T/p01.part" "$T/p02.part"
+check "merge equals the single pass" cmp -s "$T/out" "$T/single.csv"
+check "partial of another query" run 0 run --input "spans=$T/shard-00" --partial "$T/other.part" 'spans | summarize count() by kind'
+check "merging other queries is an error" run 1 merge "$T/p00.part" "$T/other.part"
+check "other query message" contains "$T/err" "made by another query or parameters"
+printf 'not a partial' >"$T/junk.part"
+check "merging junk is an error" run 1 merge "$T/junk.part"
+check "junk message" contains "$T/err" "not a partial state written by 'tql run --partial'"
+head -c 100 "$T/p00.part" >"$T/cut.part"
+check "a truncated partial is an error" run 1 merge "$T/cut.part"
+check "partial needs a summarize" run 1 run --input "spans=$T/shard-00" --partial "$T/x.part" 'spans | take 3'
+check "needs-summarize message" contains "$T/err" "a partial run needs a summarize"
+check "take before summarize cannot split" run 1 run --input "spans=$T/shard-00" --partial "$T/x.part" 'spans | take 3 | summarize count()'
+check "cannot-split message" contains "$T/err" "take before it cannot run on each shard apart"
+
+# --- the memory limit of summarize
+check "a small memory limit stops a big group-by" run 1 run --memory-limit 256KB --input "spans=$T/all.ndjson" 'spans | summarize count() by span_id | count'
+check "memory limit message" contains "$T/err" "summarize needs more than the memory limit of 256.0 KiB"
+check "a big enough limit runs" run 0 run --memory-limit 1GiB --input "spans=$T/all.ndjson" 'spans | summarize count() by span_id | count'
+check "a malformed limit is a usage error" run 2 run --memory-limit lots --input "spans=$T/all.ndjson" 'spans | count'
 
 # --- subcommands that later versions fill in say so
 check "trace not available" run 2 trace abc --input "spans=$T/spans.ndjson"

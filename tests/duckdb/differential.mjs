@@ -25,7 +25,19 @@ const DUMP = process.env.DIFFERENTIAL_DUMP; // a directory: each side's canonica
 // ---------------------------------------------------------------------------------------------
 // The case file
 
-// Parses queries.test into [{name, unordered, tql, sql, line}].
+// The option approx=COL:REL[,COL:REL...] of a case line as a Map from column name to REL.
+function parseApprox(spec, fail) {
+  const approx = new Map();
+  for (const item of spec.split(',')) {
+    const m = /^(.+):((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/.exec(item);
+    if (!m) fail(`approx= takes COL:REL[,COL:REL...], found '${item}'`);
+    if (approx.has(m[1])) fail(`approx= names column '${m[1]}' twice`);
+    approx.set(m[1], Number(m[2]));
+  }
+  return approx;
+}
+
+// Parses queries.test into [{name, unordered, approx, tql, sql, line}].
 function parseCases(text) {
   const cases = [];
   let current = null;
@@ -43,9 +55,13 @@ function parseCases(text) {
     let m;
     if ((m = /^case\s+(\S+)((?:\s+\S+)*)$/.exec(line))) {
       const flags = m[2].trim().split(/\s+/).filter(Boolean);
-      for (const f of flags) if (f !== 'unordered') fail(n, `unknown flag '${f}'`);
+      let approx = new Map();
+      for (const f of flags) {
+        if (f.startsWith('approx=') && approx.size === 0) approx = parseApprox(f.slice(7), (msg) => fail(n, msg));
+        else if (f !== 'unordered') fail(n, `unknown or repeated flag '${f}'`);
+      }
       if (cases.some((c) => c.name === m[1])) fail(n, `case '${m[1]}' appears twice`);
-      current = { name: m[1], unordered: flags.includes('unordered'), tql: null, sql: null, line: n };
+      current = { name: m[1], unordered: flags.includes('unordered'), approx, tql: null, sql: null, line: n };
       cases.push(current);
       part = null;
     } else if ((m = /^(tql|sql):\s*(.*)$/.exec(line))) {
@@ -54,7 +70,7 @@ function parseCases(text) {
       current[m[1]] = m[2];
       part = m[1];
     } else {
-      fail(n, `expected 'case NAME [unordered]', 'tql: ...' or 'sql: ...', found '${line}'`);
+      fail(n, `expected 'case NAME [unordered] [approx=COL:REL,...]', 'tql: ...' or 'sql: ...', found '${line}'`);
     }
   });
   for (const c of cases) {
@@ -288,39 +304,58 @@ const rowKey = (row) => row.join('\u0001');
 const showRow = (columns, row) =>
   row === undefined ? '(no row)' : '{' + row.map((v, c) => `${columns[c]}: ${v}`).join(', ') + '}';
 
+// Whether a tql cell agrees with DuckDB's: the same canonical text, or, in a column of the
+// case's approx= option (rel is its REL), two finite numbers with |tql - sql| <= rel * |sql|.
+// Canonical ints and floats are number text; null, strings and values of another kind are not,
+// so they still have to be equal.
+function cellAgrees(rel, got, want) {
+  if (got === want) return true;
+  if (rel === undefined) return false;
+  const g = Number(got), w = Number(want);
+  return Number.isFinite(g) && Number.isFinite(w) && Math.abs(g - w) <= rel * Math.abs(w);
+}
+
 // null when the results agree, else a description of the first difference.
 function compare(c, got, want) {
   if (got.rows.length === 0 && want.rows.length === 0) return null;
   if (got.rows.length > 0 && got.columns.join('\0') !== want.columns.join('\0')) {
     return `columns differ\n    tql:    ${got.columns.join(', ')}\n    duckdb: ${want.columns.join(', ')}`;
   }
-  let g = got.rows.map(rowKey);
-  let w = want.rows.map(rowKey);
-  const sortedEqual = () => {
-    const a = [...g].sort(), b = [...w].sort();
-    return a.length === b.length && a.every((x, i) => x === b[i]);
+  const unknown = [...c.approx.keys()].filter((name) => !want.columns.includes(name));
+  if (unknown.length) return `approx= names columns the SQL result does not have: ${unknown.join(', ')}`;
+  const rel = want.columns.map((name) => c.approx.get(name)); // undefined: an exact column
+  const agrees = (a, b) => a !== undefined && b !== undefined && a.every((x, k) => cellAgrees(rel[k], x, b[k]));
+  // The text of a row's exact columns, then its approximate ones as numbers: the order in which
+  // an unordered case compares rows (so that approximate values do not change the pairing).
+  const exactKey = (row) => rowKey(row.filter((_, k) => rel[k] === undefined));
+  const byKey = (a, b) => {
+    const ka = exactKey(a), kb = exactKey(b);
+    if (ka !== kb) return ka < kb ? -1 : 1;
+    for (let k = 0; k < a.length; k++) {
+      if (rel[k] !== undefined && a[k] !== b[k]) return Number(a[k]) - Number(b[k]) || (a[k] < b[k] ? -1 : 1);
+    }
+    return 0;
+  };
+  const sameRowsSorted = () => {
+    const a = [...got.rows].sort(byKey), b = [...want.rows].sort(byKey);
+    return a.length === b.length && a.every((r, i) => agrees(r, b[i]));
   };
   let note = '';
   if (c.unordered) {
-    // Compare as multisets: both sides in one order (that of the canonical text).
-    const order = (rows) =>
-      rows.map((r) => [rowKey(r), r]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const go = order(got.rows), wo = order(want.rows);
-    got = { ...got, rows: go.map((x) => x[1]) };
-    want = { ...want, rows: wo.map((x) => x[1]) };
-    g = go.map((x) => x[0]);
-    w = wo.map((x) => x[0]);
+    // Compare as multisets: both sides in one order.
+    got = { ...got, rows: [...got.rows].sort(byKey) };
+    want = { ...want, rows: [...want.rows].sort(byKey) };
     note = ' (rows sorted, as the case is unordered)';
-  } else if (sortedEqual() && g.some((x, i) => x !== w[i])) {
-    note = ' (the same rows in another order)';
   }
-  const n = Math.max(g.length, w.length);
+  const n = Math.max(got.rows.length, want.rows.length);
   for (let i = 0; i < n; i++) {
-    if (g[i] !== w[i]) {
+    if (!agrees(got.rows[i], want.rows[i])) {
+      if (!c.unordered && sameRowsSorted()) note = ' (the same rows in another order)';
       const a = got.rows[i], b = want.rows[i];
-      const cells = a && b ? want.columns.filter((_, c) => a[c] !== b[c]).map((name) => {
+      const cells = a && b ? want.columns.filter((_, c) => !cellAgrees(rel[c], a[c], b[c])).map((name) => {
         const c = want.columns.indexOf(name);
-        return `${name} (tql ${a[c]}, duckdb ${b[c]})`;
+        const bound = rel[c] === undefined ? '' : `, relative error allowed ${rel[c]}`;
+        return `${name} (tql ${a[c]}, duckdb ${b[c]}${bound})`;
       }) : [];
       return `${got.rows.length} rows from tql, ${want.rows.length} from DuckDB; ` +
              `first difference at row ${i}${note}\n` +
