@@ -1048,21 +1048,32 @@ std::vector<int64_t>& AggregateOperator::CodeIds(size_t key, const Vector& v) {
 void AggregateOperator::EncodeKeys(const std::vector<Vector>& key_vectors, const Selection& sel) {
   const auto w = static_cast<size_t>(width_);
   const size_t nkeys = key_vectors.size();
-  words_.assign(static_cast<size_t>(key_vectors[0].length()) * w, 0);
+  const size_t rows = static_cast<size_t>(key_vectors[0].length());
+  if (words_.size() < rows * w) words_.resize(rows * w);
   uint64_t* words = words_.data();
+  // Every selected row's key words are written below; only the null bits start at zero.
+  sel.ForEach([&](int64_t r) {
+    uint64_t* row = words + static_cast<size_t>(r) * w;
+    for (size_t i = nkeys; i < w; ++i) row[i] = 0;
+  });
   for (size_t k = 0; k < nkeys; ++k) {
     const Vector& kv = key_vectors[k];
     const size_t null_word = nkeys + k / 64;
     const uint64_t null_bit = uint64_t{1} << (k % 64);
     const uint8_t* valid = kv.validity_bits();
     if (kv.type() == TypeId::kNull) {
-      sel.ForEach([&](int64_t r) { words[static_cast<size_t>(r) * w + null_word] |= null_bit; });
+      sel.ForEach([&](int64_t r) {
+        uint64_t* row = words + static_cast<size_t>(r) * w;
+        row[k] = 0;
+        row[null_word] |= null_bit;
+      });
       continue;
     }
     auto each = [&](auto&& word) {
       sel.ForEach([&](int64_t r) {
         uint64_t* row = words + static_cast<size_t>(r) * w;
         if (valid != nullptr && !bits::Get(valid, r)) {
+          row[k] = 0;
           row[null_word] |= null_bit;
         } else {
           row[k] = word(r);
@@ -1251,8 +1262,11 @@ Status AggregateOperator::CheckMemory() const {
 Status AggregateOperator::Consume(Chunk& chunk) {
   const Batch& b = chunk.batch;
   const int64_t n = b.num_rows();
-  group_of_.assign(static_cast<size_t>(n), 0);
-  if (!keys_.empty()) {
+  // Keyed: GroupsOf writes the group of every selected row. Without keys: all group 0.
+  if (keys_.empty()) {
+    group_of_.assign(static_cast<size_t>(n), 0);
+  } else {
+    if (group_of_.size() < static_cast<size_t>(n)) group_of_.resize(static_cast<size_t>(n));
     std::vector<Vector> key_vectors;
     for (const PExpr* k : keys_) {
       TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*k, b, chunk.sel, *ctx_));
