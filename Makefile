@@ -43,9 +43,11 @@ bench: build
 
 # The executor against DuckDB, one thread each, in one run, on 10M generated spans and their
 # logs (generated once into BENCH_DATA, about 6.4 GB of NDJSON).
+# SUITE=executor (the default) or aggregate: bench/queries/SUITE.tql against bench/duckdb/SUITE.sql.
 BENCH_DATA ?= $(HOME)/.cache/tql-bench
+SUITE ?= executor
 bench-duckdb: build
-	taskset -c $(BENCH_CPU) node bench/compare_duckdb.mjs $(TQL) $(BENCH_DATA)
+	taskset -c $(BENCH_CPU) node bench/compare_duckdb.mjs $(TQL) $(BENCH_DATA) --suite $(SUITE)
 
 # The unit and CLI tests under AddressSanitizer and UBSan (a build of its own, about 7 minutes).
 asan: setup

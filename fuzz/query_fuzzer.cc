@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "frontend/binder.h"
@@ -81,5 +82,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tql::Result<tql::Table> result = tql::ExecutePlan(*planned.plan, d.tables, &stats, exec);
   // The result has the planned columns.
   if (result.ok() && !(*result->schema == *planned.plan->output_schema)) std::abort();
+  // Partial aggregation: the one partial state of all the data, merged, gives the single-pass
+  // result; a corrupted partial is an error or a result, never a crash.
+  tql::Result<std::string> partial = tql::ExecutePartial(*planned.plan, d.tables, &stats, exec);
+  if (partial.ok() && result.ok()) {
+    tql::Result<tql::Table> merged = tql::MergePartials(*planned.plan, {*partial}, exec);
+    if (!merged.ok() || merged->num_rows() != result->num_rows()) std::abort();
+    std::string bad = *partial;
+    bad[size % bad.size()] = static_cast<char>(bad[size % bad.size()] ^ 0x55);
+    (void)tql::MergePartials(*planned.plan, {bad}, exec);
+  }
   return 0;
 }
