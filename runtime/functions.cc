@@ -8,6 +8,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "runtime/group_table.h"
 #include "runtime/table_builder.h"
 #include "runtime/time_format.h"
 
@@ -448,15 +449,6 @@ Value Hash(const Value* a, int, const EvalContext&, const PExpr&) {
   return Value::Int(HashValue(a[0]));
 }
 
-uint64_t Mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
 }  // namespace
 
 int64_t HashValue(const Value& v) {
@@ -480,7 +472,7 @@ int64_t HashValue(const Value& v) {
       h = static_cast<uint64_t>(v.i);
       break;
   }
-  return static_cast<int64_t>(Mix(h ^ (static_cast<uint64_t>(v.type) << 56)));
+  return static_cast<int64_t>(HashWord(h ^ (static_cast<uint64_t>(v.type) << 56)));
 }
 
 ScalarFunction FindScalarFunction(std::string_view name) {
