@@ -6,6 +6,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
@@ -44,14 +45,14 @@ Result<std::unique_ptr<JitEngine>> JitEngine::Create() {
 
 JitEngine::~JitEngine() = default;
 
-Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module) {
+Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module, std::string* ir) {
   auto tm = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!tm) return Status::Internal("cannot detect the host CPU: {}", ErrorText(tm.takeError()));
   auto machine = tm->createTargetMachine();
   if (!machine) {
     return Status::Internal("cannot create a target machine: {}", ErrorText(machine.takeError()));
   }
-  module.withModuleDo([&machine](llvm::Module& m) {
+  module.withModuleDo([&machine, ir](llvm::Module& m) {
     m.setDataLayout((*machine)->createDataLayout());
     m.setTargetTriple((*machine)->getTargetTriple().str());
     llvm::LoopAnalysisManager lam;
@@ -66,6 +67,10 @@ Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module) {
     pb.crossRegisterProxies(lam, fam, cgam, mam);
     llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
     mpm.run(m, mam);
+    if (ir != nullptr) {
+      llvm::raw_string_ostream os(*ir);
+      m.print(os, nullptr);
+    }
   });
   if (auto err = jit_->addIRModule(std::move(module))) {
     return Status::Internal("cannot add a module to the JIT: {}", ErrorText(std::move(err)));

@@ -21,8 +21,9 @@ class JitEngine {
   JitEngine(const JitEngine&) = delete;
   JitEngine& operator=(const JitEngine&) = delete;
 
-  // Runs the O2 pipeline for the host on the module, then hands it to the JIT.
-  Status AddModule(llvm::orc::ThreadSafeModule module);
+  // Runs the O2 pipeline for the host on the module, then hands it to the JIT; `ir` (when
+  // set) receives the optimized IR as text.
+  Status AddModule(llvm::orc::ThreadSafeModule module, std::string* ir = nullptr);
   // Address of a compiled function (compiling it on first lookup).
   Result<void*> Lookup(const std::string& name);
 

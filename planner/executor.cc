@@ -27,6 +27,7 @@ class Executor {
       : sources_(sources), stats_(stats) {
     ctx_.now = options.now;
     ctx_.memory_limit = options.memory_limit;
+    compiler_ = options.compiler;
   }
 
   // Partial aggregation: the summarize at `split` keeps its state (ExecutePartial), or takes
@@ -46,13 +47,11 @@ class Executor {
           return Status::InvalidInput("source '{}' has no data registered", node.source);
         }
         BatchConsumer* root = out;
-        if (node.filter)
-          root = Own(std::make_unique<FilterOperator>(node.filter.get(), &ctx_, out));
+        if (node.filter) root = Filter(*node.filter, out);
         return RunScan(node.source, it->second, node.columns, node.scan_predicates, root, stats_);
       }
       case PlanNode::Kind::kFilter:
-        return Run(*node.input(),
-                   Own(std::make_unique<FilterOperator>(node.predicate.get(), &ctx_, out)));
+        return Run(*node.input(), Filter(*node.predicate, out));
       case PlanNode::Kind::kProject: {
         std::vector<const PExpr*> exprs;
         for (const PExprPtr& e : node.exprs) exprs.push_back(e.get());
@@ -119,6 +118,19 @@ class Executor {
   }
 
  private:
+  // A filter: with a compiled kernel for the conjuncts the compiler takes, when there is one.
+  BatchConsumer* Filter(const PExpr& predicate, BatchConsumer* out) {
+    if (compiler_ != nullptr) {
+      std::vector<const PExpr*> residual;
+      std::shared_ptr<const CompiledFilter> kernel = compiler_->CompileFilter(predicate, &residual);
+      if (kernel) {
+        return Own(
+            std::make_unique<FilterOperator>(std::move(kernel), std::move(residual), &ctx_, out));
+      }
+    }
+    return Own(std::make_unique<FilterOperator>(&predicate, &ctx_, out));
+  }
+
   BatchConsumer* Own(std::unique_ptr<BatchConsumer> op) {
     operators_.push_back(std::move(op));
     return operators_.back().get();
@@ -127,6 +139,7 @@ class Executor {
   const SourceTables& sources_;
   ScanStats* stats_;
   EvalContext ctx_;
+  KernelCompiler* compiler_ = nullptr;
   const PlanNode* split_ = nullptr;
   const std::vector<std::string_view>* partials_ = nullptr;
   AggregateOperator* split_operator_ = nullptr;

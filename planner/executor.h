@@ -9,6 +9,7 @@
 
 #include "planner/logical_plan.h"
 #include "runtime/batch.h"
+#include "runtime/kernel_compiler.h"
 #include "runtime/pipeline.h"
 #include "runtime/status.h"
 
@@ -19,6 +20,8 @@ using SourceTables = std::map<std::string, Table>;
 struct ExecOptions {
   int64_t now = 0;           // now(), as planned
   int64_t memory_limit = 0;  // bytes a summarize may hold (0: no limit)
+  // Compiles kernels for the plan's filters (the JIT); null: everything on the interpreter.
+  KernelCompiler* compiler = nullptr;
 };
 
 Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, ScanStats* stats,

@@ -10,7 +10,16 @@
 namespace tql {
 
 Status FilterOperator::Consume(Chunk& chunk) {
-  TQL_ASSIGN_OR_RETURN(Selection sel, SelectTrue(*predicate_, chunk.batch, chunk.sel, *ctx_));
+  Selection sel;
+  if (kernel_) {
+    sel = kernel_->Select(chunk.batch, chunk.sel);
+    for (const PExpr* conjunct : residual_) {
+      if (sel.empty()) break;
+      TQL_ASSIGN_OR_RETURN(sel, SelectTrue(*conjunct, chunk.batch, sel, *ctx_));
+    }
+  } else {
+    TQL_ASSIGN_OR_RETURN(sel, SelectTrue(*predicate_, chunk.batch, chunk.sel, *ctx_));
+  }
   if (sel.empty()) return Status::Ok();
   chunk.sel = std::move(sel);
   return next_->Consume(chunk);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/expression.h"
+#include "runtime/kernel_compiler.h"
 #include "runtime/pipeline.h"
 
 namespace tql {
@@ -16,12 +17,19 @@ class FilterOperator final : public BatchConsumer {
  public:
   FilterOperator(const PExpr* predicate, const EvalContext* ctx, BatchConsumer* next)
       : predicate_(predicate), ctx_(ctx), next_(next) {}
+  // With a compiled kernel for some conjuncts of the predicate: the kernel selects first, then
+  // the interpreter applies the `residual` conjuncts to the rows it kept.
+  FilterOperator(std::shared_ptr<const CompiledFilter> kernel, std::vector<const PExpr*> residual,
+                 const EvalContext* ctx, BatchConsumer* next)
+      : kernel_(std::move(kernel)), residual_(std::move(residual)), ctx_(ctx), next_(next) {}
   Status Consume(Chunk& chunk) override;
   Status Finish() override { return next_->Finish(); }
   bool Satisfied() const override { return next_->Satisfied(); }
 
  private:
-  const PExpr* predicate_;
+  const PExpr* predicate_ = nullptr;
+  std::shared_ptr<const CompiledFilter> kernel_;
+  std::vector<const PExpr*> residual_;
   const EvalContext* ctx_;
   BatchConsumer* next_;
 };

@@ -179,6 +179,17 @@ check "needs-summarize message" contains "$T/err" "a partial run needs a summari
 check "take before summarize cannot split" run 1 run --input "spans=$T/shard-00" --partial "$T/x.part" 'spans | take 3 | summarize count()'
 check "cannot-split message" contains "$T/err" "take before it cannot run on each shard apart"
 
+# --- the JIT: the same answers as the interpreter, and its IR on request
+JQ='spans | where duration > 5ms and (http.status_code >= 500 or isnull(user.id)) and service != "cart" | summarize n = count() by service | sort by service'
+check "interpreter" run 0 run --format csv --input "spans=$T/all.ndjson" "$JQ"
+cp "$T/out" "$T/interp.csv"
+check "jit" run 0 run --engine jit --stats --format csv --input "spans=$T/all.ndjson" "$JQ"
+check "jit equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
+check "jit stats" contains "$T/err" "engine: jit: 1 kernel(s) compiled"
+check "explain --ir" run 0 explain --ir --input "spans=$T/all.ndjson" "$JQ"
+check "explain --ir says what compiled" contains "$T/out" '(on the interpreter: service != "cart")'
+check "explain --ir prints the kernel" contains "$T/out" "define i64 @tql_filter_0"
+
 # --- the memory limit of summarize
 check "a small memory limit stops a big group-by" run 1 run --memory-limit 256KB --input "spans=$T/all.ndjson" 'spans | summarize count() by span_id | count'
 check "memory limit message" contains "$T/err" "summarize needs more than the memory limit of 256.0 KiB"

@@ -16,6 +16,9 @@
 #include <algorithm>
 #include <map>
 
+#ifdef TQL_HAVE_JIT
+#include "codegen/filter_compiler.h"
+#endif
 #include "frontend/binder.h"
 #include "frontend/parser.h"
 #include "planner/executor.h"
@@ -117,6 +120,17 @@ std::string FormatRows(const Table& t, bool sort_rows) {
   return out;
 }
 
+#ifdef TQL_HAVE_JIT
+JitKernelCompiler& Jit() {
+  static std::unique_ptr<JitKernelCompiler> jit = [] {
+    Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
+    if (!j.ok()) std::abort();
+    return std::move(j).value();
+  }();
+  return *jit;
+}
+#endif
+
 std::string RunCase(const test::GoldenCase& c) {
   const std::string dataset = c.title.substr(0, c.title.find(' '));
   const Dataset& d = GetDataset(dataset);
@@ -158,6 +172,19 @@ std::string RunCase(const test::GoldenCase& c) {
   ExecOptions exec;
   exec.now = plan_options.now;
   Result<Table> result = ExecutePlan(*planned.plan, d.tables, &stats, exec);
+#ifdef TQL_HAVE_JIT
+  // The same plan with the JIT's kernels: the output must be the same, row for row.
+  {
+    ExecOptions jit = exec;
+    jit.compiler = &Jit();
+    ScanStats jit_stats;
+    Result<Table> compiled = ExecutePlan(*planned.plan, d.tables, &jit_stats, jit);
+    const std::string a = result.ok() ? FormatRows(*result, false) : result.status().message();
+    const std::string b =
+        compiled.ok() ? FormatRows(*compiled, false) : compiled.status().message();
+    if (a != b) return "the JIT and the interpreter disagree\ninterpreter:\n" + a + "jit:\n" + b;
+  }
+#endif
   if (!result.ok()) {
     return c.kind == "error" ? diagnostics + result.status().message()
                              : "unexpected error: " + result.status().message();

@@ -13,8 +13,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
+#ifdef TQL_HAVE_JIT
+#include "codegen/filter_compiler.h"
+#endif
 #include "frontend/binder.h"
 #include "frontend/function_registry.h"
 #include "frontend/parser.h"
@@ -290,11 +294,21 @@ bool DecodeShard(std::string_view bytes, Shard* shard) {
 int RunCommand(const RunOptions& o) {
   auto format = OutputFormatFromName(o.format);
   if (!format) return UsageError(fmt::format("unknown --format '{}'", o.format));
+#ifdef TQL_HAVE_JIT
+  std::unique_ptr<JitKernelCompiler> jit;
+  if (o.engine == "jit") {
+    Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
+    if (!j.ok()) return UsageError(fmt::format("--engine jit: {}", j.status().message()));
+    jit = std::move(j).value();
+  }
+  KernelCompiler* compiler = jit.get();
+#else
   if (o.engine == "jit") {
     return UsageError(
-        "--engine jit: this version has no compiled kernels yet; "
-        "use --engine interp or auto");
+        "--engine jit: this build of tql has no JIT (it was configured without LLVM)");
   }
+  KernelCompiler* compiler = nullptr;
+#endif
   for (const std::string& p : o.params) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
       return UsageError(fmt::format("--param '{}' is not NAME=VALUE", p));
@@ -323,6 +337,7 @@ int RunCommand(const RunOptions& o) {
     ExecOptions exec;
     exec.now = compiled.now;
     exec.memory_limit = memory_limit;
+    exec.compiler = compiler;
     Result<std::string> partial = ExecutePartial(*plan, inputs->tables, &scan, exec);
     if (!partial.ok()) {
       fmt::print(stderr, "tql: {}\n", partial.status().message());
@@ -343,6 +358,7 @@ int RunCommand(const RunOptions& o) {
     ExecOptions exec;
     exec.now = compiled.now;
     exec.memory_limit = memory_limit;
+    exec.compiler = compiler;
     Result<Table> r = ExecutePlan(*plan, inputs->tables, &scan, exec);
     const auto end = std::chrono::steady_clock::now();
     if (!r.ok()) {
@@ -362,7 +378,19 @@ int RunCommand(const RunOptions& o) {
                times_ms.front(), times_ms[times_ms.size() / 2], times_ms.size());
     fmt::print(stderr, "rows scanned: {} in {} batch(es); {} batch(es) skipped by statistics\n",
                scan.rows_read, scan.batches_read, scan.batches_skipped);
-    fmt::print(stderr, "engine: interpreter (jit: not used)\n");
+#ifdef TQL_HAVE_JIT
+    if (jit) {
+      const JitStats s = jit->stats();
+      fmt::print(stderr,
+                 "engine: jit: {} kernel(s) compiled in {:.3f} ms, {} cache hit(s); what the "
+                 "kernels do not cover runs on the interpreter\n",
+                 s.kernels_compiled, s.compile_ms, s.cache_hits);
+    } else {
+      fmt::print(stderr, "engine: interpreter\n");
+    }
+#else
+    fmt::print(stderr, "engine: interpreter\n");
+#endif
   }
   return kExitOk;
 }
@@ -413,7 +441,9 @@ int MergeCommand(const std::vector<std::string>& files, const std::string& forma
 int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool verbose,
                    const std::vector<std::string>& params, const std::string& q,
                    const std::string& file) {
-  if (ir) return UsageError("--ir: this version runs every plan on the interpreter (no IR)");
+#ifndef TQL_HAVE_JIT
+  if (ir) return UsageError("--ir: this build of tql has no JIT (it was configured without LLVM)");
+#endif
   auto query = ResolveQuery(q, file);
   if (!query) return kExitUsageError;
   Result<LoadedInputs> inputs = LoadInputs(input_specs, /*skip_bad_lines=*/true);
@@ -438,6 +468,38 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
     if (compiled.planned.rules_fired.empty()) fmt::print("  (none fired)\n");
     for (const std::string& r : compiled.planned.rules_fired) fmt::print("  {}\n", r);
   }
+#ifdef TQL_HAVE_JIT
+  if (ir) {
+    Result<std::unique_ptr<JitKernelCompiler>> jit = JitKernelCompiler::Create();
+    if (!jit.ok()) return UsageError(fmt::format("--ir: {}", jit.status().message()));
+    // The filters of the plan, each as the kernel the JIT compiles for it.
+    std::vector<std::pair<const PExpr*, const Schema*>> filters;
+    std::function<void(const PlanNode&)> walk = [&](const PlanNode& n) {
+      if (n.kind == PlanNode::Kind::kScan && n.filter) {
+        filters.emplace_back(n.filter.get(), n.output_schema.get());
+      }
+      if (n.kind == PlanNode::Kind::kFilter) {
+        filters.emplace_back(n.predicate.get(), &n.input_schema());
+      }
+      for (const auto& input : n.inputs) walk(*input);
+    };
+    walk(*compiled.plan);
+    for (const auto& [predicate, schema] : filters) {
+      std::vector<const PExpr*> residual;
+      const bool kernel = (*jit)->CompileFilter(*predicate, &residual) != nullptr;
+      fmt::print("filter {}: {}", predicate->ToString(*schema),
+                 kernel ? "compiled" : "on the interpreter");
+      if (kernel && !residual.empty()) {
+        std::vector<std::string> rest;
+        for (const PExpr* r : residual) rest.push_back(r->ToString(*schema));
+        fmt::print(" (on the interpreter: {})", fmt::join(rest, ", "));
+      }
+      fmt::print("\n");
+    }
+    for (const std::string& text : (*jit)->ir()) fmt::print("{}", text);
+    if (filters.empty()) fmt::print("no filter to compile\n");
+  }
+#endif
   fmt::print("engine: interpreter\n");
   return kExitOk;
 }

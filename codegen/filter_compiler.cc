@@ -1,0 +1,635 @@
+#include "codegen/filter_compiler.h"
+
+#include <fmt/format.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "codegen/jit_engine.h"
+
+namespace tql {
+
+namespace {
+
+// How a kernel reads a column: int64 values, doubles, packed bools, or only its validity.
+enum class Storage : uint8_t { kInt64, kFloat, kBool, kValidity };
+
+bool StorageOf(TypeId type, Storage* s) {
+  if (IsInt64Backed(type)) {
+    *s = Storage::kInt64;
+  } else if (type == TypeId::kFloat) {
+    *s = Storage::kFloat;
+  } else if (type == TypeId::kBool) {
+    *s = Storage::kBool;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// The columns and literals of a kernel, numbered in the order the predicate meets them.
+struct Layout {
+  std::vector<std::pair<int, Storage>> columns;  // batch column, how it is read
+  std::vector<uint64_t> params;                  // literal bits
+
+  int Column(int column, Storage s) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (columns[i].first == column && columns[i].second == s) return static_cast<int>(i);
+    }
+    columns.emplace_back(column, s);
+    return static_cast<int>(columns.size() - 1);
+  }
+  int Param(uint64_t bits) {
+    params.push_back(bits);
+    return static_cast<int>(params.size() - 1);
+  }
+};
+
+uint64_t FloatBits(double x) {
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+}
+
+// Appends the normalized form of `e` to `key` (columns by slot, literals as parameter slots,
+// with their storage), registering both in `layout`. False when the JIT does not handle `e`.
+bool Normalize(const PExpr& e, Layout* layout, std::string* key) {
+  Storage s;
+  auto args = [&](const char* tag) {
+    *key += tag;
+    *key += '(';
+    for (const PExprPtr& a : e.args) {
+      if (!Normalize(*a, layout, key)) return false;
+      *key += ',';
+    }
+    *key += ')';
+    return true;
+  };
+  switch (e.kind) {
+    case PKind::kColumn:
+      if (!StorageOf(e.type, &s)) return false;
+      *key += fmt::format("c{}:{}", layout->Column(e.column, s), static_cast<int>(s));
+      return true;
+    case PKind::kConstant: {
+      Storage held;
+      if (e.constant.null || !StorageOf(e.type, &s) || !StorageOf(e.constant.type, &held) ||
+          held != s) {
+        return false;
+      }
+      const uint64_t bits = s == Storage::kFloat  ? FloatBits(e.constant.f)
+                            : s == Storage::kBool ? uint64_t{e.constant.i != 0}
+                                                  : static_cast<uint64_t>(e.constant.i);
+      *key += fmt::format("p{}:{}", layout->Param(bits), static_cast<int>(s));
+      return true;
+    }
+    case PKind::kCast:
+      // int64 storage to float; every other conversion stays with the interpreter.
+      if (e.type != TypeId::kFloat || !IsInt64Backed(e.args[0]->type)) return false;
+      return args("tofloat");
+    case PKind::kArith: {
+      const TypeId a = e.args[0]->type, b = e.args[1]->type;
+      const bool numeric_a = IsInt64Backed(a) || a == TypeId::kFloat;
+      const bool numeric_b = IsInt64Backed(b) || b == TypeId::kFloat;
+      const bool floating =
+          a == TypeId::kFloat || b == TypeId::kFloat || e.arith_op == ArithOp::kDiv;
+      const bool ints = !floating && IsInt64Backed(a) && IsInt64Backed(b) && IsInt64Backed(e.type);
+      const bool floats = floating && numeric_a && numeric_b && e.type == TypeId::kFloat &&
+                          e.arith_op != ArithOp::kMod;
+      if (!ints && !floats) return false;
+      return args(fmt::format("arith{}{}", static_cast<int>(e.arith_op), ints ? 'i' : 'f').c_str());
+    }
+    case PKind::kNegate:
+      if (!((IsInt64Backed(e.type) && IsInt64Backed(e.args[0]->type)) ||
+            (e.type == TypeId::kFloat && e.args[0]->type == TypeId::kFloat))) {
+        return false;
+      }
+      return args("neg");
+    case PKind::kCompare: {
+      Storage sa, sb;
+      if (!StorageOf(e.args[0]->type, &sa) || !StorageOf(e.args[1]->type, &sb) || sa != sb) {
+        return false;
+      }
+      return args(fmt::format("cmp{}", static_cast<int>(e.compare_op)).c_str());
+    }
+    case PKind::kAnd:
+    case PKind::kOr:
+    case PKind::kNot:
+      for (const PExprPtr& a : e.args) {
+        if (a->type != TypeId::kBool) return false;
+      }
+      return args(e.kind == PKind::kAnd ? "and" : e.kind == PKind::kOr ? "or" : "not");
+    case PKind::kIsNull: {
+      const PExpr& a = *e.args[0];
+      *key += e.negated ? "isnotnull(" : "isnull(";
+      if (a.kind == PKind::kColumn && (IsStringBacked(a.type))) {
+        // Only its validity is read.
+        *key += fmt::format("v{}", layout->Column(a.column, Storage::kValidity));
+      } else if (!Normalize(a, layout, key)) {
+        return false;
+      }
+      *key += ')';
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// A value in the kernel and whether it is valid (not null), both per row.
+struct Val {
+  llvm::Value* v;
+  llvm::Value* valid;
+};
+
+// Emits the evaluation of a normalized predicate at one row.
+class Emitter {
+ public:
+  Emitter(llvm::IRBuilder<>& b, const Layout& layout, const std::vector<llvm::Value*>& data,
+          const std::vector<llvm::Value*>& validity, llvm::Value* params, llvm::Value* row)
+      : b_(b), layout_(layout), data_(data), validity_(validity), params_(params), row_(row) {}
+
+  Val Emit(const PExpr& e) {
+    switch (e.kind) {
+      case PKind::kColumn:
+        return Column(e);
+      case PKind::kConstant:
+        return Constant(e);
+      case PKind::kCast: {
+        Val a = Emit(*e.args[0]);
+        return {b_.CreateSIToFP(a.v, b_.getDoubleTy()), a.valid};
+      }
+      case PKind::kArith:
+        return Arith(e);
+      case PKind::kNegate: {
+        Val a = Emit(*e.args[0]);
+        if (e.type == TypeId::kFloat) return {b_.CreateFNeg(a.v), a.valid};
+        return {b_.CreateSub(b_.getInt64(0), a.v), a.valid};  // wraps
+      }
+      case PKind::kCompare:
+        return Compare(e);
+      case PKind::kAnd:
+      case PKind::kOr:
+        return Logic(e);
+      case PKind::kNot: {
+        Val a = Emit(*e.args[0]);
+        return {b_.CreateNot(a.v), a.valid};
+      }
+      case PKind::kIsNull: {
+        const PExpr& a = *e.args[0];
+        llvm::Value* valid = a.kind == PKind::kColumn && IsStringBacked(a.type)
+                                 ? Bit(validity_[Slot(a.column, Storage::kValidity)])
+                                 : Emit(a).valid;
+        return {e.negated ? valid : b_.CreateNot(valid), b_.getTrue()};
+      }
+      default:
+        break;
+    }
+    return {b_.getFalse(), b_.getFalse()};  // unreachable: Normalize accepted only the above
+  }
+
+ private:
+  size_t Slot(int column, Storage s) const {
+    for (size_t i = 0; i < layout_.columns.size(); ++i) {
+      if (layout_.columns[i].first == column && layout_.columns[i].second == s) return i;
+    }
+    return 0;
+  }
+  // Bit `row` of a packed bit array.
+  llvm::Value* Bit(llvm::Value* bits) {
+    llvm::Value* byte =
+        b_.CreateLoad(b_.getInt8Ty(), b_.CreateGEP(b_.getInt8Ty(), bits, b_.CreateLShr(row_, 3)));
+    llvm::Value* shift = b_.CreateTrunc(b_.CreateAnd(row_, 7), b_.getInt8Ty());
+    return b_.CreateTrunc(b_.CreateLShr(byte, shift), b_.getInt1Ty());
+  }
+  Val Column(const PExpr& e) {
+    Storage s;
+    StorageOf(e.type, &s);
+    const size_t slot = Slot(e.column, s);
+    llvm::Value* valid = Bit(validity_[slot]);
+    switch (s) {
+      case Storage::kInt64:
+        return {b_.CreateLoad(b_.getInt64Ty(), b_.CreateGEP(b_.getInt64Ty(), data_[slot], row_)),
+                valid};
+      case Storage::kFloat:
+        return {b_.CreateLoad(b_.getDoubleTy(), b_.CreateGEP(b_.getDoubleTy(), data_[slot], row_)),
+                valid};
+      default:
+        return {Bit(data_[slot]), valid};
+    }
+  }
+  Val Constant(const PExpr& e) {
+    Storage s;
+    StorageOf(e.type, &s);
+    llvm::Value* bits = b_.CreateLoad(
+        b_.getInt64Ty(), b_.CreateGEP(b_.getInt64Ty(), params_, b_.getInt64(next_param_++)));
+    switch (s) {
+      case Storage::kFloat:
+        return {b_.CreateBitCast(bits, b_.getDoubleTy()), b_.getTrue()};
+      case Storage::kBool:
+        return {b_.CreateICmpNE(bits, b_.getInt64(0)), b_.getTrue()};
+      default:
+        return {bits, b_.getTrue()};
+    }
+  }
+  llvm::Value* ToDouble(const PExpr& e, llvm::Value* v) {
+    return e.type == TypeId::kFloat ? v : b_.CreateSIToFP(v, b_.getDoubleTy());
+  }
+  Val Arith(const PExpr& e) {
+    Val a = Emit(*e.args[0]);
+    Val c = Emit(*e.args[1]);
+    llvm::Value* valid = b_.CreateAnd(a.valid, c.valid);
+    if (e.type == TypeId::kFloat) {
+      llvm::Value* x = ToDouble(*e.args[0], a.v);
+      llvm::Value* y = ToDouble(*e.args[1], c.v);
+      switch (e.arith_op) {
+        case ArithOp::kAdd:
+          return {b_.CreateFAdd(x, y), valid};
+        case ArithOp::kSub:
+          return {b_.CreateFSub(x, y), valid};
+        case ArithOp::kMul:
+          return {b_.CreateFMul(x, y), valid};
+        default: {
+          // Division by zero is null.
+          llvm::Value* nonzero = b_.CreateFCmpUNE(y, llvm::ConstantFP::get(b_.getDoubleTy(), 0));
+          return {b_.CreateFDiv(x, y), b_.CreateAnd(valid, nonzero)};
+        }
+      }
+    }
+    switch (e.arith_op) {
+      case ArithOp::kAdd:
+        return {b_.CreateAdd(a.v, c.v), valid};  // wraps, as the interpreter's
+      case ArithOp::kSub:
+        return {b_.CreateSub(a.v, c.v), valid};
+      case ArithOp::kMul:
+        return {b_.CreateMul(a.v, c.v), valid};
+      default: {
+        // x % 0 is null; x % -1 is 0 (never the overflowing INT64_MIN % -1).
+        llvm::Value* zero = b_.CreateICmpEQ(c.v, b_.getInt64(0));
+        llvm::Value* minus_one = b_.CreateICmpEQ(c.v, b_.getInt64(-1));
+        llvm::Value* safe = b_.CreateSelect(b_.CreateOr(zero, minus_one), b_.getInt64(1), c.v);
+        return {b_.CreateSRem(a.v, safe), b_.CreateAnd(valid, b_.CreateNot(zero))};
+      }
+    }
+  }
+  Val Compare(const PExpr& e) {
+    Val a = Emit(*e.args[0]);
+    Val c = Emit(*e.args[1]);
+    llvm::Value* valid = b_.CreateAnd(a.valid, c.valid);
+    const CompareOp op = e.compare_op;
+    Storage s;
+    StorageOf(e.args[0]->type, &s);
+    if (s == Storage::kFloat) {
+      // NaN equals NaN and sorts above every number, as in the interpreter and in sort.
+      llvm::Value* an = b_.CreateFCmpUNO(a.v, a.v);
+      llvm::Value* cn = b_.CreateFCmpUNO(c.v, c.v);
+      llvm::Value* ordered = nullptr;
+      llvm::Value* nan_case = nullptr;
+      switch (op) {
+        case CompareOp::kEq:
+          ordered = b_.CreateFCmpOEQ(a.v, c.v);
+          nan_case = b_.CreateAnd(an, cn);
+          break;
+        case CompareOp::kNe:
+          ordered = b_.CreateFCmpONE(a.v, c.v);
+          nan_case = b_.CreateNot(b_.CreateAnd(an, cn));
+          break;
+        case CompareOp::kLt:
+          ordered = b_.CreateFCmpOLT(a.v, c.v);
+          nan_case = b_.CreateAnd(cn, b_.CreateNot(an));
+          break;
+        case CompareOp::kLe:
+          ordered = b_.CreateFCmpOLE(a.v, c.v);
+          nan_case = cn;
+          break;
+        case CompareOp::kGt:
+          ordered = b_.CreateFCmpOGT(a.v, c.v);
+          nan_case = b_.CreateAnd(an, b_.CreateNot(cn));
+          break;
+        case CompareOp::kGe:
+          ordered = b_.CreateFCmpOGE(a.v, c.v);
+          nan_case = an;
+          break;
+      }
+      return {b_.CreateSelect(b_.CreateOr(an, cn), nan_case, ordered), valid};
+    }
+    llvm::Value* x = a.v;
+    llvm::Value* y = c.v;
+    const bool unsigned_compare = s == Storage::kBool;  // false < true
+    if (unsigned_compare) {
+      x = b_.CreateZExt(x, b_.getInt8Ty());
+      y = b_.CreateZExt(y, b_.getInt8Ty());
+    }
+    llvm::Value* r = nullptr;
+    switch (op) {
+      case CompareOp::kEq:
+        r = b_.CreateICmpEQ(x, y);
+        break;
+      case CompareOp::kNe:
+        r = b_.CreateICmpNE(x, y);
+        break;
+      case CompareOp::kLt:
+        r = unsigned_compare ? b_.CreateICmpULT(x, y) : b_.CreateICmpSLT(x, y);
+        break;
+      case CompareOp::kLe:
+        r = unsigned_compare ? b_.CreateICmpULE(x, y) : b_.CreateICmpSLE(x, y);
+        break;
+      case CompareOp::kGt:
+        r = unsigned_compare ? b_.CreateICmpUGT(x, y) : b_.CreateICmpSGT(x, y);
+        break;
+      case CompareOp::kGe:
+        r = unsigned_compare ? b_.CreateICmpUGE(x, y) : b_.CreateICmpSGE(x, y);
+        break;
+    }
+    return {r, valid};
+  }
+  // Three-valued and/or: a false (true) operand decides, else any null makes null.
+  Val Logic(const PExpr& e) {
+    const bool is_and = e.kind == PKind::kAnd;
+    llvm::Value* decided = b_.getFalse();
+    llvm::Value* all_valid = b_.getTrue();
+    for (const PExprPtr& arg : e.args) {
+      Val a = Emit(*arg);
+      llvm::Value* deciding = is_and ? b_.CreateNot(a.v) : a.v;
+      decided = b_.CreateOr(decided, b_.CreateAnd(a.valid, deciding));
+      all_valid = b_.CreateAnd(all_valid, a.valid);
+    }
+    llvm::Value* value = is_and ? b_.CreateNot(decided) : decided;
+    return {value, b_.CreateOr(decided, all_valid)};
+  }
+
+  llvm::IRBuilder<>& b_;
+  const Layout& layout_;
+  const std::vector<llvm::Value*>& data_;
+  const std::vector<llvm::Value*>& validity_;
+  llvm::Value* params_;
+  llvm::Value* row_;
+  int64_t next_param_ = 0;
+};
+
+using KernelFn = int64_t (*)(const void* const* data, const uint8_t* const* validity,
+                             const uint64_t* params, const int32_t* sel, int64_t count,
+                             int32_t* out);
+
+}  // namespace
+
+struct JitKernelCompiler::Kernel {
+  KernelFn fn = nullptr;
+  std::vector<Storage> storage;  // per column slot
+};
+
+namespace {
+
+// Runs a kernel over a batch: the column pointers of its slots, an all-valid bitmap where a
+// column has no nulls, and the rows of `sel`.
+class JitFilter final : public CompiledFilter {
+ public:
+  JitFilter(std::shared_ptr<const void> kernel, KernelFn fn, std::vector<Storage> storage,
+            std::vector<int> columns, std::vector<uint64_t> params,
+            std::vector<const PExpr*> conjuncts)
+      : kernel_(std::move(kernel)),
+        fn_(fn),
+        storage_(std::move(storage)),
+        columns_(std::move(columns)),
+        params_(std::move(params)),
+        conjuncts_(std::move(conjuncts)) {}
+
+  Selection Select(const Batch& batch, const Selection& sel) const override {
+    const int64_t count = sel.count();
+    if (count == 0) return sel;
+    thread_local std::vector<uint8_t> all_valid;
+    const auto bytes = static_cast<size_t>(bits::BytesFor(batch.num_rows()));
+    if (all_valid.size() < bytes) all_valid.assign(bytes, 0xFF);
+    const size_t slots = columns_.size();
+    std::vector<const void*> data(slots);
+    std::vector<const uint8_t*> validity(slots);
+    for (size_t s = 0; s < slots; ++s) {
+      const Vector& v = batch.column(columns_[s]);
+      const bool readable =
+          storage_[s] == Storage::kValidity ||
+          (!v.is_dictionary() && v.values_buffer() != nullptr && v.type() != TypeId::kNull);
+      if (!readable) return Interpret(batch, sel);  // a layout the kernel does not read
+      switch (storage_[s]) {
+        case Storage::kInt64:
+          data[s] = v.int64_values();
+          break;
+        case Storage::kFloat:
+          data[s] = v.float_values();
+          break;
+        case Storage::kBool:
+          data[s] = v.bool_bits();
+          break;
+        case Storage::kValidity:
+          data[s] = nullptr;
+          break;
+      }
+      validity[s] = v.validity_bits() != nullptr ? v.validity_bits() : all_valid.data();
+    }
+    std::vector<int32_t> out(static_cast<size_t>(count));
+    const int64_t n = fn_(data.data(), validity.data(), params_.data(),
+                          sel.dense() ? nullptr : sel.rows().data(), count, out.data());
+    if (n == count && sel.dense()) return Selection::All(count);
+    out.resize(static_cast<size_t>(n));
+    return Selection::Of(std::move(out));
+  }
+
+ private:
+  // The conjuncts on the interpreter (they read no context: columns, literals, operators).
+  Selection Interpret(const Batch& batch, Selection sel) const {
+    const EvalContext ctx;
+    for (const PExpr* c : conjuncts_) {
+      Result<Selection> r = SelectTrue(*c, batch, sel, ctx);
+      if (!r.ok()) return Selection::Of({});
+      sel = std::move(r).value();
+    }
+    return sel;
+  }
+
+  std::shared_ptr<const void> kernel_;  // keeps the kernel alive while this filter exists
+  KernelFn fn_;
+  std::vector<Storage> storage_;
+  std::vector<int> columns_;
+  std::vector<uint64_t> params_;
+  std::vector<const PExpr*> conjuncts_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cache_capacity) {
+  TQL_ASSIGN_OR_RETURN(std::unique_ptr<JitEngine> engine, JitEngine::Create());
+  return std::unique_ptr<JitKernelCompiler>(
+      new JitKernelCompiler(std::move(engine), std::max<size_t>(1, cache_capacity)));
+}
+
+JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity)
+    : engine_(std::move(engine)), capacity_(capacity) {}
+
+JitKernelCompiler::~JitKernelCompiler() = default;
+
+bool JitKernelCompiler::Supports(const PExpr& e) {
+  Layout layout;
+  std::string key;
+  return e.type == TypeId::kBool && Normalize(e, &layout, &key);
+}
+
+JitStats JitKernelCompiler::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+std::vector<std::string> JitKernelCompiler::ir() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ir_;
+}
+
+std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
+    const PExpr& predicate, std::vector<const PExpr*>* residual) {
+  std::vector<const PExpr*> conjuncts;
+  if (predicate.kind == PKind::kAnd) {
+    for (const PExprPtr& a : predicate.args) conjuncts.push_back(a.get());
+  } else {
+    conjuncts.push_back(&predicate);
+  }
+  std::vector<const PExpr*> compiled;
+  Layout layout;
+  std::string key;
+  for (const PExpr* c : conjuncts) {
+    if (Supports(*c)) {
+      compiled.push_back(c);
+      Normalize(*c, &layout, &key);
+      key += ';';
+    } else {
+      residual->push_back(c);
+    }
+  }
+  if (compiled.empty()) return nullptr;
+  for (const auto& [column, storage] : layout.columns) {
+    key += fmt::format("|{}", static_cast<int>(storage));
+  }
+  key += "|" + engine_->cpu();
+  std::shared_ptr<const Kernel> kernel;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      kernel = it->second->second;
+      ++stats_.cache_hits;
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      Result<std::shared_ptr<const Kernel>> built = Build(compiled, key);
+      stats_.compile_ms +=
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+      if (!built.ok()) {
+        residual->insert(residual->begin(), compiled.begin(), compiled.end());
+        return nullptr;
+      }
+      kernel = std::move(built).value();
+      ++stats_.kernels_compiled;
+      lru_.emplace_front(key, kernel);
+      cache_[key] = lru_.begin();
+      if (lru_.size() > capacity_) {
+        cache_.erase(lru_.back().first);
+        lru_.pop_back();
+      }
+    }
+  }
+  std::vector<int> columns;
+  for (const auto& [column, storage] : layout.columns) columns.push_back(column);
+  return std::make_shared<JitFilter>(kernel, kernel->fn, kernel->storage, std::move(columns),
+                                     std::move(layout.params), std::move(compiled));
+}
+
+// REQUIRES: mu_ held.
+Result<std::shared_ptr<const JitKernelCompiler::Kernel>> JitKernelCompiler::Build(
+    const std::vector<const PExpr*>& conjuncts, const std::string& key) {
+  Layout layout;
+  std::string check;
+  for (const PExpr* c : conjuncts) Normalize(*c, &layout, &check);
+  const std::string name = fmt::format("tql_filter_{}", next_id_++);
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>(name, *context);
+  llvm::IRBuilder<> b(*context);
+  llvm::Type* ptr = b.getPtrTy();
+  llvm::Type* i64 = b.getInt64Ty();
+  // i64 kernel(ptr data, ptr validity, ptr params, ptr sel, i64 count, ptr out)
+  auto* fn_type = llvm::FunctionType::get(i64, {ptr, ptr, ptr, ptr, i64, ptr}, false);
+  auto* fn = llvm::Function::Create(fn_type, llvm::Function::ExternalLinkage, name, *module);
+  for (unsigned i = 0; i < 6; ++i) {
+    if (i != 4) fn->addParamAttr(i, llvm::Attribute::NoAlias);
+  }
+  llvm::Value* data_arg = fn->getArg(0);
+  llvm::Value* validity_arg = fn->getArg(1);
+  llvm::Value* params = fn->getArg(2);
+  llvm::Value* sel = fn->getArg(3);
+  llvm::Value* count = fn->getArg(4);
+  llvm::Value* out = fn->getArg(5);
+
+  auto* entry = llvm::BasicBlock::Create(*context, "entry", fn);
+  auto* dense = llvm::BasicBlock::Create(*context, "dense", fn);
+  auto* sparse = llvm::BasicBlock::Create(*context, "sparse", fn);
+  auto* done = llvm::BasicBlock::Create(*context, "done", fn);
+  b.SetInsertPoint(entry);
+  std::vector<llvm::Value*> data, validity;
+  for (size_t s = 0; s < layout.columns.size(); ++s) {
+    data.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, data_arg, b.getInt64(s))));
+    validity.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, validity_arg, b.getInt64(s))));
+  }
+  llvm::Value* any = b.CreateICmpSGT(count, b.getInt64(0));
+  auto* start = llvm::BasicBlock::Create(*context, "start", fn);
+  b.CreateCondBr(any, start, done);
+  b.SetInsertPoint(start);
+  b.CreateCondBr(b.CreateIsNull(sel), dense, sparse);
+
+  // One loop per selection shape: rows 0..count-1, or the rows listed in `sel`. Each row's
+  // index is stored, and the output count advances only when the predicate holds.
+  auto loop = [&](llvm::BasicBlock* body, bool listed) {
+    b.SetInsertPoint(body);
+    llvm::PHINode* k = b.CreatePHI(i64, 2);
+    llvm::PHINode* n = b.CreatePHI(i64, 2);
+    k->addIncoming(b.getInt64(0), start);
+    n->addIncoming(b.getInt64(0), start);
+    llvm::Value* row =
+        listed
+            ? b.CreateSExt(b.CreateLoad(b.getInt32Ty(), b.CreateGEP(b.getInt32Ty(), sel, k)), i64)
+            : static_cast<llvm::Value*>(k);
+    Emitter emit(b, layout, data, validity, params, row);
+    llvm::Value* pass = b.getTrue();
+    for (const PExpr* c : conjuncts) {
+      Val v = emit.Emit(*c);
+      pass = b.CreateAnd(pass, b.CreateAnd(v.v, v.valid));
+    }
+    b.CreateStore(b.CreateTrunc(row, b.getInt32Ty()), b.CreateGEP(b.getInt32Ty(), out, n));
+    llvm::Value* next_n = b.CreateAdd(n, b.CreateZExt(pass, i64));
+    llvm::Value* next_k = b.CreateAdd(k, b.getInt64(1));
+    llvm::BasicBlock* latch = b.GetInsertBlock();
+    k->addIncoming(next_k, latch);
+    n->addIncoming(next_n, latch);
+    b.CreateCondBr(b.CreateICmpSLT(next_k, count), body, done);
+    return std::make_pair(latch, next_n);
+  };
+  auto [dense_end, dense_n] = loop(dense, false);
+  auto [sparse_end, sparse_n] = loop(sparse, true);
+  b.SetInsertPoint(done);
+  llvm::PHINode* result = b.CreatePHI(i64, 3);
+  result->addIncoming(b.getInt64(0), entry);
+  result->addIncoming(dense_n, dense_end);
+  result->addIncoming(sparse_n, sparse_end);
+  b.CreateRet(result);
+
+  std::string ir;
+  TQL_RETURN_IF_ERROR(
+      engine_->AddModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), &ir));
+  TQL_ASSIGN_OR_RETURN(void* address, engine_->Lookup(name));
+  ir_.push_back(fmt::format("; kernel {} for {}\n{}", name, key, ir));
+  auto kernel = std::make_shared<Kernel>();
+  kernel->fn = reinterpret_cast<KernelFn>(address);
+  for (const auto& [column, storage] : layout.columns) kernel->storage.push_back(storage);
+  return std::shared_ptr<const Kernel>(std::move(kernel));
+}
+
+}  // namespace tql

@@ -1,0 +1,59 @@
+//! Filter predicates compiled to native code: each supported conjunct of a `where` becomes part
+//! of one LLVM function over a batch that writes the selected row indexes branch-free. Literals
+//! are lifted into a parameter block, so `duration > 250ms` and `duration > 1s` share one
+//! kernel; kernels are cached by the normalized predicate and the column types (LRU, bounded).
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/kernel_compiler.h"
+
+namespace tql {
+
+class JitEngine;
+
+struct JitStats {
+  int64_t kernels_compiled = 0;
+  int64_t cache_hits = 0;
+  double compile_ms = 0;  // total wall time spent generating and compiling kernels
+};
+
+class JitKernelCompiler final : public KernelCompiler {
+ public:
+  static Result<std::unique_ptr<JitKernelCompiler>> Create(size_t cache_capacity = 256);
+  ~JitKernelCompiler() override;
+
+  std::shared_ptr<const CompiledFilter> CompileFilter(const PExpr& predicate,
+                                                      std::vector<const PExpr*>* residual) override;
+
+  // True when the JIT compiles `e` (a bool expression) entirely.
+  static bool Supports(const PExpr& e);
+
+  JitStats stats() const;
+  // The optimized IR of the kernels compiled so far, in order (for `tql explain --ir`).
+  std::vector<std::string> ir() const;
+
+ private:
+  struct Kernel;
+  explicit JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity);
+  Result<std::shared_ptr<const Kernel>> Build(const std::vector<const PExpr*>& conjuncts,
+                                              const std::string& key);
+
+  std::unique_ptr<JitEngine> engine_;
+  size_t capacity_;
+  mutable std::mutex mu_;
+  // LRU: the most recently used key first; the map points into the list.
+  std::list<std::pair<std::string, std::shared_ptr<const Kernel>>> lru_;
+  std::map<std::string, decltype(lru_)::iterator> cache_;
+  JitStats stats_;
+  std::vector<std::string> ir_;
+  int64_t next_id_ = 0;
+};
+
+}  // namespace tql
