@@ -37,6 +37,11 @@ Result<std::unique_ptr<JitEngine>> JitEngine::Create() {
   jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   std::unique_ptr<JitEngine> engine(new JitEngine());
   engine->cpu_ = jtmb->getCPU();
+  auto machine = jtmb->createTargetMachine();
+  if (!machine) {
+    return Status::Internal("cannot create a target machine: {}", ErrorText(machine.takeError()));
+  }
+  engine->machine_ = std::move(*machine);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit) return Status::Internal("cannot create the JIT: {}", ErrorText(jit.takeError()));
   engine->jit_ = std::move(*jit);
@@ -46,20 +51,15 @@ Result<std::unique_ptr<JitEngine>> JitEngine::Create() {
 JitEngine::~JitEngine() = default;
 
 Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module, std::string* ir) {
-  auto tm = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!tm) return Status::Internal("cannot detect the host CPU: {}", ErrorText(tm.takeError()));
-  auto machine = tm->createTargetMachine();
-  if (!machine) {
-    return Status::Internal("cannot create a target machine: {}", ErrorText(machine.takeError()));
-  }
-  module.withModuleDo([&machine, ir](llvm::Module& m) {
-    m.setDataLayout((*machine)->createDataLayout());
-    m.setTargetTriple((*machine)->getTargetTriple().str());
+  llvm::TargetMachine* machine = machine_.get();
+  module.withModuleDo([machine, ir](llvm::Module& m) {
+    m.setDataLayout(machine->createDataLayout());
+    m.setTargetTriple(machine->getTargetTriple().str());
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(machine->get());
+    llvm::PassBuilder pb(machine);
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);

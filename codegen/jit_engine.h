@@ -7,10 +7,13 @@
 
 #include "runtime/status.h"
 
-namespace llvm::orc {
+namespace llvm {
+class TargetMachine;
+namespace orc {
 class LLJIT;
 class ThreadSafeModule;
-}  // namespace llvm::orc
+}  // namespace orc
+}  // namespace llvm
 
 namespace tql {
 
@@ -33,6 +36,9 @@ class JitEngine {
  private:
   JitEngine() = default;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
+  // For the optimization passes: made once (creating a target machine per module costs
+  // milliseconds); AddModule calls are serialized by the callers.
+  std::unique_ptr<llvm::TargetMachine> machine_;
   std::string cpu_;
 };
 
