@@ -1,5 +1,6 @@
 #include "codegen/jit_engine.h"
 
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -42,7 +43,18 @@ Result<std::unique_ptr<JitEngine>> JitEngine::Create() {
     return Status::Internal("cannot create a target machine: {}", ErrorText(machine.takeError()));
   }
   engine->machine_ = std::move(*machine);
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  // One compiler with one target machine for every module: callers serialize AddModule and
+  // Lookup, so no per-compile target machine is needed (that costs milliseconds each).
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*jtmb))
+                 .setCompileFunctionCreator(
+                     [](llvm::orc::JITTargetMachineBuilder b)
+                         -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+                       auto tm = b.createTargetMachine();
+                       if (!tm) return tm.takeError();
+                       return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*tm));
+                     })
+                 .create();
   if (!jit) return Status::Internal("cannot create the JIT: {}", ErrorText(jit.takeError()));
   engine->jit_ = std::move(*jit);
   return engine;

@@ -190,6 +190,10 @@ check "explain --ir" run 0 explain --ir --input "spans=$T/all.ndjson" "$JQ"
 check "explain --ir says what compiled" contains "$T/out" '(on the interpreter: service != "cart")'
 check "explain --ir prints the kernel" contains "$T/out" "define i64 @tql_filter_0"
 
+check "bench both engines" run 0 bench --engine both --repeat 2 --format json --input "spans=$T/all.ndjson" "q: $JQ | count"
+check "bench times the interpreter" contains "$T/out" '"engine":"interp"'
+check "bench times the jit" contains "$T/out" '"engine":"jit"'
+
 # --- the memory limit of summarize
 check "a small memory limit stops a big group-by" run 1 run --memory-limit 256KB --input "spans=$T/all.ndjson" 'spans | summarize count() by span_id | count'
 check "memory limit message" contains "$T/err" "summarize needs more than the memory limit of 256.0 KiB"

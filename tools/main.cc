@@ -538,6 +538,7 @@ struct BenchOptions {
   std::string queries_file;          // lines of NAME: QUERY
   int repeat = 5;
   std::string format = "table";
+  std::string engine = "interp";  // interp, jit or both
 };
 
 // Runs each query `repeat` times over inputs loaded once; prints the best and median time,
@@ -580,57 +581,79 @@ int BenchCommand(const BenchOptions& o) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
           .count();
   if (o.format == "table") fmt::print("loaded inputs in {:.0f} ms\n", load_ms);
+  // The engines to time each query on, in order: the interpreter, the JIT (kernels compiled
+  // in the first repeat, cached for the others), or both side by side.
+  std::vector<std::pair<std::string, KernelCompiler*>> engines;
+#ifdef TQL_HAVE_JIT
+  std::unique_ptr<JitKernelCompiler> jit;
+  if (o.engine != "interp") {
+    Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
+    if (!j.ok()) return UsageError(fmt::format("--engine {}: {}", o.engine, j.status().message()));
+    jit = std::move(j).value();
+  }
+  if (o.engine != "jit") engines.emplace_back("interp", nullptr);
+  if (o.engine != "interp") engines.emplace_back("jit", jit.get());
+#else
+  if (o.engine != "interp") {
+    return UsageError(fmt::format("--engine {}: this build of tql has no JIT", o.engine));
+  }
+  engines.emplace_back("interp", nullptr);
+#endif
   if (o.format == "table") {
-    fmt::print("{:<16} {:>12} {:>10} {:>10} {:>10} {:>12} {:>8}\n", "query", "rows in", "rows out",
-               "best ms", "median ms", "Mrows/s", "GB/s");
+    fmt::print("{:<16} {:>6} {:>12} {:>10} {:>10} {:>10} {:>12} {:>8}\n", "query", "engine",
+               "rows in", "rows out", "best ms", "median ms", "Mrows/s", "GB/s");
   }
   int status = kExitOk;
   for (const auto& [name, text] : queries) {
-    Compiled compiled = Compile(text, inputs->catalog, name, {}, /*plan_required=*/true);
-    if (!compiled.plan) {
-      status = kExitQueryError;
-      continue;
-    }
-    const int64_t bytes = ScanBytes(*compiled.plan, inputs->tables);
-    std::vector<double> times;
-    int64_t rows_out = 0;
-    std::string value;  // a one-value result, to check against another engine
-    for (int i = 0; i < std::max(1, o.repeat); ++i) {
-      ScanStats scan;
-      ExecOptions exec;
-      exec.now = compiled.now;
-      const auto start = std::chrono::steady_clock::now();
-      Result<Table> r = ExecutePlan(*compiled.plan, inputs->tables, &scan, exec);
-      const auto end = std::chrono::steady_clock::now();
-      if (!r.ok()) {
-        fmt::print(stderr, "{}: {}\n", name, r.status().message());
-        return kExitQueryError;
+    for (const auto& [engine, compiler] : engines) {
+      Compiled compiled = Compile(text, inputs->catalog, name, {}, /*plan_required=*/true);
+      if (!compiled.plan) {
+        status = kExitQueryError;
+        continue;
       }
-      rows_out = r->num_rows();
-      if (rows_out == 1 && r->schema->num_fields() == 1) {
-        for (const Batch& b : r->batches) {
-          if (b.num_rows() > 0) value = FormatValueText(b.column(0), 0);
+      const int64_t bytes = ScanBytes(*compiled.plan, inputs->tables);
+      std::vector<double> times;
+      int64_t rows_out = 0;
+      std::string value;  // a one-value result, to check against another engine
+      for (int i = 0; i < std::max(1, o.repeat); ++i) {
+        ScanStats scan;
+        ExecOptions exec;
+        exec.now = compiled.now;
+        exec.compiler = compiler;
+        const auto start = std::chrono::steady_clock::now();
+        Result<Table> r = ExecutePlan(*compiled.plan, inputs->tables, &scan, exec);
+        const auto end = std::chrono::steady_clock::now();
+        if (!r.ok()) {
+          fmt::print(stderr, "{}: {}\n", name, r.status().message());
+          return kExitQueryError;
         }
+        rows_out = r->num_rows();
+        if (rows_out == 1 && r->schema->num_fields() == 1) {
+          for (const Batch& b : r->batches) {
+            if (b.num_rows() > 0) value = FormatValueText(b.column(0), 0);
+          }
+        }
+        times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
       }
-      times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-    }
-    std::sort(times.begin(), times.end());
-    const double best = times.front(), median = times[times.size() / 2];
-    // Rows of the sources the query reads (batches skipped by statistics count as read).
-    int64_t rows_in = 0;
-    for (const PushdownInfo& p : DescribePushdown(*compiled.plan)) {
-      rows_in += inputs->tables.at(p.source).num_rows();
-    }
-    const double mrows = static_cast<double>(rows_in) / (best * 1e3);
-    const double gbs = static_cast<double>(bytes) / (best * 1e6);
-    if (o.format == "json") {
-      fmt::print(
-          "{{\"name\":\"{}\",\"rows_in\":{},\"rows_out\":{},\"bytes\":{},"
-          "\"best_ms\":{:.3f},\"median_ms\":{:.3f}}}\n",
-          name, rows_in, rows_out, bytes, best, median);
-    } else {
-      fmt::print("{:<16} {:>12} {:>10} {:>10.2f} {:>10.2f} {:>12.1f} {:>8.2f}\n", name, rows_in,
-                 rows_out, best, median, mrows, gbs);
+      std::sort(times.begin(), times.end());
+      const double best = times.front(), median = times[times.size() / 2];
+      // Rows of the sources the query reads (batches skipped by statistics count as read).
+      int64_t rows_in = 0;
+      for (const PushdownInfo& p : DescribePushdown(*compiled.plan)) {
+        rows_in += inputs->tables.at(p.source).num_rows();
+      }
+      const double mrows = static_cast<double>(rows_in) / (best * 1e3);
+      const double gbs = static_cast<double>(bytes) / (best * 1e6);
+      if (o.format == "json") {
+        fmt::print(
+            "{{\"name\":\"{}\",\"engine\":\"{}\",\"rows_in\":{},\"rows_out\":{},\"bytes\":{},"
+            "\"best_ms\":{:.3f},\"median_ms\":{:.3f}{}}}\n",
+            name, engine, rows_in, rows_out, bytes, best, median,
+            value.empty() ? "" : fmt::format(",\"value\":\"{}\"", value));
+      } else {
+        fmt::print("{:<16} {:>6} {:>12} {:>10} {:>10.2f} {:>10.2f} {:>12.1f} {:>8.2f}\n", name,
+                   engine, rows_in, rows_out, best, median, mrows, gbs);
+      }
     }
   }
   return status;
@@ -975,6 +998,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   bench_cmd->add_option("--format", bench.format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
+  bench_cmd->add_option("--engine", bench.engine, "interp, jit, or both side by side")
+      ->check(CLI::IsMember({"interp", "jit", "both"}));
   bench_cmd->add_option("query", bench.queries, "queries, optionally 'NAME: QUERY'");
 
   try {
