@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "codegen/jit_engine.h"
 
@@ -467,7 +468,54 @@ Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cach
 JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity)
     : engine_(std::move(engine)), capacity_(capacity) {}
 
-JitKernelCompiler::~JitKernelCompiler() = default;
+JitKernelCompiler::~JitKernelCompiler() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+namespace {
+
+// A kernel that keeps the predicate it was compiled from alive (its interpreter fallback reads
+// the conjuncts).
+class OwningFilter final : public CompiledFilter {
+ public:
+  OwningFilter(std::shared_ptr<const PExpr> predicate, std::shared_ptr<const CompiledFilter> inner)
+      : predicate_(std::move(predicate)), inner_(std::move(inner)) {}
+  Selection Select(const Batch& batch, const Selection& sel) const override {
+    return inner_->Select(batch, sel);
+  }
+
+ private:
+  std::shared_ptr<const PExpr> predicate_;
+  std::shared_ptr<const CompiledFilter> inner_;
+};
+
+}  // namespace
+
+std::shared_ptr<PendingFilter> JitKernelCompiler::CompileFilterAsync(const PExpr& predicate) {
+  auto pending = std::make_shared<PendingFilter>();
+  std::shared_ptr<const PExpr> copy(CloneExpr(predicate));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++in_flight_;
+  }
+  std::thread([this, pending, copy] {
+    std::vector<const PExpr*> residual;
+    std::shared_ptr<const CompiledFilter> kernel = CompileFilter(*copy, &residual);
+    const std::vector<const PExpr*> conjuncts = Conjuncts(*copy);
+    for (const PExpr* r : residual) {
+      for (size_t i = 0; i < conjuncts.size(); ++i) {
+        if (conjuncts[i] == r) pending->residual.push_back(i);
+      }
+    }
+    if (kernel) pending->kernel = std::make_shared<OwningFilter>(copy, std::move(kernel));
+    pending->ready.store(true, std::memory_order_release);
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_;
+    idle_.notify_all();
+  }).detach();
+  return pending;
+}
 
 bool JitKernelCompiler::Supports(const PExpr& e) {
   Layout layout;
@@ -487,12 +535,7 @@ std::vector<std::string> JitKernelCompiler::ir() const {
 
 std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
     const PExpr& predicate, std::vector<const PExpr*>* residual) {
-  std::vector<const PExpr*> conjuncts;
-  if (predicate.kind == PKind::kAnd) {
-    for (const PExprPtr& a : predicate.args) conjuncts.push_back(a.get());
-  } else {
-    conjuncts.push_back(&predicate);
-  }
+  const std::vector<const PExpr*> conjuncts = Conjuncts(predicate);
   std::vector<const PExpr*> compiled;
   Layout layout;
   std::string key;

@@ -4,6 +4,7 @@
 //! kernel; kernels are cached by the normalized predicate and the column types (LRU, bounded).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -31,6 +32,7 @@ class JitKernelCompiler final : public KernelCompiler {
 
   std::shared_ptr<const CompiledFilter> CompileFilter(const PExpr& predicate,
                                                       std::vector<const PExpr*>* residual) override;
+  std::shared_ptr<PendingFilter> CompileFilterAsync(const PExpr& predicate) override;
 
   // True when the JIT compiles `e` (a bool expression) entirely.
   static bool Supports(const PExpr& e);
@@ -54,6 +56,9 @@ class JitKernelCompiler final : public KernelCompiler {
   JitStats stats_;
   std::vector<std::string> ir_;
   int64_t next_id_ = 0;
+  // Background compiles still running (the destructor waits for them).
+  int in_flight_ = 0;
+  std::condition_variable idle_;
 };
 
 }  // namespace tql

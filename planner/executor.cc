@@ -28,6 +28,7 @@ class Executor {
     ctx_.now = options.now;
     ctx_.memory_limit = options.memory_limit;
     compiler_ = options.compiler;
+    adaptive_ = options.adaptive;
   }
 
   // Partial aggregation: the summarize at `split` keeps its state (ExecutePartial), or takes
@@ -120,6 +121,10 @@ class Executor {
  private:
   // A filter: with a compiled kernel for the conjuncts the compiler takes, when there is one.
   BatchConsumer* Filter(const PExpr& predicate, BatchConsumer* out) {
+    if (compiler_ != nullptr && adaptive_) {
+      return Own(std::make_unique<FilterOperator>(
+          &predicate, compiler_->CompileFilterAsync(predicate), &ctx_, out));
+    }
     if (compiler_ != nullptr) {
       std::vector<const PExpr*> residual;
       std::shared_ptr<const CompiledFilter> kernel = compiler_->CompileFilter(predicate, &residual);
@@ -140,6 +145,7 @@ class Executor {
   ScanStats* stats_;
   EvalContext ctx_;
   KernelCompiler* compiler_ = nullptr;
+  bool adaptive_ = false;
   const PlanNode* split_ = nullptr;
   const std::vector<std::string_view>* partials_ = nullptr;
   AggregateOperator* split_operator_ = nullptr;

@@ -22,6 +22,9 @@ struct ExecOptions {
   int64_t memory_limit = 0;  // bytes a summarize may hold (0: no limit)
   // Compiles kernels for the plan's filters (the JIT); null: everything on the interpreter.
   KernelCompiler* compiler = nullptr;
+  // With a compiler: start on the interpreter and switch each filter to its kernel when the
+  // background compilation finishes (`--engine auto`), instead of compiling before running.
+  bool adaptive = false;
 };
 
 Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, ScanStats* stats,

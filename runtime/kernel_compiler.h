@@ -4,6 +4,7 @@
 //! and can run from many threads at once.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -19,9 +20,32 @@ class CompiledFilter {
   virtual Selection Select(const Batch& batch, const Selection& sel) const = 0;
 };
 
+// A kernel being compiled in the background: `ready` turns true once `kernel` (null when
+// nothing compiled) and `residual` (the indexes of the conjuncts left to the interpreter) are
+// set, and they do not change after.
+struct PendingFilter {
+  std::atomic<bool> ready{false};
+  std::shared_ptr<const CompiledFilter> kernel;
+  std::vector<size_t> residual;
+};
+
+// The conjuncts of a predicate: the operands of a top-level `and`, or the predicate itself.
+inline std::vector<const PExpr*> Conjuncts(const PExpr& predicate) {
+  std::vector<const PExpr*> out;
+  if (predicate.kind == PKind::kAnd) {
+    for (const PExprPtr& a : predicate.args) out.push_back(a.get());
+  } else {
+    out.push_back(&predicate);
+  }
+  return out;
+}
+
 class KernelCompiler {
  public:
   virtual ~KernelCompiler() = default;
+  // As CompileFilter, on another thread: the caller runs the interpreter until the kernel is
+  // ready. The compiler keeps its own copy of the predicate.
+  virtual std::shared_ptr<PendingFilter> CompileFilterAsync(const PExpr& predicate) = 0;
   // A kernel for the conjuncts of `predicate` (the operands of a top-level `and`, or the
   // predicate itself) that the compiler handles, or null when it handles none. The conjuncts
   // it does not handle are appended to `residual`, for the interpreter to apply after it.

@@ -10,6 +10,14 @@
 namespace tql {
 
 Status FilterOperator::Consume(Chunk& chunk) {
+  if (pending_ && pending_->ready.load(std::memory_order_acquire)) {
+    if (pending_->kernel) {
+      kernel_ = pending_->kernel;
+      const std::vector<const PExpr*> conjuncts = Conjuncts(*predicate_);
+      for (size_t i : pending_->residual) residual_.push_back(conjuncts[i]);
+    }
+    pending_ = nullptr;
+  }
   Selection sel;
   if (kernel_) {
     sel = kernel_->Select(chunk.batch, chunk.sel);

@@ -22,12 +22,18 @@ class FilterOperator final : public BatchConsumer {
   FilterOperator(std::shared_ptr<const CompiledFilter> kernel, std::vector<const PExpr*> residual,
                  const EvalContext* ctx, BatchConsumer* next)
       : kernel_(std::move(kernel)), residual_(std::move(residual)), ctx_(ctx), next_(next) {}
+  // Adaptive: the interpreter until the kernel being compiled in the background is ready, then
+  // the kernel (from the next batch on).
+  FilterOperator(const PExpr* predicate, std::shared_ptr<PendingFilter> pending,
+                 const EvalContext* ctx, BatchConsumer* next)
+      : predicate_(predicate), pending_(std::move(pending)), ctx_(ctx), next_(next) {}
   Status Consume(Chunk& chunk) override;
   Status Finish() override { return next_->Finish(); }
   bool Satisfied() const override { return next_->Satisfied(); }
 
  private:
   const PExpr* predicate_ = nullptr;
+  std::shared_ptr<PendingFilter> pending_;
   std::shared_ptr<const CompiledFilter> kernel_;
   std::vector<const PExpr*> residual_;
   const EvalContext* ctx_;

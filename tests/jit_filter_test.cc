@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <thread>
 
 #include "codegen/filter_compiler.h"
 #include "runtime/vector_writer.h"
@@ -270,6 +271,45 @@ TEST(JitFilter, KeepsItsOptimizedIr) {
   const std::vector<std::string> ir = Compiler().ir();
   ASSERT_FALSE(ir.empty());
   EXPECT_NE(ir.back().find("define"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tql
+
+namespace tql {
+namespace {
+
+// --engine auto: the kernel arrives on another thread; until then the caller interprets. Once
+// ready it selects the same rows, and the conjuncts it left are named by index.
+TEST(JitFilter, CompilesInTheBackground) {
+  auto gt = Node(PKind::kCompare, TypeId::kBool, {});
+  gt->args.push_back(Column(0, TypeId::kInt));
+  gt->args.push_back(Constant(Value::Int(2)));
+  gt->compare_op = CompareOp::kGe;
+  auto text = Node(PKind::kText, TypeId::kBool, {});
+  text->args.push_back(Column(4, TypeId::kString));
+  text->needle = "x";
+  std::vector<PExprPtr> both;
+  both.push_back(std::move(text));
+  both.push_back(std::move(gt));
+  auto conj = Node(PKind::kAnd, TypeId::kBool, std::move(both));
+  std::shared_ptr<PendingFilter> pending = Compiler().CompileFilterAsync(*conj);
+  conj.reset();  // the compiler works on its own copy
+  for (int i = 0; i < 2000 && !pending->ready.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(pending->ready.load());
+  ASSERT_TRUE(pending->kernel);
+  EXPECT_EQ(pending->residual, std::vector<size_t>{0});
+  std::mt19937_64 rng(9);
+  Batch batch = RandomBatch(rng, 300);
+  auto alone = Node(PKind::kCompare, TypeId::kBool, {});
+  alone->args.push_back(Column(0, TypeId::kInt));
+  alone->args.push_back(Constant(Value::Int(2)));
+  alone->compare_op = CompareOp::kGe;
+  const EvalContext ctx;
+  EXPECT_EQ(Rows(pending->kernel->Select(batch, Selection::All(300))),
+            Rows(SelectTrue(*alone, batch, Selection::All(300), ctx).value()));
 }
 
 }  // namespace

@@ -183,6 +183,14 @@ std::string RunCase(const test::GoldenCase& c) {
     const std::string b =
         compiled.ok() ? FormatRows(*compiled, false) : compiled.status().message();
     if (a != b) return "the JIT and the interpreter disagree\ninterpreter:\n" + a + "jit:\n" + b;
+    // Adaptive: the interpreter until a kernel is ready, then the kernel, whenever that is.
+    jit.adaptive = true;
+    Result<Table> adaptive = ExecutePlan(*planned.plan, d.tables, &jit_stats, jit);
+    const std::string d2 =
+        adaptive.ok() ? FormatRows(*adaptive, false) : adaptive.status().message();
+    if (a != d2) {
+      return "adaptive and the interpreter disagree\ninterpreter:\n" + a + "auto:\n" + d2;
+    }
   }
 #endif
   if (!result.ok()) {

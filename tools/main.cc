@@ -296,18 +296,23 @@ int RunCommand(const RunOptions& o) {
   if (!format) return UsageError(fmt::format("unknown --format '{}'", o.format));
 #ifdef TQL_HAVE_JIT
   std::unique_ptr<JitKernelCompiler> jit;
-  if (o.engine == "jit") {
+  if (o.engine != "interp") {
     Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
-    if (!j.ok()) return UsageError(fmt::format("--engine jit: {}", j.status().message()));
-    jit = std::move(j).value();
+    if (j.ok()) {
+      jit = std::move(j).value();
+    } else if (o.engine == "jit") {
+      return UsageError(fmt::format("--engine jit: {}", j.status().message()));
+    }  // auto without a working JIT: the interpreter
   }
   KernelCompiler* compiler = jit.get();
+  const bool adaptive = o.engine == "auto";
 #else
   if (o.engine == "jit") {
     return UsageError(
         "--engine jit: this build of tql has no JIT (it was configured without LLVM)");
   }
   KernelCompiler* compiler = nullptr;
+  const bool adaptive = false;
 #endif
   for (const std::string& p : o.params) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
@@ -338,6 +343,7 @@ int RunCommand(const RunOptions& o) {
     exec.now = compiled.now;
     exec.memory_limit = memory_limit;
     exec.compiler = compiler;
+    exec.adaptive = adaptive;
     Result<std::string> partial = ExecutePartial(*plan, inputs->tables, &scan, exec);
     if (!partial.ok()) {
       fmt::print(stderr, "tql: {}\n", partial.status().message());
@@ -359,6 +365,7 @@ int RunCommand(const RunOptions& o) {
     exec.now = compiled.now;
     exec.memory_limit = memory_limit;
     exec.compiler = compiler;
+    exec.adaptive = adaptive;
     Result<Table> r = ExecutePlan(*plan, inputs->tables, &scan, exec);
     const auto end = std::chrono::steady_clock::now();
     if (!r.ok()) {
@@ -382,9 +389,10 @@ int RunCommand(const RunOptions& o) {
     if (jit) {
       const JitStats s = jit->stats();
       fmt::print(stderr,
-                 "engine: jit: {} kernel(s) compiled in {:.3f} ms, {} cache hit(s); what the "
-                 "kernels do not cover runs on the interpreter\n",
-                 s.kernels_compiled, s.compile_ms, s.cache_hits);
+                 "engine: {}: {} kernel(s) compiled in {:.3f} ms, {} cache hit(s); what the "
+                 "kernels do not cover runs on the interpreter{}\n",
+                 o.engine, s.kernels_compiled, s.compile_ms, s.cache_hits,
+                 adaptive ? ", as does every batch that comes before its kernel is ready" : "");
     } else {
       fmt::print(stderr, "engine: interpreter\n");
     }
