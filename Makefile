@@ -43,11 +43,13 @@ bench: build
 
 # The executor against DuckDB, one thread each, in one run, on 10M generated spans and their
 # logs (generated once into BENCH_DATA, about 6.4 GB of NDJSON).
-# SUITE=executor (the default) or aggregate: bench/queries/SUITE.tql against bench/duckdb/SUITE.sql.
+# SUITE=executor (the default), aggregate or jit: bench/queries/SUITE.tql against
+# bench/duckdb/SUITE.sql; ENGINE=interp (the default), jit or both.
 BENCH_DATA ?= $(HOME)/.cache/tql-bench
 SUITE ?= executor
+ENGINE ?= interp
 bench-duckdb: build
-	taskset -c $(BENCH_CPU) node bench/compare_duckdb.mjs $(TQL) $(BENCH_DATA) --suite $(SUITE)
+	taskset -c $(BENCH_CPU) node bench/compare_duckdb.mjs $(TQL) $(BENCH_DATA) --suite $(SUITE) --engine $(ENGINE)
 
 # The unit and CLI tests under AddressSanitizer and UBSan (a build of its own, about 7 minutes).
 asan: setup

@@ -4,6 +4,7 @@
 // columns tql reads), and checks that both engines return the same count.
 //
 //   node bench/compare_duckdb.mjs TQL_BINARY DATA_DIR [--spans N] [--repeat R] [--suite NAME]
+//        [--engine interp|jit|both]   (both: the interpreter and the JIT beside DuckDB)
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -15,11 +16,12 @@ import { loadNdjson, quoteIdent } from '../tests/duckdb/load_ndjson.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const args = { spans: 10_000_000, repeat: 5, suite: 'executor', positional: [] };
+  const args = { spans: 10_000_000, repeat: 5, suite: 'executor', engine: 'interp', positional: [] };
   for (let i = 0; i < argv.length; ++i) {
     if (argv[i] === '--spans') args.spans = Number(argv[++i]);
     else if (argv[i] === '--repeat') args.repeat = Number(argv[++i]);
     else if (argv[i] === '--suite') args.suite = argv[++i];
+    else if (argv[i] === '--engine') args.engine = argv[++i];
     else args.positional.push(argv[i]);
   }
   return args;
@@ -57,10 +59,16 @@ async function main() {
   // tql: inputs loaded once, each query `repeat` times, one thread.
   console.log('tql: loading and running ...');
   const tqlOut = execFileSync(tql, ['bench', '--format', 'json', '--repeat', String(args.repeat),
+                                    '--engine', args.engine,
                                     '--input', `spans=${spans}`, '--input', `logs=${logs}`,
                                     '--queries', queriesFile],
                               { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const tqlResults = new Map(tqlOut.trim().split('\n').map((l) => JSON.parse(l)).map((r) => [r.name, r]));
+  // By query name: the result of each engine tql ran ({interp, jit}).
+  const tqlResults = new Map();
+  for (const r of tqlOut.trim().split('\n').map((l) => JSON.parse(l))) {
+    if (!tqlResults.has(r.name)) tqlResults.set(r.name, {});
+    tqlResults.get(r.name)[r.engine ?? 'interp'] = r;
+  }
 
   // DuckDB: the same files, loaded with every core; the queries on one thread.
   console.log('duckdb: loading ...');
@@ -75,7 +83,8 @@ async function main() {
   });
 
   const rows = [];
-  for (const [name, r] of tqlResults) {
+  for (const [name, byEngine] of tqlResults) {
+    const r = byEngine.jit ?? byEngine.interp;
     let text = sql.get(name);
     if (!text) throw new Error(`no SQL for '${name}' in bench/duckdb/${args.suite}.sql`);
     text = text.replace(/\{search:([^}]*)\}/g, (_m, needle) =>
@@ -90,10 +99,31 @@ async function main() {
     }
     times.sort((a, b) => a - b);
     // Both engines must give the same answer (the suites are single-value queries).
-    if (r.value !== undefined && String(count) !== r.value) {
-      throw new Error(`${name}: tql says ${r.value}, DuckDB says ${count}`);
+    for (const e of Object.values(byEngine)) {
+      if (e.value !== undefined && String(count) !== e.value) {
+        throw new Error(`${name}: tql (${e.engine}) says ${e.value}, DuckDB says ${count}`);
+      }
     }
-    rows.push({ name, tql: r, duck: times[0] });
+    rows.push({ name, tql: r, interp: byEngine.interp, jit: byEngine.jit, duck: times[0] });
+  }
+
+  if (args.engine === 'both') {
+    // The interpreter, the JIT and DuckDB side by side.
+    const pad = (s, n) => String(s).padStart(n);
+    console.log(`\n${'query'.padEnd(18)}${pad('interp ms', 11)}${pad('jit ms', 10)}${pad('duckdb ms', 11)}` +
+                `${pad('jit/interp', 12)}${pad('duckdb/jit', 12)}`);
+    const speedups = [], ratios = [];
+    for (const { name, interp, jit, duck } of rows) {
+      const speedup = interp.best_ms / jit.best_ms, ratio = duck / jit.best_ms;
+      speedups.push(speedup);
+      ratios.push(ratio);
+      console.log(`${name.padEnd(18)}${pad(interp.best_ms.toFixed(1), 11)}${pad(jit.best_ms.toFixed(1), 10)}` +
+                  `${pad(duck.toFixed(1), 11)}${pad(speedup.toFixed(2) + 'x', 12)}${pad(ratio.toFixed(2) + 'x', 12)}`);
+    }
+    const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+    console.log(`median jit/interp: ${median(speedups).toFixed(2)}x; median duckdb/jit: ` +
+                `${median(ratios).toFixed(2)}x (above 1: the JIT is faster)`);
+    return;
   }
 
   const pad = (s, n) => String(s).padStart(n);

@@ -6,6 +6,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -54,6 +55,14 @@ uint64_t FloatBits(double x) {
   uint64_t bits;
   std::memcpy(&bits, &x, sizeof bits);
   return bits;
+}
+
+constexpr size_t kMaxInItems = 32;
+
+std::vector<int64_t> SortedItems(const ValueSet& set) {
+  std::vector<int64_t> items(set.ints.begin(), set.ints.end());
+  std::sort(items.begin(), items.end());
+  return items;
 }
 
 // Appends the normalized form of `e` to `key` (columns by slot, literals as parameter slots,
@@ -123,6 +132,22 @@ bool Normalize(const PExpr& e, Layout* layout, std::string* key) {
         if (a->type != TypeId::kBool) return false;
       }
       return args(e.kind == PKind::kAnd ? "and" : e.kind == PKind::kOr ? "or" : "not");
+    case PKind::kIn: {
+      // A short list of integers (status codes): one comparison per item, items as params.
+      if (!e.set || e.args.size() != 1 || !IsInt64Backed(e.args[0]->type) ||
+          !e.set->strings.empty() || !e.set->floats.empty() || e.set->has_nan ||
+          e.set->ints.size() > kMaxInItems) {
+        return false;
+      }
+      *key += fmt::format("in{}{}{}(", e.set->ints.size(), e.negated ? "!" : "",
+                          e.set->has_null ? "n" : "");
+      if (!Normalize(*e.args[0], layout, key)) return false;
+      for (int64_t item : SortedItems(*e.set)) {
+        *key += fmt::format(",p{}", layout->Param(static_cast<uint64_t>(item)));
+      }
+      *key += ')';
+      return true;
+    }
     case PKind::kIsNull: {
       const PExpr& a = *e.args[0];
       *key += e.negated ? "isnotnull(" : "isnull(";
@@ -178,6 +203,18 @@ class Emitter {
       case PKind::kNot: {
         Val a = Emit(*e.args[0]);
         return {b_.CreateNot(a.v), a.valid};
+      }
+      case PKind::kIn: {
+        // SQL's rules: not found in a list holding a null is null.
+        Val x = Emit(*e.args[0]);
+        llvm::Value* found = b_.getFalse();
+        for (size_t i = 0; i < e.set->ints.size(); ++i) {
+          llvm::Value* item = b_.CreateLoad(
+              b_.getInt64Ty(), b_.CreateGEP(b_.getInt64Ty(), params_, b_.getInt64(next_param_++)));
+          found = b_.CreateOr(found, b_.CreateICmpEQ(x.v, item));
+        }
+        llvm::Value* valid = e.set->has_null ? b_.CreateAnd(x.valid, found) : x.valid;
+        return {e.negated ? b_.CreateNot(found) : found, valid};
       }
       case PKind::kIsNull: {
         const PExpr& a = *e.args[0];

@@ -115,8 +115,20 @@ class Generator {
     return e;
   }
   PExprPtr Bool(int depth) {
-    const int k = depth <= 0 ? static_cast<int>(rng_() % 3) : static_cast<int>(rng_() % 10);
+    const int k = depth <= 0 ? static_cast<int>(rng_() % 3) : static_cast<int>(rng_() % 11);
     switch (k) {
+      case 10: {
+        // x in (list of ints), possibly with a null in the list, possibly negated.
+        auto e = Node(PKind::kIn, TypeId::kBool, Args(Int(depth - 1)));
+        auto set = std::make_shared<ValueSet>();
+        set->type = TypeId::kInt;
+        const int items = 1 + static_cast<int>(rng_() % 5);
+        for (int i = 0; i < items; ++i) set->ints.insert(static_cast<int64_t>(rng_() % 9) - 4);
+        set->has_null = rng_() % 4 == 0;
+        e->set = std::move(set);
+        e->negated = (rng_() & 1) != 0;
+        return e;
+      }
       case 0:
         return Column(3, TypeId::kBool);
       case 1: {
