@@ -23,6 +23,31 @@ using test::RandomBatch;
 using test::Rows;
 using test::TestSchema;
 
+// `column op literal`.
+PExprPtr CompareTo(PExprPtr column, CompareOp op, Value literal) {
+  auto e = Node(PKind::kCompare, TypeId::kBool, {});
+  e->args.push_back(std::move(column));
+  e->args.push_back(Constant(std::move(literal)));
+  e->compare_op = op;
+  return e;
+}
+
+// `a and b`.
+PExprPtr And(PExprPtr a, PExprPtr b) {
+  std::vector<PExprPtr> both;
+  both.push_back(std::move(a));
+  both.push_back(std::move(b));
+  return Node(PKind::kAnd, TypeId::kBool, std::move(both));
+}
+
+// `s contains "x"`: a conjunct the JIT leaves to the interpreter.
+PExprPtr ContainsX() {
+  auto text = Node(PKind::kText, TypeId::kBool, {});
+  text->args.push_back(Column(4, TypeId::kString));
+  text->needle = "x";
+  return text;
+}
+
 JitKernelCompiler& Compiler() {
   static std::unique_ptr<JitKernelCompiler> compiler = [] {
     Result<std::unique_ptr<JitKernelCompiler>> c = JitKernelCompiler::Create(64);
@@ -65,11 +90,7 @@ TEST(JitFilter, AgreesWithTheInterpreterOnRandomPredicatesAndBatches) {
 TEST(JitFilter, LiteralsShareOneKernel) {
   JitKernelCompiler& c = Compiler();
   auto predicate = [](int64_t ns) {
-    auto e = Node(PKind::kCompare, TypeId::kBool, {});
-    e->args.push_back(Column(1, TypeId::kDuration));
-    e->args.push_back(Constant(Value::Duration(ns)));
-    e->compare_op = CompareOp::kGt;
-    return e;
+    return CompareTo(Column(1, TypeId::kDuration), CompareOp::kGt, Value::Duration(ns));
   };
   const JitStats before = c.stats();
   std::vector<const PExpr*> residual;
@@ -92,17 +113,7 @@ TEST(JitFilter, LiteralsShareOneKernel) {
 
 TEST(JitFilter, LeavesWhatItCannotCompileToTheInterpreter) {
   // i > 0 and (a text predicate it does not compile): one conjunct each way.
-  auto gt = Node(PKind::kCompare, TypeId::kBool, {});
-  gt->args.push_back(Column(0, TypeId::kInt));
-  gt->args.push_back(Constant(Value::Int(0)));
-  gt->compare_op = CompareOp::kGt;
-  auto text = Node(PKind::kText, TypeId::kBool, {});
-  text->args.push_back(Column(4, TypeId::kString));
-  text->needle = "x";
-  std::vector<PExprPtr> both;
-  both.push_back(std::move(gt));
-  both.push_back(std::move(text));
-  auto conj = Node(PKind::kAnd, TypeId::kBool, std::move(both));
+  auto conj = And(CompareTo(Column(0, TypeId::kInt), CompareOp::kGt, Value::Int(0)), ContainsX());
   std::vector<const PExpr*> residual;
   auto kernel = Compiler().CompileFilter(*conj, &residual);
   ASSERT_TRUE(kernel);
@@ -114,10 +125,7 @@ TEST(JitFilter, LeavesWhatItCannotCompileToTheInterpreter) {
 }
 
 TEST(JitFilter, KeepsItsOptimizedIr) {
-  auto e = Node(PKind::kCompare, TypeId::kBool, {});
-  e->args.push_back(Column(2, TypeId::kFloat));
-  e->args.push_back(Constant(Value::Float(0.5)));
-  e->compare_op = CompareOp::kLe;
+  auto e = CompareTo(Column(2, TypeId::kFloat), CompareOp::kLe, Value::Float(0.5));
   std::vector<const PExpr*> residual;
   ASSERT_TRUE(Compiler().CompileFilter(*e, &residual));
   const std::vector<std::string> ir = Compiler().ir();
@@ -125,26 +133,10 @@ TEST(JitFilter, KeepsItsOptimizedIr) {
   EXPECT_NE(ir.back().find("define"), std::string::npos);
 }
 
-}  // namespace
-}  // namespace tql
-
-namespace tql {
-namespace {
-
 // --engine auto: the kernel arrives on another thread; until then the caller interprets. Once
 // ready it selects the same rows, and the conjuncts it left are named by index.
 TEST(JitFilter, CompilesInTheBackground) {
-  auto gt = Node(PKind::kCompare, TypeId::kBool, {});
-  gt->args.push_back(Column(0, TypeId::kInt));
-  gt->args.push_back(Constant(Value::Int(2)));
-  gt->compare_op = CompareOp::kGe;
-  auto text = Node(PKind::kText, TypeId::kBool, {});
-  text->args.push_back(Column(4, TypeId::kString));
-  text->needle = "x";
-  std::vector<PExprPtr> both;
-  both.push_back(std::move(text));
-  both.push_back(std::move(gt));
-  auto conj = Node(PKind::kAnd, TypeId::kBool, std::move(both));
+  auto conj = And(ContainsX(), CompareTo(Column(0, TypeId::kInt), CompareOp::kGe, Value::Int(2)));
   std::shared_ptr<PendingFilter> pending = Compiler().CompileFilterAsync(*conj);
   conj.reset();  // the compiler works on its own copy
   for (int i = 0; i < 2000 && !pending->ready.load(); ++i) {
@@ -155,10 +147,7 @@ TEST(JitFilter, CompilesInTheBackground) {
   EXPECT_EQ(pending->residual, std::vector<size_t>{0});
   std::mt19937_64 rng(9);
   Batch batch = RandomBatch(rng, 300);
-  auto alone = Node(PKind::kCompare, TypeId::kBool, {});
-  alone->args.push_back(Column(0, TypeId::kInt));
-  alone->args.push_back(Constant(Value::Int(2)));
-  alone->compare_op = CompareOp::kGe;
+  auto alone = CompareTo(Column(0, TypeId::kInt), CompareOp::kGe, Value::Int(2));
   const EvalContext ctx;
   EXPECT_EQ(Rows(pending->kernel->Select(batch, Selection::All(300))),
             Rows(SelectTrue(*alone, batch, Selection::All(300), ctx).value()));
