@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <string_view>
 
@@ -314,12 +315,20 @@ void AppendExpr(std::string* out, const Expr& e, int min_precedence) {
     case ExprKind::kParameter:
       *out += "$" + e.name.parts[0];
       break;
-    case ExprKind::kCall:
-      *out += LowerAscii(e.name.Joined());
-      *out += '(';
-      AppendList(out, e.args, 0);
-      *out += ')';
+    case ExprKind::kCall: {
+      const std::string name = LowerAscii(e.name.Joined());
+      std::string args;
+      AppendList(&args, e.args, 0);
+      // `datetime(` followed by a digit is a datetime literal to the lexer: a call of that name
+      // whose arguments print starting with a digit gets them in parentheses.
+      const bool wrap = name == "datetime" && !args.empty() &&
+                        std::isdigit(static_cast<unsigned char>(args[0])) != 0;
+      *out += name;
+      *out += wrap ? "((" : "(";
+      *out += args;
+      *out += wrap ? "))" : ")";
       break;
+    }
     case ExprKind::kIndex:
       AppendExpr(out, *e.args[0], kPrecPostfix);
       if (e.member) {
