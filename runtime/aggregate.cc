@@ -65,15 +65,6 @@ Vector Materialize(const Datum& d, int64_t n) {
   return d.vector;
 }
 
-// -0.0 and 0.0 are one value, and so is every NaN.
-uint64_t FloatKeyBits(double x) {
-  if (x == 0) x = 0;
-  if (std::isnan(x)) x = std::nan("");
-  uint64_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return bits;
-}
-
 // A value in a partial state: its type, whether it is null, and its payload.
 void PutValue(ByteWriter* w, const Value& v) {
   w->U8(static_cast<uint8_t>(v.type));
@@ -704,20 +695,6 @@ class QuantileAccumulator final : public Accumulator {
   size_t bytes_ = 0;
 };
 
-// quantile_cont over int64 values, interpolated in long double: a timestamp's nanoseconds
-// survive (a double holds only 53 bits, about 104 days of nanoseconds).
-long double QuantileContInt(std::vector<int64_t> v, double q) {
-  const size_t n = v.size();
-  const double pos = q * static_cast<double>(n - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
-  const auto a = static_cast<long double>(v[lo]);
-  if (lo + 1 >= n || pos == static_cast<double>(lo)) return a;
-  const auto b = static_cast<long double>(
-      *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()));
-  return a + static_cast<long double>(pos - static_cast<double>(lo)) * (b - a);
-}
-
 // percentile_exact (and every quantile of a timestamp, where a relative error has no meaning):
 // every value, ranked at the end. int64-backed values are kept as integers.
 template <typename T>
@@ -781,12 +758,11 @@ class QuantileExactAccumulator final : public Accumulator {
     Value result;
     if constexpr (std::is_same_v<T, int64_t>) {
       if (spec_.type == TypeId::kTimestamp) {
-        const long double q = QuantileContInt(std::move(values_[g]), spec_.fraction);
+        const long double q = QuantileCont<long double>(std::move(values_[g]), spec_.fraction);
         result = Value::Timestamp(static_cast<int64_t>(std::llroundl(q)));
       } else {
         // Numbers and durations interpolate in double, as SQL's quantile_cont does.
-        std::vector<double> v(values_[g].begin(), values_[g].end());
-        result = QuantileValue(QuantileCont(std::move(v), spec_.fraction), spec_.type);
+        result = QuantileValue(QuantileCont(std::move(values_[g]), spec_.fraction), spec_.type);
       }
     } else {
       result = QuantileValue(QuantileCont(std::move(values_[g]), spec_.fraction), spec_.type);

@@ -3,7 +3,9 @@
 //! few 64-bit words compared with memcmp.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,15 @@ inline uint64_t HashWord(uint64_t x) {
   x *= 0xc4ceb9fe1a85ec53ULL;
   x ^= x >> 33;
   return x;
+}
+
+// The bits of a float as a key: -0.0 and 0.0 are one value, and so is every NaN.
+inline uint64_t FloatKeyBits(double x) {
+  if (x == 0) x = 0;
+  if (std::isnan(x)) x = std::nan("");
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
 }
 
 // Groups numbered 0, 1, ... in the order their keys were first inserted. Linear probing over

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "runtime/group_table.h"
 #include "runtime/vector_writer.h"
 
 namespace tql {
@@ -282,10 +283,8 @@ void AppendKeyBytes(const Vector& v, int64_t row, std::string* key) {
       break;
     }
     case TypeId::kFloat: {
-      double x = v.GetFloat(row);
-      if (x == 0) x = 0;                    // -0.0 and 0.0 are one value
-      if (std::isnan(x)) x = std::nan("");  // every NaN is one value
-      key->append(reinterpret_cast<const char*>(&x), sizeof x);
+      const uint64_t bits = FloatKeyBits(v.GetFloat(row));
+      key->append(reinterpret_cast<const char*>(&bits), sizeof bits);
       break;
     }
     case TypeId::kString:

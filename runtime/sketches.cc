@@ -172,18 +172,6 @@ int32_t FloorDiv(int32_t a, int32_t b) {
 
 }  // namespace
 
-double QuantileCont(std::vector<double> v, double q) {
-  const size_t n = v.size();
-  const double pos = q * static_cast<double>(n - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(n - 1, lo + 1);
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
-  const double a = v[lo];
-  if (hi == lo || pos == static_cast<double>(lo)) return a;
-  const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end());
-  return a + (pos - static_cast<double>(lo)) * (b - a);
-}
-
 double QuantileSketch::RelativeAccuracy() {
   const double gamma = std::exp2(1.0 / kOctave);
   return (gamma - 1) / (gamma + 1);

@@ -4,6 +4,8 @@
 //! shards combine into the state of the whole input. docs/aggregation.md gives the bounds.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -47,9 +49,21 @@ class HyperLogLog {
 // [2^(i/35), 2^((i+1)/35)) and is represented by the bucket's harmonic midpoint; the index
 // comes from the exponent bits and a table of the mantissa (no logarithm per value). The
 // first kExactLimit values are kept as they are, so small groups are exact.
-// SQL's quantile_cont of `values`: linear interpolation between the closest ranks.
-// REQUIRES: values is not empty.
-double QuantileCont(std::vector<double> values, double q);
+// SQL's quantile_cont of `values`: linear interpolation between the closest ranks, in the
+// arithmetic of R (long double keeps the nanoseconds of int64 timestamps, which a double
+// cannot hold). REQUIRES: values is not empty.
+template <typename R = double, typename T>
+R QuantileCont(std::vector<T> v, double q) {
+  const size_t n = v.size();
+  const double pos = q * static_cast<double>(n - 1);
+  const auto lo = static_cast<size_t>(std::floor(pos));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const auto a = static_cast<R>(v[lo]);
+  if (lo + 1 >= n || pos == static_cast<double>(lo)) return a;
+  const auto b =
+      static_cast<R>(*std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()));
+  return a + static_cast<R>(pos - static_cast<double>(lo)) * (b - a);
+}
 
 class QuantileSketch {
  public:
