@@ -38,10 +38,16 @@ struct Layout {
   std::vector<std::pair<int, Storage>> columns;  // batch column, how it is read
   std::vector<uint64_t> params;                  // literal bits
 
-  int Column(int column, Storage s) {
+  // The slot of a column read as `s`, or -1.
+  int Find(int column, Storage s) const {
     for (size_t i = 0; i < columns.size(); ++i) {
       if (columns[i].first == column && columns[i].second == s) return static_cast<int>(i);
     }
+    return -1;
+  }
+  int Column(int column, Storage s) {
+    const int slot = Find(column, s);
+    if (slot >= 0) return slot;
     columns.emplace_back(column, s);
     return static_cast<int>(columns.size() - 1);
   }
@@ -231,10 +237,7 @@ class Emitter {
 
  private:
   size_t Slot(int column, Storage s) const {
-    for (size_t i = 0; i < layout_.columns.size(); ++i) {
-      if (layout_.columns[i].first == column && layout_.columns[i].second == s) return i;
-    }
-    return 0;
+    return static_cast<size_t>(layout_.Find(column, s));  // Normalize registered it
   }
   // Bit `row` of a packed bit array.
   llvm::Value* Bit(llvm::Value* bits) {
@@ -496,141 +499,13 @@ class JitFilter final : public CompiledFilter {
 
 }  // namespace
 
-Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cache_capacity) {
-  TQL_ASSIGN_OR_RETURN(std::unique_ptr<JitEngine> engine, JitEngine::Create());
-  return std::unique_ptr<JitKernelCompiler>(
-      new JitKernelCompiler(std::move(engine), std::max<size_t>(1, cache_capacity)));
-}
-
-JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity)
-    : engine_(std::move(engine)), capacity_(capacity) {}
-
-JitKernelCompiler::~JitKernelCompiler() {
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [this] { return in_flight_ == 0; });
-}
-
 namespace {
 
-// A kernel that keeps the predicate it was compiled from alive (its interpreter fallback reads
-// the conjuncts).
-class OwningFilter final : public CompiledFilter {
- public:
-  OwningFilter(std::shared_ptr<const PExpr> predicate, std::shared_ptr<const CompiledFilter> inner)
-      : predicate_(std::move(predicate)), inner_(std::move(inner)) {}
-  Selection Select(const Batch& batch, const Selection& sel) const override {
-    return inner_->Select(batch, sel);
-  }
-
- private:
-  std::shared_ptr<const PExpr> predicate_;
-  std::shared_ptr<const CompiledFilter> inner_;
-};
-
-}  // namespace
-
-std::shared_ptr<PendingFilter> JitKernelCompiler::CompileFilterAsync(const PExpr& predicate) {
-  auto pending = std::make_shared<PendingFilter>();
-  std::shared_ptr<const PExpr> copy(CloneExpr(predicate));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++in_flight_;
-  }
-  std::thread([this, pending, copy] {
-    std::vector<const PExpr*> residual;
-    std::shared_ptr<const CompiledFilter> kernel = CompileFilter(*copy, &residual);
-    const std::vector<const PExpr*> conjuncts = Conjuncts(*copy);
-    for (const PExpr* r : residual) {
-      for (size_t i = 0; i < conjuncts.size(); ++i) {
-        if (conjuncts[i] == r) pending->residual.push_back(i);
-      }
-    }
-    if (kernel) pending->kernel = std::make_shared<OwningFilter>(copy, std::move(kernel));
-    pending->ready.store(true, std::memory_order_release);
-    std::lock_guard<std::mutex> lock(mu_);
-    --in_flight_;
-    idle_.notify_all();
-  }).detach();
-  return pending;
-}
-
-bool JitKernelCompiler::Supports(const PExpr& e) {
-  Layout layout;
-  std::string key;
-  return e.type == TypeId::kBool && Normalize(e, &layout, &key);
-}
-
-JitStats JitKernelCompiler::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
-}
-
-std::vector<std::string> JitKernelCompiler::ir() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ir_;
-}
-
-std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
-    const PExpr& predicate, std::vector<const PExpr*>* residual) {
-  const std::vector<const PExpr*> conjuncts = Conjuncts(predicate);
-  std::vector<const PExpr*> compiled;
-  Layout layout;
-  std::string key;
-  for (const PExpr* c : conjuncts) {
-    if (Supports(*c)) {
-      compiled.push_back(c);
-      Normalize(*c, &layout, &key);
-      key += ';';
-    } else {
-      residual->push_back(c);
-    }
-  }
-  if (compiled.empty()) return nullptr;
-  for (const auto& [column, storage] : layout.columns) {
-    key += fmt::format("|{}", static_cast<int>(storage));
-  }
-  key += "|" + engine_->cpu();
-  std::shared_ptr<const Kernel> kernel;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second);
-      kernel = it->second->second;
-      ++stats_.cache_hits;
-    } else {
-      const auto start = std::chrono::steady_clock::now();
-      Result<std::shared_ptr<const Kernel>> built = Build(compiled, key);
-      stats_.compile_ms +=
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-              .count();
-      if (!built.ok()) {
-        residual->insert(residual->begin(), compiled.begin(), compiled.end());
-        return nullptr;
-      }
-      kernel = std::move(built).value();
-      ++stats_.kernels_compiled;
-      lru_.emplace_front(key, kernel);
-      cache_[key] = lru_.begin();
-      if (lru_.size() > capacity_) {
-        cache_.erase(lru_.back().first);
-        lru_.pop_back();
-      }
-    }
-  }
-  std::vector<int> columns;
-  for (const auto& [column, storage] : layout.columns) columns.push_back(column);
-  return std::make_shared<JitFilter>(kernel, kernel->fn, kernel->storage, std::move(columns),
-                                     std::move(layout.params), std::move(compiled));
-}
-
-// REQUIRES: mu_ held.
-Result<std::shared_ptr<const JitKernelCompiler::Kernel>> JitKernelCompiler::Build(
-    const std::vector<const PExpr*>& conjuncts, const std::string& key) {
-  Layout layout;
-  std::string check;
-  for (const PExpr* c : conjuncts) Normalize(*c, &layout, &check);
-  const std::string name = fmt::format("tql_filter_{}", next_id_++);
+// Generates the kernel `name` for the conjuncts (normalized into `layout`), compiles it and
+// returns its address; `ir` receives the optimized IR. REQUIRES: calls serialized.
+Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
+                          const std::vector<const PExpr*>& conjuncts, const Layout& layout,
+                          std::string* ir) {
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>(name, *context);
   llvm::IRBuilder<> b(*context);
@@ -701,15 +576,142 @@ Result<std::shared_ptr<const JitKernelCompiler::Kernel>> JitKernelCompiler::Buil
   result->addIncoming(sparse_n, sparse_end);
   b.CreateRet(result);
 
-  std::string ir;
   TQL_RETURN_IF_ERROR(
-      engine_->AddModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), &ir));
-  TQL_ASSIGN_OR_RETURN(void* address, engine_->Lookup(name));
-  ir_.push_back(fmt::format("; kernel {} for {}\n{}", name, key, ir));
-  auto kernel = std::make_shared<Kernel>();
-  kernel->fn = reinterpret_cast<KernelFn>(address);
-  for (const auto& [column, storage] : layout.columns) kernel->storage.push_back(storage);
-  return std::shared_ptr<const Kernel>(std::move(kernel));
+      engine.AddModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), ir));
+  return engine.Lookup(name);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cache_capacity) {
+  TQL_ASSIGN_OR_RETURN(std::unique_ptr<JitEngine> engine, JitEngine::Create());
+  return std::unique_ptr<JitKernelCompiler>(
+      new JitKernelCompiler(std::move(engine), std::max<size_t>(1, cache_capacity)));
+}
+
+JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity)
+    : engine_(std::move(engine)), capacity_(capacity) {}
+
+JitKernelCompiler::~JitKernelCompiler() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+namespace {
+
+// A kernel that keeps the predicate it was compiled from alive (its interpreter fallback reads
+// the conjuncts).
+class OwningFilter final : public CompiledFilter {
+ public:
+  OwningFilter(std::shared_ptr<const PExpr> predicate, std::shared_ptr<const CompiledFilter> inner)
+      : predicate_(std::move(predicate)), inner_(std::move(inner)) {}
+  Selection Select(const Batch& batch, const Selection& sel) const override {
+    return inner_->Select(batch, sel);
+  }
+
+ private:
+  std::shared_ptr<const PExpr> predicate_;
+  std::shared_ptr<const CompiledFilter> inner_;
+};
+
+}  // namespace
+
+std::shared_ptr<PendingFilter> JitKernelCompiler::CompileFilterAsync(const PExpr& predicate) {
+  auto pending = std::make_shared<PendingFilter>();
+  std::shared_ptr<const PExpr> copy(CloneExpr(predicate));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++in_flight_;
+  }
+  std::thread([this, pending, copy] {
+    std::vector<const PExpr*> residual;
+    std::shared_ptr<const CompiledFilter> kernel = CompileFilter(*copy, &residual);
+    const std::vector<const PExpr*> conjuncts = Conjuncts(*copy);
+    for (const PExpr* r : residual) {
+      for (size_t i = 0; i < conjuncts.size(); ++i) {
+        if (conjuncts[i] == r) pending->residual.push_back(i);
+      }
+    }
+    if (kernel) pending->kernel = std::make_shared<OwningFilter>(copy, std::move(kernel));
+    pending->ready.store(true, std::memory_order_release);
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_;
+    idle_.notify_all();
+  }).detach();
+  return pending;
+}
+
+JitStats JitKernelCompiler::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+std::vector<std::string> JitKernelCompiler::ir() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ir_;
+}
+
+std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
+    const PExpr& predicate, std::vector<const PExpr*>* residual) {
+  const std::vector<const PExpr*> conjuncts = Conjuncts(predicate);
+  std::vector<const PExpr*> compiled;
+  Layout layout;
+  std::string key;
+  for (const PExpr* c : conjuncts) {
+    // Normalized into a copy, kept only when the whole conjunct compiles.
+    Layout with = layout;
+    std::string with_key = key;
+    if (c->type == TypeId::kBool && Normalize(*c, &with, &with_key)) {
+      compiled.push_back(c);
+      layout = std::move(with);
+      key = std::move(with_key) + ';';
+    } else {
+      residual->push_back(c);
+    }
+  }
+  if (compiled.empty()) return nullptr;
+  for (const auto& [column, storage] : layout.columns) {
+    key += fmt::format("|{}", static_cast<int>(storage));
+  }
+  key += "|" + engine_->cpu();
+  std::shared_ptr<const Kernel> kernel;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      kernel = it->second->second;
+      ++stats_.cache_hits;
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      const std::string name = fmt::format("tql_filter_{}", next_id_++);
+      std::string ir;
+      Result<void*> address = BuildKernel(*engine_, name, compiled, layout, &ir);
+      stats_.compile_ms +=
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+      if (!address.ok()) {
+        residual->insert(residual->begin(), compiled.begin(), compiled.end());
+        return nullptr;
+      }
+      ir_.push_back(fmt::format("; kernel {} for {}\n{}", name, key, ir));
+      auto built = std::make_shared<Kernel>();
+      built->fn = reinterpret_cast<KernelFn>(*address);
+      for (const auto& [column, storage] : layout.columns) built->storage.push_back(storage);
+      kernel = std::move(built);
+      ++stats_.kernels_compiled;
+      lru_.emplace_front(key, kernel);
+      cache_[key] = lru_.begin();
+      if (lru_.size() > capacity_) {
+        cache_.erase(lru_.back().first);
+        lru_.pop_back();
+      }
+    }
+  }
+  std::vector<int> columns;
+  for (const auto& [column, storage] : layout.columns) columns.push_back(column);
+  return std::make_shared<JitFilter>(kernel, kernel->fn, kernel->storage, std::move(columns),
+                                     std::move(layout.params), std::move(compiled));
 }
 
 }  // namespace tql

@@ -34,9 +34,6 @@ class JitKernelCompiler final : public KernelCompiler {
                                                       std::vector<const PExpr*>* residual) override;
   std::shared_ptr<PendingFilter> CompileFilterAsync(const PExpr& predicate) override;
 
-  // True when the JIT compiles `e` (a bool expression) entirely.
-  static bool Supports(const PExpr& e);
-
   JitStats stats() const;
   // The optimized IR of the kernels compiled so far, in order (for `tql explain --ir`).
   std::vector<std::string> ir() const;
@@ -44,8 +41,6 @@ class JitKernelCompiler final : public KernelCompiler {
  private:
   struct Kernel;
   explicit JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity);
-  Result<std::shared_ptr<const Kernel>> Build(const std::vector<const PExpr*>& conjuncts,
-                                              const std::string& key);
 
   std::unique_ptr<JitEngine> engine_;
   size_t capacity_;
