@@ -20,6 +20,26 @@
 namespace tql {
 namespace {
 
+// The bytes of a sketch's state.
+template <typename Sketch>
+std::string BytesOf(const Sketch& s) {
+  std::string bytes;
+  ByteWriter w(&bytes);
+  s.Serialize(&w);
+  return bytes;
+}
+
+// A sketch read back from its bytes, which the read must consume exactly.
+template <typename Sketch>
+Sketch ThroughBytes(const Sketch& s) {
+  const std::string bytes = BytesOf(s);
+  Sketch back;
+  ByteReader r(bytes);
+  EXPECT_TRUE(back.Deserialize(&r));
+  EXPECT_EQ(r.remaining(), 0u);
+  return back;
+}
+
 // ---- HyperLogLog ------------------------------------------------------------------------------
 
 HyperLogLog Distinct(uint64_t from, uint64_t to) {
@@ -61,14 +81,7 @@ TEST(HyperLogLog, MergeEqualsOnePassAndSurvivesBytes) {
     HyperLogLog merged;
     for (uint64_t part = 0; part < 7; ++part) {
       HyperLogLog p = Distinct(part * n / 7, std::min(n, (part + 1) * n / 7 + 10));  // overlapping
-      std::string bytes;
-      ByteWriter w(&bytes);
-      p.Serialize(&w);
-      HyperLogLog back;
-      ByteReader r(bytes);
-      ASSERT_TRUE(back.Deserialize(&r));
-      EXPECT_EQ(r.remaining(), 0u);
-      merged.Merge(back);
+      merged.Merge(ThroughBytes(p));
     }
     EXPECT_EQ(merged.Estimate(), whole.Estimate()) << n;
   }
@@ -76,18 +89,14 @@ TEST(HyperLogLog, MergeEqualsOnePassAndSurvivesBytes) {
 
 TEST(HyperLogLog, RejectsTruncatedAndCorruptBytes) {
   for (uint64_t n : {100ull, 5000ull}) {
-    std::string bytes;
-    ByteWriter w(&bytes);
-    Distinct(0, n).Serialize(&w);
+    const std::string bytes = BytesOf(Distinct(0, n));
     for (size_t len = 0; len < bytes.size(); len += 1 + len / 8) {
       HyperLogLog h;
       ByteReader r(std::string_view(bytes).substr(0, len));
       EXPECT_FALSE(h.Deserialize(&r)) << len;
     }
   }
-  std::string dense;
-  ByteWriter w(&dense);
-  Distinct(0, 5000).Serialize(&w);
+  std::string dense = BytesOf(Distinct(0, 5000));
   dense[100] = 60;  // no register holds more than 51
   HyperLogLog h;
   ByteReader r(dense);
@@ -178,13 +187,7 @@ TEST(QuantileSketch, MergeOfShardsEqualsOnePassAndSurvivesBytes) {
     for (size_t i = part * values.size() / 7; i < (part + 1) * values.size() / 7; ++i) {
       p.Add(values[i]);
     }
-    std::string bytes;
-    ByteWriter w(&bytes);
-    p.Serialize(&w);
-    QuantileSketch back;
-    ByteReader r(bytes);
-    ASSERT_TRUE(back.Deserialize(&r));
-    merged.Merge(back);
+    merged.Merge(ThroughBytes(p));
   }
   for (double q : {0.0, 0.5, 0.9, 0.99, 0.999, 1.0}) {
     EXPECT_EQ(merged.Quantile(q), whole.Quantile(q)) << q;
@@ -207,9 +210,7 @@ TEST(QuantileSketch, RejectsTruncatedAndCorruptBytes) {
   for (int n : {5, 1000}) {
     QuantileSketch s;
     for (int i = 0; i < n; ++i) s.Add(i * 1.5 - 100);
-    std::string bytes;
-    ByteWriter w(&bytes);
-    s.Serialize(&w);
+    const std::string bytes = BytesOf(s);
     for (size_t len = 0; len < bytes.size(); ++len) {
       QuantileSketch back;
       ByteReader r(std::string_view(bytes).substr(0, len));

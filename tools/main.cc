@@ -215,9 +215,14 @@ bool ParseByteSize(const std::string& text, int64_t* bytes) {
   return false;
 }
 
-// --memory-limit, or by default 80% of the machine's physical memory.
+// --memory-limit, or by default 80% of the machine's physical memory; false (after printing
+// the usage error) when the flag is not a size.
 bool MemoryLimit(const std::string& flag, int64_t* limit) {
-  if (!flag.empty()) return ParseByteSize(flag, limit) && *limit > 0;
+  if (!flag.empty()) {
+    if (ParseByteSize(flag, limit) && *limit > 0) return true;
+    UsageError(fmt::format("--memory-limit '{}' is not a size such as 512MB or 4GiB", flag));
+    return false;
+  }
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   *limit = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page / 10 * 8 : 0;
   return true;
@@ -320,10 +325,7 @@ int RunCommand(const RunOptions& o) {
     }
   }
   int64_t memory_limit = 0;
-  if (!MemoryLimit(o.memory_limit, &memory_limit)) {
-    return UsageError(
-        fmt::format("--memory-limit '{}' is not a size such as 512MB or 4GiB", o.memory_limit));
-  }
+  if (!MemoryLimit(o.memory_limit, &memory_limit)) return kExitUsageError;
   auto query = ResolveQuery(o.query, o.file);
   if (!query) return kExitUsageError;
   Result<LoadedInputs> inputs = LoadInputs(o.inputs, o.skip_bad_lines);
@@ -409,10 +411,7 @@ int MergeCommand(const std::vector<std::string>& files, const std::string& forma
   auto format = OutputFormatFromName(format_name);
   if (!format) return UsageError(fmt::format("unknown --format '{}'", format_name));
   int64_t memory_limit = 0;
-  if (!MemoryLimit(memory_flag, &memory_limit)) {
-    return UsageError(
-        fmt::format("--memory-limit '{}' is not a size such as 512MB or 4GiB", memory_flag));
-  }
+  if (!MemoryLimit(memory_flag, &memory_limit)) return kExitUsageError;
   std::vector<Shard> shards(files.size());
   for (size_t i = 0; i < files.size(); ++i) {
     std::string bytes;
