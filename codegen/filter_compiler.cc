@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <numeric>
 #include <thread>
 
 #include "codegen/jit_engine.h"
@@ -17,8 +19,9 @@ namespace tql {
 
 namespace {
 
-// How a kernel reads a column: int64 values, doubles, packed bools, or only its validity.
-enum class Storage : uint8_t { kInt64, kFloat, kBool, kValidity };
+// How a kernel reads a column: int64 values, doubles, packed bools, only its validity, or
+// int32 codes into the match tables of its string predicates.
+enum class Storage : uint8_t { kInt64, kFloat, kBool, kValidity, kCodes };
 
 bool StorageOf(TypeId type, Storage* s) {
   if (IsInt64Backed(type)) {
@@ -33,10 +36,29 @@ bool StorageOf(TypeId type, Storage* s) {
   return true;
 }
 
+// A bool expression over one string column (`service == "checkout"`, `name contains "db"`,
+// `route matches regex "^/api"`, `strlen(user.id) > 8`): outside the kernel it is evaluated once
+// per dictionary entry (or, for a column without a dictionary, once per row) into a match table
+// of one byte per code (bit 0 the value, bit 1 set when it is not null; the entry before code 0
+// is the result for a null string); inside, the kernel looks up the code of each row.
+struct Leaf {
+  const PExpr* expr;
+  int slot;                // the column's kCodes slot
+  bool top_level = false;  // a whole conjunct (a batch without a dictionary defers it)
+};
+
 // The columns and literals of a kernel, numbered in the order the predicate meets them.
 struct Layout {
   std::vector<std::pair<int, Storage>> columns;  // batch column, how it is read
   std::vector<uint64_t> params;                  // literal bits
+  std::vector<Leaf> leaves;                      // string predicates, one match table each
+
+  int LeafOf(const PExpr* e) const {
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      if (leaves[i].expr == e) return static_cast<int>(i);
+    }
+    return -1;
+  }
 
   // The slot of a column read as `s`, or -1.
   int Find(int column, Storage s) const {
@@ -71,9 +93,35 @@ std::vector<int64_t> SortedItems(const ValueSet& set) {
   return items;
 }
 
+// The string column a bool expression reads when it reads exactly one and nothing else (so it
+// can be a Leaf), or -1. `isnull(column)` is not one: the kernel reads the validity instead.
+int LeafColumn(const PExpr& e) {
+  if (e.type != TypeId::kBool || e.kind == PKind::kColumn || e.kind == PKind::kConstant ||
+      (e.kind == PKind::kIsNull && e.args[0]->kind == PKind::kColumn)) {
+    return -1;
+  }
+  int column = -1;
+  bool single = true;
+  std::function<void(const PExpr&)> visit = [&](const PExpr& x) {
+    if (x.kind == PKind::kColumn) {
+      if (!IsStringBacked(x.type) || (column >= 0 && column != x.column)) single = false;
+      column = x.column;
+    }
+    for (const PExprPtr& a : x.args) visit(*a);
+  };
+  visit(e);
+  return single ? column : -1;
+}
+
 // Appends the normalized form of `e` to `key` (columns by slot, literals as parameter slots,
 // with their storage), registering both in `layout`. False when the JIT does not handle `e`.
 bool Normalize(const PExpr& e, Layout* layout, std::string* key) {
+  if (const int column = LeafColumn(e); column >= 0) {
+    const int slot = layout->Column(column, Storage::kCodes);
+    layout->leaves.push_back({&e, slot});
+    *key += fmt::format("t{}", slot);
+    return true;
+  }
   Storage s;
   auto args = [&](const char* tag) {
     *key += tag;
@@ -181,10 +229,18 @@ struct Val {
 class Emitter {
  public:
   Emitter(llvm::IRBuilder<>& b, const Layout& layout, const std::vector<llvm::Value*>& data,
-          const std::vector<llvm::Value*>& validity, llvm::Value* params, llvm::Value* row)
-      : b_(b), layout_(layout), data_(data), validity_(validity), params_(params), row_(row) {}
+          const std::vector<llvm::Value*>& validity, const std::vector<llvm::Value*>& tables,
+          llvm::Value* params, llvm::Value* row)
+      : b_(b),
+        layout_(layout),
+        data_(data),
+        validity_(validity),
+        tables_(tables),
+        params_(params),
+        row_(row) {}
 
   Val Emit(const PExpr& e) {
+    if (const int leaf = layout_.LeafOf(&e); leaf >= 0) return Lookup(leaf);
     switch (e.kind) {
       case PKind::kColumn:
         return Column(e);
@@ -261,6 +317,18 @@ class Emitter {
       default:
         return {Bit(data_[slot]), valid};
     }
+  }
+  // The match-table entry of the row's code (the entry before code 0 for a null string).
+  Val Lookup(int leaf) {
+    const auto slot = static_cast<size_t>(layout_.leaves[static_cast<size_t>(leaf)].slot);
+    llvm::Value* code = b_.CreateSExt(
+        b_.CreateLoad(b_.getInt32Ty(), b_.CreateGEP(b_.getInt32Ty(), data_[slot], row_)),
+        b_.getInt64Ty());
+    llvm::Value* index = b_.CreateSelect(Bit(validity_[slot]), code, b_.getInt64(-1));
+    llvm::Value* entry = b_.CreateLoad(
+        b_.getInt8Ty(), b_.CreateGEP(b_.getInt8Ty(), tables_[static_cast<size_t>(leaf)], index));
+    return {b_.CreateTrunc(entry, b_.getInt1Ty()),
+            b_.CreateTrunc(b_.CreateLShr(entry, 1), b_.getInt1Ty())};
   }
   Val Constant(const PExpr& e) {
     Storage s;
@@ -406,14 +474,15 @@ class Emitter {
   const Layout& layout_;
   const std::vector<llvm::Value*>& data_;
   const std::vector<llvm::Value*>& validity_;
+  const std::vector<llvm::Value*>& tables_;
   llvm::Value* params_;
   llvm::Value* row_;
   int64_t next_param_ = 0;
 };
 
 using KernelFn = int64_t (*)(const void* const* data, const uint8_t* const* validity,
-                             const uint64_t* params, const int32_t* sel, int64_t count,
-                             int32_t* out);
+                             const uint64_t* params, const uint8_t* const* tables,
+                             const int32_t* sel, int64_t count, int32_t* out);
 
 }  // namespace
 
@@ -424,35 +493,100 @@ struct JitKernelCompiler::Kernel {
 
 namespace {
 
+// A leaf as the JitFilter evaluates it: the expression over the batch, and the same expression
+// reading column 0 of a one-column batch (a dictionary).
+struct FilterLeaf {
+  const PExpr* expr;
+  int column;
+  int slot;
+  bool top_level;
+  PExprPtr on_dictionary;
+  SchemaPtr dictionary_schema;
+};
+
+// One byte per row of `sel` (after the null entry): the value of `d` as a match-table entry.
+void FillTable(const Datum& d, const Selection& sel, uint8_t* table) {
+  if (d.is_constant) {
+    const uint8_t entry = d.constant.null ? 0 : d.constant.i != 0 ? 3 : 2;
+    sel.ForEach([&](int64_t r) { table[r] = entry; });
+    return;
+  }
+  const Vector& v = d.vector;
+  if (v.type() != TypeId::kBool) {  // all null
+    sel.ForEach([&](int64_t r) { table[r] = 0; });
+    return;
+  }
+  sel.ForEach([&](int64_t r) { table[r] = !v.IsValid(r) ? 0 : v.GetBool(r) ? 3 : 2; });
+}
+
 // Runs a kernel over a batch: the column pointers of its slots, an all-valid bitmap where a
-// column has no nulls, and the rows of `sel`.
+// column has no nulls, a match table per string predicate, and the rows of `sel`.
 class JitFilter final : public CompiledFilter {
  public:
   JitFilter(std::shared_ptr<const void> kernel, KernelFn fn, std::vector<Storage> storage,
             std::vector<int> columns, std::vector<uint64_t> params,
-            std::vector<const PExpr*> conjuncts)
+            std::vector<const PExpr*> conjuncts, const std::vector<Leaf>& leaves)
       : kernel_(std::move(kernel)),
         fn_(fn),
         storage_(std::move(storage)),
         columns_(std::move(columns)),
         params_(std::move(params)),
-        conjuncts_(std::move(conjuncts)) {}
+        conjuncts_(std::move(conjuncts)) {
+    for (const Leaf& leaf : leaves) {
+      FilterLeaf f;
+      f.expr = leaf.expr;
+      f.column = columns_[static_cast<size_t>(leaf.slot)];
+      f.slot = leaf.slot;
+      f.top_level = leaf.top_level;
+      f.on_dictionary = CloneExpr(*leaf.expr);
+      std::vector<int> remap(static_cast<size_t>(f.column) + 1, 0);
+      RemapColumns(f.on_dictionary.get(), remap);
+      TypeId type = TypeId::kString;
+      std::function<void(const PExpr&)> find = [&](const PExpr& x) {
+        if (x.kind == PKind::kColumn) type = x.type;
+        for (const PExprPtr& a : x.args) find(*a);
+      };
+      find(*leaf.expr);
+      f.dictionary_schema = std::make_shared<Schema>(std::vector<Field>{{"value", type}});
+      leaves_.push_back(std::move(f));
+    }
+  }
 
-  Selection Select(const Batch& batch, const Selection& sel) const override {
+  Result<Selection> Select(const Batch& batch, const Selection& sel,
+                           const EvalContext& ctx) const override {
     const int64_t count = sel.count();
     if (count == 0) return sel;
+    const int64_t rows = batch.num_rows();
     thread_local std::vector<uint8_t> all_valid;
-    const auto bytes = static_cast<size_t>(bits::BytesFor(batch.num_rows()));
+    const auto bytes = static_cast<size_t>(bits::BytesFor(rows));
     if (all_valid.size() < bytes) all_valid.assign(bytes, 0xFF);
     const size_t slots = columns_.size();
     std::vector<const void*> data(slots);
     std::vector<const uint8_t*> validity(slots);
     for (size_t s = 0; s < slots; ++s) {
       const Vector& v = batch.column(columns_[s]);
+      validity[s] = v.validity_bits() != nullptr ? v.validity_bits() : all_valid.data();
+      if (storage_[s] == Storage::kCodes) {
+        if (!IsStringBacked(v.type())) return Interpret(batch, sel, ctx);
+        if (v.is_dictionary()) {
+          data[s] = v.dictionary_codes();
+        } else {
+          // Per-row match tables: row r looks up entry r.
+          thread_local std::vector<int32_t> identity;
+          const auto old = static_cast<int32_t>(identity.size());
+          if (identity.size() < static_cast<size_t>(rows)) {
+            identity.resize(static_cast<size_t>(rows));
+            std::iota(identity.begin() + old, identity.end(), old);
+          }
+          data[s] = identity.data();
+          validity[s] = all_valid.data();  // nulls are in the per-row table
+        }
+        continue;
+      }
       const bool readable =
           storage_[s] == Storage::kValidity ||
           (!v.is_dictionary() && v.values_buffer() != nullptr && v.type() != TypeId::kNull);
-      if (!readable) return Interpret(batch, sel);  // a layout the kernel does not read
+      if (!readable) return Interpret(batch, sel, ctx);  // a layout the kernel does not read
       switch (storage_[s]) {
         case Storage::kInt64:
           data[s] = v.int64_values();
@@ -463,31 +597,97 @@ class JitFilter final : public CompiledFilter {
         case Storage::kBool:
           data[s] = v.bool_bits();
           break;
-        case Storage::kValidity:
+        default:
           data[s] = nullptr;
           break;
       }
-      validity[s] = v.validity_bits() != nullptr ? v.validity_bits() : all_valid.data();
+    }
+    // Match tables: per dictionary (cached), or per row of this batch.
+    std::vector<std::shared_ptr<const std::vector<uint8_t>>> held;
+    std::vector<std::vector<uint8_t>> per_row;
+    std::vector<const uint8_t*> tables(leaves_.size());
+    std::vector<const PExpr*> deferred;
+    for (size_t l = 0; l < leaves_.size(); ++l) {
+      const FilterLeaf& leaf = leaves_[l];
+      const Vector& v = batch.column(leaf.column);
+      if (v.is_dictionary()) {
+        TQL_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<uint8_t>> t,
+                             DictionaryTable(l, v, ctx));
+        tables[l] = t->data() + 1;
+        held.push_back(std::move(t));
+        continue;
+      }
+      std::vector<uint8_t>& t = per_row.emplace_back(static_cast<size_t>(rows) + 1, 3);
+      tables[l] = t.data() + 1;
+      if (leaf.top_level) {
+        // Applied after the kernel, to the rows the other conjuncts leave.
+        deferred.push_back(leaf.expr);
+      } else {
+        TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*leaf.expr, batch, sel, ctx));
+        FillTable(d, sel, t.data() + 1);
+      }
     }
     std::vector<int32_t> out(static_cast<size_t>(count));
-    const int64_t n = fn_(data.data(), validity.data(), params_.data(),
+    const int64_t n = fn_(data.data(), validity.data(), params_.data(), tables.data(),
                           sel.dense() ? nullptr : sel.rows().data(), count, out.data());
-    if (n == count && sel.dense()) return Selection::All(count);
-    out.resize(static_cast<size_t>(n));
-    return Selection::Of(std::move(out));
+    Selection result;
+    if (n == count && sel.dense()) {
+      result = Selection::All(count);
+    } else {
+      out.resize(static_cast<size_t>(n));
+      result = Selection::Of(std::move(out));
+    }
+    for (const PExpr* c : deferred) {
+      if (result.empty()) break;
+      TQL_ASSIGN_OR_RETURN(result, SelectTrue(*c, batch, result, ctx));
+    }
+    return result;
   }
 
  private:
-  // The conjuncts on the interpreter (they read no context: columns, literals, operators).
-  Selection Interpret(const Batch& batch, Selection sel) const {
-    const EvalContext ctx;
+  // The conjuncts on the interpreter.
+  Result<Selection> Interpret(const Batch& batch, Selection sel, const EvalContext& ctx) const {
     for (const PExpr* c : conjuncts_) {
-      Result<Selection> r = SelectTrue(*c, batch, sel, ctx);
-      if (!r.ok()) return Selection::Of({});
-      sel = std::move(r).value();
+      if (sel.empty()) break;
+      TQL_ASSIGN_OR_RETURN(sel, SelectTrue(*c, batch, sel, ctx));
     }
     return sel;
   }
+
+  // The match table of leaf `l` for the dictionary of `v`: the null entry, then one per code.
+  Result<std::shared_ptr<const std::vector<uint8_t>>> DictionaryTable(
+      size_t l, const Vector& v, const EvalContext& ctx) const {
+    const FilterLeaf& leaf = leaves_[l];
+    const Vector* dict = &v.dictionary();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const TableEntry& e : tables_) {
+        if (e.leaf == l && e.dictionary.get() == dict) return e.table;
+      }
+    }
+    const int64_t n = dict->length();
+    auto table = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(n) + 1, 0);
+    const TypeId type = leaf.dictionary_schema->field(0).type;
+    Batch null_row(leaf.dictionary_schema, {Vector::Nulls(type, 1)}, 1);
+    TQL_ASSIGN_OR_RETURN(Datum at_null,
+                         Evaluate(*leaf.on_dictionary, null_row, Selection::All(1), ctx));
+    FillTable(at_null, Selection::All(1), table->data());
+    if (n > 0) {
+      Batch entries(leaf.dictionary_schema, {*dict}, n);
+      TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*leaf.on_dictionary, entries, Selection::All(n), ctx));
+      FillTable(d, Selection::All(n), table->data() + 1);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (tables_.size() >= 64) tables_.clear();  // bounded: a few dictionaries at a time
+    tables_.push_back({l, v.dictionary_ptr(), table});
+    return std::shared_ptr<const std::vector<uint8_t>>(table);
+  }
+
+  struct TableEntry {
+    size_t leaf;
+    std::shared_ptr<const Vector> dictionary;  // kept alive so its address is not reused
+    std::shared_ptr<const std::vector<uint8_t>> table;
+  };
 
   std::shared_ptr<const void> kernel_;  // keeps the kernel alive while this filter exists
   KernelFn fn_;
@@ -495,6 +695,9 @@ class JitFilter final : public CompiledFilter {
   std::vector<int> columns_;
   std::vector<uint64_t> params_;
   std::vector<const PExpr*> conjuncts_;
+  std::vector<FilterLeaf> leaves_;
+  mutable std::mutex mu_;
+  mutable std::vector<TableEntry> tables_;
 };
 
 }  // namespace
@@ -511,18 +714,19 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
   llvm::IRBuilder<> b(*context);
   llvm::Type* ptr = b.getPtrTy();
   llvm::Type* i64 = b.getInt64Ty();
-  // i64 kernel(ptr data, ptr validity, ptr params, ptr sel, i64 count, ptr out)
-  auto* fn_type = llvm::FunctionType::get(i64, {ptr, ptr, ptr, ptr, i64, ptr}, false);
+  // i64 kernel(ptr data, ptr validity, ptr params, ptr tables, ptr sel, i64 count, ptr out)
+  auto* fn_type = llvm::FunctionType::get(i64, {ptr, ptr, ptr, ptr, ptr, i64, ptr}, false);
   auto* fn = llvm::Function::Create(fn_type, llvm::Function::ExternalLinkage, name, *module);
-  for (unsigned i = 0; i < 6; ++i) {
-    if (i != 4) fn->addParamAttr(i, llvm::Attribute::NoAlias);
+  for (unsigned i = 0; i < 7; ++i) {
+    if (i != 5) fn->addParamAttr(i, llvm::Attribute::NoAlias);
   }
   llvm::Value* data_arg = fn->getArg(0);
   llvm::Value* validity_arg = fn->getArg(1);
   llvm::Value* params = fn->getArg(2);
-  llvm::Value* sel = fn->getArg(3);
-  llvm::Value* count = fn->getArg(4);
-  llvm::Value* out = fn->getArg(5);
+  llvm::Value* tables_arg = fn->getArg(3);
+  llvm::Value* sel = fn->getArg(4);
+  llvm::Value* count = fn->getArg(5);
+  llvm::Value* out = fn->getArg(6);
 
   auto* entry = llvm::BasicBlock::Create(*context, "entry", fn);
   auto* dense = llvm::BasicBlock::Create(*context, "dense", fn);
@@ -533,6 +737,10 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
   for (size_t s = 0; s < layout.columns.size(); ++s) {
     data.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, data_arg, b.getInt64(s))));
     validity.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, validity_arg, b.getInt64(s))));
+  }
+  std::vector<llvm::Value*> tables;
+  for (size_t l = 0; l < layout.leaves.size(); ++l) {
+    tables.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, tables_arg, b.getInt64(l))));
   }
   llvm::Value* any = b.CreateICmpSGT(count, b.getInt64(0));
   auto* start = llvm::BasicBlock::Create(*context, "start", fn);
@@ -552,7 +760,7 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
         listed
             ? b.CreateSExt(b.CreateLoad(b.getInt32Ty(), b.CreateGEP(b.getInt32Ty(), sel, k)), i64)
             : static_cast<llvm::Value*>(k);
-    Emitter emit(b, layout, data, validity, params, row);
+    Emitter emit(b, layout, data, validity, tables, params, row);
     llvm::Value* pass = b.getTrue();
     for (const PExpr* c : conjuncts) {
       Val v = emit.Emit(*c);
@@ -605,8 +813,9 @@ class OwningFilter final : public CompiledFilter {
  public:
   OwningFilter(std::shared_ptr<const PExpr> predicate, std::shared_ptr<const CompiledFilter> inner)
       : predicate_(std::move(predicate)), inner_(std::move(inner)) {}
-  Selection Select(const Batch& batch, const Selection& sel) const override {
-    return inner_->Select(batch, sel);
+  Result<Selection> Select(const Batch& batch, const Selection& sel,
+                           const EvalContext& ctx) const override {
+    return inner_->Select(batch, sel, ctx);
   }
 
  private:
@@ -662,6 +871,7 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
     Layout with = layout;
     std::string with_key = key;
     if (c->type == TypeId::kBool && Normalize(*c, &with, &with_key)) {
+      for (Leaf& leaf : with.leaves) leaf.top_level = leaf.top_level || leaf.expr == c;
       compiled.push_back(c);
       layout = std::move(with);
       key = std::move(with_key) + ';';
@@ -711,7 +921,7 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
   std::vector<int> columns;
   for (const auto& [column, storage] : layout.columns) columns.push_back(column);
   return std::make_shared<JitFilter>(kernel, kernel->fn, kernel->storage, std::move(columns),
-                                     std::move(layout.params), std::move(compiled));
+                                     std::move(layout.params), std::move(compiled), layout.leaves);
 }
 
 }  // namespace tql

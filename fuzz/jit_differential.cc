@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
       }
       for (const tql::Selection& sel : {tql::Selection::All(n), tql::Selection::Of(some)}) {
         auto want = tql::SelectTrue(*predicate, batch, sel, ctx);
-        if (!want.ok() || tql::test::Rows(kernel->Select(batch, sel)) != tql::test::Rows(*want)) {
+        if (!want.ok() ||
+            tql::test::Rows(kernel->Select(batch, sel, ctx).value()) != tql::test::Rows(*want)) {
           std::fprintf(stderr,
                        "the JIT and the interpreter disagree on %s over %lld rows (seed %llu)\n",
                        predicate->ToString(*schema).c_str(), static_cast<long long>(n),

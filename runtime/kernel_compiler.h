@@ -17,7 +17,9 @@ class CompiledFilter {
  public:
   virtual ~CompiledFilter() = default;
   // The rows of `sel` where the predicate is true (false and null drop the row), in order.
-  virtual Selection Select(const Batch& batch, const Selection& sel) const = 0;
+  // `ctx` is the query's (the string predicates a kernel looks up are evaluated in it).
+  virtual Result<Selection> Select(const Batch& batch, const Selection& sel,
+                                   const EvalContext& ctx) const = 0;
 };
 
 // A kernel being compiled in the background: `ready` turns true once `kernel` (null when

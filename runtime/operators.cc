@@ -21,7 +21,7 @@ Status FilterOperator::Consume(Chunk& chunk) {
   }
   Selection sel;
   if (kernel_) {
-    sel = kernel_->Select(chunk.batch, chunk.sel);
+    TQL_ASSIGN_OR_RETURN(sel, kernel_->Select(chunk.batch, chunk.sel, *ctx_));
     for (const PExpr* conjunct : residual_) {
       if (sel.empty()) break;
       TQL_ASSIGN_OR_RETURN(sel, SelectTrue(*conjunct, chunk.batch, sel, *ctx_));

@@ -40,12 +40,13 @@ PExprPtr And(PExprPtr a, PExprPtr b) {
   return Node(PKind::kAnd, TypeId::kBool, std::move(both));
 }
 
-// `s contains "x"`: a conjunct the JIT leaves to the interpreter.
+// `search "x"` over two string columns: a conjunct the JIT leaves to the interpreter.
 PExprPtr ContainsX() {
-  auto text = Node(PKind::kText, TypeId::kBool, {});
-  text->args.push_back(Column(4, TypeId::kString));
-  text->needle = "x";
-  return text;
+  auto search = Node(PKind::kSearch, TypeId::kBool, {});
+  search->args.push_back(Column(4, TypeId::kString));
+  search->args.push_back(Column(6, TypeId::kString));
+  search->needle = "x";
+  return search;
 }
 
 JitKernelCompiler& Compiler() {
@@ -79,7 +80,7 @@ TEST(JitFilter, AgreesWithTheInterpreterOnRandomPredicatesAndBatches) {
       for (const Selection& sel : {Selection::All(n), Selection::Of(some)}) {
         Result<Selection> want = SelectTrue(*predicate, batch, sel, ctx);
         ASSERT_TRUE(want.ok());
-        EXPECT_EQ(Rows(kernel->Select(batch, sel)), Rows(*want))
+        EXPECT_EQ(Rows(kernel->Select(batch, sel, EvalContext{}).value()), Rows(*want))
             << predicate->ToString(*TestSchema()) << " over " << n << " rows";
       }
     }
@@ -105,9 +106,9 @@ TEST(JitFilter, LiteralsShareOneKernel) {
   std::mt19937_64 rng(3);
   Batch batch = RandomBatch(rng, 500);
   const EvalContext ctx;
-  EXPECT_EQ(Rows(ka->Select(batch, Selection::All(500))),
+  EXPECT_EQ(Rows(ka->Select(batch, Selection::All(500), EvalContext{}).value()),
             Rows(SelectTrue(*a, batch, Selection::All(500), ctx).value()));
-  EXPECT_EQ(Rows(kb->Select(batch, Selection::All(500))),
+  EXPECT_EQ(Rows(kb->Select(batch, Selection::All(500), EvalContext{}).value()),
             Rows(SelectTrue(*b, batch, Selection::All(500), ctx).value()));
 }
 
@@ -149,7 +150,7 @@ TEST(JitFilter, CompilesInTheBackground) {
   Batch batch = RandomBatch(rng, 300);
   auto alone = CompareTo(Column(0, TypeId::kInt), CompareOp::kGe, Value::Int(2));
   const EvalContext ctx;
-  EXPECT_EQ(Rows(pending->kernel->Select(batch, Selection::All(300))),
+  EXPECT_EQ(Rows(pending->kernel->Select(batch, Selection::All(300), EvalContext{}).value()),
             Rows(SelectTrue(*alone, batch, Selection::All(300), ctx).value()));
 }
 

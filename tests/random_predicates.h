@@ -3,7 +3,9 @@
 //! and extreme integers. Used by tests/jit_filter_test.cc and fuzz/jit_differential.cc.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <random>
@@ -14,15 +16,21 @@
 
 namespace tql::test {
 
-// Columns: 0 int, 1 duration, 2 float, 3 bool, 4 string, 5 float without nulls.
+// Columns: 0 int, 1 duration, 2 float, 3 bool, 4 string, 5 float without nulls, 6 string
+// (dictionary-encoded in most batches, plain in some).
 inline SchemaPtr TestSchema() {
   return std::make_shared<Schema>(std::vector<Field>{{"i", TypeId::kInt},
                                                      {"d", TypeId::kDuration},
                                                      {"f", TypeId::kFloat},
                                                      {"b", TypeId::kBool},
                                                      {"s", TypeId::kString},
-                                                     {"g", TypeId::kFloat}});
+                                                     {"g", TypeId::kFloat},
+                                                     {"k", TypeId::kString}});
 }
+
+// Short strings that the string predicates tell apart: case, prefixes, the empty string.
+inline const char* const kWords[] = {"checkout", "Checkout", "cart", "db", "", "x", "xx", "é"};
+constexpr int kNumWords = 8;
 
 inline Batch RandomBatch(std::mt19937_64& rng, int64_t n) {
   std::uniform_int_distribution<int> pick(0, 9);
@@ -47,11 +55,34 @@ inline Batch RandomBatch(std::mt19937_64& rng, int64_t n) {
       f.SetFloat(r, pick(rng) < 5 ? specials[rng() % 9] : static_cast<double>(rng() % 9) - 4);
     }
     if (pick(rng) > 2) b.SetBool(r, (rng() & 1) != 0);
-    if (pick(rng) > 3) s.SetString(r, "x");
+    if (pick(rng) > 3) s.SetString(r, kWords[rng() % kNumWords]);
     g.SetFloat(r, static_cast<double>(rng() % 7) / 2);
   }
-  return Batch(TestSchema(),
-               {i.Finish(), d.Finish(), f.Finish(), b.Finish(), s.Finish(), g.Finish()}, n);
+  // Column k: codes into a shuffled dictionary of the words (some never used), or plain.
+  std::vector<int> order(kNumWords);
+  for (int w = 0; w < kNumWords; ++w) order[static_cast<size_t>(w)] = w;
+  std::shuffle(order.begin(), order.end(), rng);
+  VectorWriter words(TypeId::kString, kNumWords), plain(TypeId::kString, n);
+  for (int w = 0; w < kNumWords; ++w) words.SetString(w, kWords[order[static_cast<size_t>(w)]]);
+  auto dict = std::make_shared<Vector>(words.Finish());
+  auto codes = Buffer::Allocate(static_cast<size_t>(n) * 4);
+  auto validity = Buffer::Allocate(static_cast<size_t>(bits::BytesFor(n)));
+  std::memset(validity->mutable_data(), 0, validity->size());
+  int64_t nulls = 0;
+  for (int64_t r = 0; r < n; ++r) {
+    const int code = static_cast<int>(rng() % (kNumWords - 2));
+    codes->mutable_as<int32_t>()[r] = code;
+    if (pick(rng) > 1) {
+      bits::Set(validity->mutable_data(), r);
+      plain.SetString(r, kWords[order[static_cast<size_t>(code)]]);
+    } else {
+      ++nulls;
+    }
+  }
+  Vector k = rng() % 4 == 0 ? plain.Finish() : Vector::Dictionary(n, codes, validity, dict, nulls);
+  return Batch(
+      TestSchema(),
+      {i.Finish(), d.Finish(), f.Finish(), b.Finish(), s.Finish(), g.Finish(), std::move(k)}, n);
 }
 
 inline PExprPtr Column(int c, TypeId t) {
@@ -113,8 +144,51 @@ class Generator {
     e->arith_op = ops[rng_() % 4];
     return e;
   }
+  // A predicate over one string column (s or k), which the JIT looks up in a match table.
+  PExprPtr StringLeaf() {
+    PExprPtr col = Column(rng_() % 2 == 0 ? 4 : 6, TypeId::kString);
+    const std::string word = kWords[rng_() % kNumWords];
+    switch (rng_() % 5) {
+      case 0:
+        return Compare(std::move(col), Constant(Value::String(word)));
+      case 1: {
+        auto e = Node(PKind::kText, TypeId::kBool, Args(std::move(col)));
+        e->text_op = static_cast<TextOp>(rng_() % 4);
+        e->case_sensitive = (rng_() & 1) != 0;
+        e->needle = e->case_sensitive ? word : Utf8Lower(word);
+        e->negated = (rng_() & 1) != 0;
+        return e;
+      }
+      case 2: {
+        auto e = Node(PKind::kIn, TypeId::kBool, Args(std::move(col)));
+        auto set = std::make_shared<ValueSet>();
+        set->type = TypeId::kString;
+        for (int i = 0; i < 1 + static_cast<int>(rng_() % 3); ++i) {
+          set->strings.insert(kWords[rng_() % kNumWords]);
+        }
+        set->has_null = rng_() % 4 == 0;
+        e->set = std::move(set);
+        e->negated = (rng_() & 1) != 0;
+        return e;
+      }
+      case 3: {
+        const char* const patterns[] = {"^c.*t$", "(?i)^check", "x+", "^$", "[ab]"};
+        auto e = Node(PKind::kRegex, TypeId::kBool, Args(std::move(col)));
+        e->regex = Regex::Make(patterns[rng_() % 5]).value();
+        e->negated = (rng_() & 1) != 0;
+        return e;
+      }
+      default: {
+        // Not a leaf of its own: the whole `not (...)` over one column is.
+        auto inner = Compare(std::move(col), Constant(Value::String(word)));
+        return Node(PKind::kNot, TypeId::kBool, Args(std::move(inner)));
+      }
+    }
+  }
   PExprPtr Bool(int depth) {
-    const int k = depth <= 0 ? static_cast<int>(rng_() % 3) : static_cast<int>(rng_() % 11);
+    const int k = depth <= 0 ? static_cast<int>(rng_() % 4) : static_cast<int>(rng_() % 13);
+    if (k == 3 && depth <= 0) return StringLeaf();
+    if (k >= 11) return StringLeaf();
     switch (k) {
       case 10: {
         // x in (list of ints), possibly with a null in the list, possibly negated.
