@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
@@ -219,25 +220,29 @@ bool Normalize(const PExpr& e, Layout* layout, std::string* key) {
   }
 }
 
-// A value in the kernel and whether it is valid (not null), both per row.
+// A value in the kernel and whether it is valid (not null): per row, or per lane of a vector
+// of rows.
 struct Val {
   llvm::Value* v;
   llvm::Value* valid;
 };
 
-// Emits the evaluation of a normalized predicate at one row.
+// Emits the evaluation of a normalized predicate at one row (`lanes` 1), or at `lanes`
+// consecutive rows starting at `row`, a multiple of 8 (the validity and bool bits of the rows
+// are then one byte).
 class Emitter {
  public:
   Emitter(llvm::IRBuilder<>& b, const Layout& layout, const std::vector<llvm::Value*>& data,
           const std::vector<llvm::Value*>& validity, const std::vector<llvm::Value*>& tables,
-          llvm::Value* params, llvm::Value* row)
+          llvm::Value* params, llvm::Value* row, unsigned lanes)
       : b_(b),
         layout_(layout),
         data_(data),
         validity_(validity),
         tables_(tables),
         params_(params),
-        row_(row) {}
+        row_(row),
+        lanes_(lanes) {}
 
   Val Emit(const PExpr& e) {
     if (const int leaf = layout_.LeafOf(&e); leaf >= 0) return Lookup(leaf);
@@ -248,14 +253,14 @@ class Emitter {
         return Constant(e);
       case PKind::kCast: {
         Val a = Emit(*e.args[0]);
-        return {b_.CreateSIToFP(a.v, b_.getDoubleTy()), a.valid};
+        return {b_.CreateSIToFP(a.v, Ty(b_.getDoubleTy())), a.valid};
       }
       case PKind::kArith:
         return Arith(e);
       case PKind::kNegate: {
         Val a = Emit(*e.args[0]);
         if (e.type == TypeId::kFloat) return {b_.CreateFNeg(a.v), a.valid};
-        return {b_.CreateSub(b_.getInt64(0), a.v), a.valid};  // wraps
+        return {b_.CreateSub(Int(0), a.v), a.valid};  // wraps
       }
       case PKind::kCompare:
         return Compare(e);
@@ -269,11 +274,9 @@ class Emitter {
       case PKind::kIn: {
         // SQL's rules: not found in a list holding a null is null.
         Val x = Emit(*e.args[0]);
-        llvm::Value* found = b_.getFalse();
+        llvm::Value* found = Bool(false);
         for (size_t i = 0; i < e.set->ints.size(); ++i) {
-          llvm::Value* item = b_.CreateLoad(
-              b_.getInt64Ty(), b_.CreateGEP(b_.getInt64Ty(), params_, b_.getInt64(next_param_++)));
-          found = b_.CreateOr(found, b_.CreateICmpEQ(x.v, item));
+          found = b_.CreateOr(found, b_.CreateICmpEQ(x.v, Splat(Param())));
         }
         llvm::Value* valid = e.set->has_null ? b_.CreateAnd(x.valid, found) : x.valid;
         return {e.negated ? b_.CreateNot(found) : found, valid};
@@ -281,71 +284,90 @@ class Emitter {
       case PKind::kIsNull: {
         const PExpr& a = *e.args[0];
         llvm::Value* valid = a.kind == PKind::kColumn && IsStringBacked(a.type)
-                                 ? Bit(validity_[Slot(a.column, Storage::kValidity)])
+                                 ? Bits(validity_[Slot(a.column, Storage::kValidity)])
                                  : Emit(a).valid;
-        return {e.negated ? valid : b_.CreateNot(valid), b_.getTrue()};
+        return {e.negated ? valid : b_.CreateNot(valid), Bool(true)};
       }
       default:
         break;
     }
-    return {b_.getFalse(), b_.getFalse()};  // unreachable: Normalize accepted only the above
+    return {Bool(false), Bool(false)};  // unreachable: Normalize accepted only the above
   }
 
  private:
+  // `t` per row, or a vector of `lanes_` of it.
+  llvm::Type* Ty(llvm::Type* t) const {
+    return lanes_ == 1 ? t : llvm::FixedVectorType::get(t, lanes_);
+  }
+  llvm::Value* Splat(llvm::Value* v) { return lanes_ == 1 ? v : b_.CreateVectorSplat(lanes_, v); }
+  llvm::Value* Int(int64_t x) { return Splat(b_.getInt64(x)); }
+  llvm::Value* Bool(bool x) { return Splat(b_.getInt1(x)); }
+  // The next literal of the parameter block, as i64 bits.
+  llvm::Value* Param() {
+    return b_.CreateLoad(b_.getInt64Ty(),
+                         b_.CreateGEP(b_.getInt64Ty(), params_, b_.getInt64(next_param_++)));
+  }
   size_t Slot(int column, Storage s) const {
     return static_cast<size_t>(layout_.Find(column, s));  // Normalize registered it
   }
-  // Bit `row` of a packed bit array.
-  llvm::Value* Bit(llvm::Value* bits) {
+  // The rows' bits of a packed bit array: bit `row`, or the byte of the 8 rows from `row`.
+  llvm::Value* Bits(llvm::Value* bits) {
     llvm::Value* byte =
         b_.CreateLoad(b_.getInt8Ty(), b_.CreateGEP(b_.getInt8Ty(), bits, b_.CreateLShr(row_, 3)));
+    if (lanes_ == 8) return b_.CreateBitCast(byte, Ty(b_.getInt1Ty()));
     llvm::Value* shift = b_.CreateTrunc(b_.CreateAnd(row_, 7), b_.getInt8Ty());
     return b_.CreateTrunc(b_.CreateLShr(byte, shift), b_.getInt1Ty());
+  }
+  // The rows' elements of an array of `t`.
+  llvm::Value* Load(llvm::Type* t, llvm::Value* base) {
+    return b_.CreateAlignedLoad(Ty(t), b_.CreateGEP(t, base, row_),
+                                llvm::Align(t->getPrimitiveSizeInBits() / 8));
   }
   Val Column(const PExpr& e) {
     Storage s;
     StorageOf(e.type, &s);
     const size_t slot = Slot(e.column, s);
-    llvm::Value* valid = Bit(validity_[slot]);
+    llvm::Value* valid = Bits(validity_[slot]);
     switch (s) {
       case Storage::kInt64:
-        return {b_.CreateLoad(b_.getInt64Ty(), b_.CreateGEP(b_.getInt64Ty(), data_[slot], row_)),
-                valid};
+        return {Load(b_.getInt64Ty(), data_[slot]), valid};
       case Storage::kFloat:
-        return {b_.CreateLoad(b_.getDoubleTy(), b_.CreateGEP(b_.getDoubleTy(), data_[slot], row_)),
-                valid};
+        return {Load(b_.getDoubleTy(), data_[slot]), valid};
       default:
-        return {Bit(data_[slot]), valid};
+        return {Bits(data_[slot]), valid};
     }
   }
   // The match-table entry of the row's code (the entry before code 0 for a null string).
   Val Lookup(int leaf) {
     const auto slot = static_cast<size_t>(layout_.leaves[static_cast<size_t>(leaf)].slot);
-    llvm::Value* code = b_.CreateSExt(
-        b_.CreateLoad(b_.getInt32Ty(), b_.CreateGEP(b_.getInt32Ty(), data_[slot], row_)),
-        b_.getInt64Ty());
-    llvm::Value* index = b_.CreateSelect(Bit(validity_[slot]), code, b_.getInt64(-1));
-    llvm::Value* entry = b_.CreateLoad(
-        b_.getInt8Ty(), b_.CreateGEP(b_.getInt8Ty(), tables_[static_cast<size_t>(leaf)], index));
-    return {b_.CreateTrunc(entry, b_.getInt1Ty()),
-            b_.CreateTrunc(b_.CreateLShr(entry, 1), b_.getInt1Ty())};
+    llvm::Value* code = b_.CreateSExt(Load(b_.getInt32Ty(), data_[slot]), Ty(b_.getInt64Ty()));
+    llvm::Value* index = b_.CreateSelect(Bits(validity_[slot]), code, Int(-1));
+    llvm::Value* table = tables_[static_cast<size_t>(leaf)];
+    llvm::Value* entry;
+    if (lanes_ == 1) {
+      entry = b_.CreateLoad(b_.getInt8Ty(), b_.CreateGEP(b_.getInt8Ty(), table, index));
+    } else {
+      entry = b_.CreateMaskedGather(Ty(b_.getInt8Ty()), b_.CreateGEP(b_.getInt8Ty(), table, index),
+                                    llvm::Align(1), Bool(true));
+    }
+    return {b_.CreateTrunc(entry, Ty(b_.getInt1Ty())),
+            b_.CreateTrunc(b_.CreateLShr(entry, Splat(b_.getInt8(1))), Ty(b_.getInt1Ty()))};
   }
   Val Constant(const PExpr& e) {
     Storage s;
     StorageOf(e.type, &s);
-    llvm::Value* bits = b_.CreateLoad(
-        b_.getInt64Ty(), b_.CreateGEP(b_.getInt64Ty(), params_, b_.getInt64(next_param_++)));
+    llvm::Value* bits = Param();
     switch (s) {
       case Storage::kFloat:
-        return {b_.CreateBitCast(bits, b_.getDoubleTy()), b_.getTrue()};
+        return {Splat(b_.CreateBitCast(bits, b_.getDoubleTy())), Bool(true)};
       case Storage::kBool:
-        return {b_.CreateICmpNE(bits, b_.getInt64(0)), b_.getTrue()};
+        return {Splat(b_.CreateICmpNE(bits, b_.getInt64(0))), Bool(true)};
       default:
-        return {bits, b_.getTrue()};
+        return {Splat(bits), Bool(true)};
     }
   }
   llvm::Value* ToDouble(const PExpr& e, llvm::Value* v) {
-    return e.type == TypeId::kFloat ? v : b_.CreateSIToFP(v, b_.getDoubleTy());
+    return e.type == TypeId::kFloat ? v : b_.CreateSIToFP(v, Ty(b_.getDoubleTy()));
   }
   Val Arith(const PExpr& e) {
     Val a = Emit(*e.args[0]);
@@ -363,7 +385,8 @@ class Emitter {
           return {b_.CreateFMul(x, y), valid};
         default: {
           // Division by zero is null.
-          llvm::Value* nonzero = b_.CreateFCmpUNE(y, llvm::ConstantFP::get(b_.getDoubleTy(), 0));
+          llvm::Value* nonzero =
+              b_.CreateFCmpUNE(y, Splat(llvm::ConstantFP::get(b_.getDoubleTy(), 0)));
           return {b_.CreateFDiv(x, y), b_.CreateAnd(valid, nonzero)};
         }
       }
@@ -377,9 +400,9 @@ class Emitter {
         return {b_.CreateMul(a.v, c.v), valid};
       default: {
         // x % 0 is null; x % -1 is 0 (never the overflowing INT64_MIN % -1).
-        llvm::Value* zero = b_.CreateICmpEQ(c.v, b_.getInt64(0));
-        llvm::Value* minus_one = b_.CreateICmpEQ(c.v, b_.getInt64(-1));
-        llvm::Value* safe = b_.CreateSelect(b_.CreateOr(zero, minus_one), b_.getInt64(1), c.v);
+        llvm::Value* zero = b_.CreateICmpEQ(c.v, Int(0));
+        llvm::Value* minus_one = b_.CreateICmpEQ(c.v, Int(-1));
+        llvm::Value* safe = b_.CreateSelect(b_.CreateOr(zero, minus_one), Int(1), c.v);
         return {b_.CreateSRem(a.v, safe), b_.CreateAnd(valid, b_.CreateNot(zero))};
       }
     }
@@ -429,8 +452,8 @@ class Emitter {
     llvm::Value* y = c.v;
     const bool unsigned_compare = s == Storage::kBool;  // false < true
     if (unsigned_compare) {
-      x = b_.CreateZExt(x, b_.getInt8Ty());
-      y = b_.CreateZExt(y, b_.getInt8Ty());
+      x = b_.CreateZExt(x, Ty(b_.getInt8Ty()));
+      y = b_.CreateZExt(y, Ty(b_.getInt8Ty()));
     }
     llvm::Value* r = nullptr;
     switch (op) {
@@ -458,8 +481,8 @@ class Emitter {
   // Three-valued and/or: a false (true) operand decides, else any null makes null.
   Val Logic(const PExpr& e) {
     const bool is_and = e.kind == PKind::kAnd;
-    llvm::Value* decided = b_.getFalse();
-    llvm::Value* all_valid = b_.getTrue();
+    llvm::Value* decided = Bool(false);
+    llvm::Value* all_valid = Bool(true);
     for (const PExprPtr& arg : e.args) {
       Val a = Emit(*arg);
       llvm::Value* deciding = is_and ? b_.CreateNot(a.v) : a.v;
@@ -477,6 +500,7 @@ class Emitter {
   const std::vector<llvm::Value*>& tables_;
   llvm::Value* params_;
   llvm::Value* row_;
+  unsigned lanes_;
   int64_t next_param_ = 0;
 };
 
@@ -627,7 +651,7 @@ class JitFilter final : public CompiledFilter {
         FillTable(d, sel, t.data() + 1);
       }
     }
-    std::vector<int32_t> out(static_cast<size_t>(count));
+    std::vector<int32_t> out(static_cast<size_t>(count) + 8);  // the kernel writes 8 at a time
     const int64_t n = fn_(data.data(), validity.data(), params_.data(), tables.data(),
                           sel.dense() ? nullptr : sel.rows().data(), count, out.data());
     Selection result;
@@ -728,10 +752,15 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
   llvm::Value* count = fn->getArg(5);
   llvm::Value* out = fn->getArg(6);
 
-  auto* entry = llvm::BasicBlock::Create(*context, "entry", fn);
-  auto* dense = llvm::BasicBlock::Create(*context, "dense", fn);
-  auto* sparse = llvm::BasicBlock::Create(*context, "sparse", fn);
-  auto* done = llvm::BasicBlock::Create(*context, "done", fn);
+  auto block = [&](const char* label) { return llvm::BasicBlock::Create(*context, label, fn); };
+  llvm::BasicBlock* entry = block("entry");
+  llvm::BasicBlock* start = block("start");
+  llvm::BasicBlock* dense = block("dense");
+  llvm::BasicBlock* vector_body = block("vector");
+  llvm::BasicBlock* tail = block("tail");
+  llvm::BasicBlock* tail_body = block("tail.body");
+  llvm::BasicBlock* sparse = block("sparse");
+  llvm::BasicBlock* done = block("done");
   b.SetInsertPoint(entry);
   std::vector<llvm::Value*> data, validity;
   for (size_t s = 0; s < layout.columns.size(); ++s) {
@@ -742,30 +771,85 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
   for (size_t l = 0; l < layout.leaves.size(); ++l) {
     tables.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, tables_arg, b.getInt64(l))));
   }
-  llvm::Value* any = b.CreateICmpSGT(count, b.getInt64(0));
-  auto* start = llvm::BasicBlock::Create(*context, "start", fn);
-  b.CreateCondBr(any, start, done);
+  b.CreateCondBr(b.CreateICmpSGT(count, b.getInt64(0)), start, done);
   b.SetInsertPoint(start);
   b.CreateCondBr(b.CreateIsNull(sel), dense, sparse);
 
-  // One loop per selection shape: rows 0..count-1, or the rows listed in `sel`. Each row's
-  // index is stored, and the output count advances only when the predicate holds.
-  auto loop = [&](llvm::BasicBlock* body, bool listed) {
+  // Whether every conjunct holds (true, not null) at the rows of `row`.
+  auto pass_at = [&](llvm::Value* row, unsigned lanes) {
+    Emitter emit(b, layout, data, validity, tables, params, row, lanes);
+    llvm::Value* pass = nullptr;
+    for (const PExpr* c : conjuncts) {
+      Val v = emit.Emit(*c);
+      llvm::Value* holds = b.CreateAnd(v.v, v.valid);
+      pass = pass == nullptr ? holds : b.CreateAnd(pass, holds);
+    }
+    return pass;
+  };
+
+  // Dense input, 8 rows at a time: the predicate as a vector, its mask as a byte, and the
+  // selected rows written at once from a table of the positions of the bits of each byte
+  // (the caller's output has room for 8 more rows than it can receive).
+  std::vector<uint32_t> positions(256 * 8, 0);
+  for (unsigned m = 0; m < 256; ++m) {
+    unsigned n = 0;
+    for (unsigned bit = 0; bit < 8; ++bit) {
+      if ((m >> bit) & 1) positions[m * 8 + n++] = bit;
+    }
+  }
+  auto* positions_table =
+      new llvm::GlobalVariable(*module, llvm::ArrayType::get(b.getInt32Ty(), positions.size()),
+                               true, llvm::GlobalValue::PrivateLinkage,
+                               llvm::ConstantDataArray::get(*context, positions), "positions");
+  b.SetInsertPoint(dense);
+  llvm::Value* vector_end = b.CreateAnd(count, b.getInt64(~int64_t{7}));
+  b.CreateCondBr(b.CreateICmpSGT(vector_end, b.getInt64(0)), vector_body, tail);
+  b.SetInsertPoint(vector_body);
+  llvm::PHINode* vk = b.CreatePHI(i64, 2);
+  llvm::PHINode* vn = b.CreatePHI(i64, 2);
+  vk->addIncoming(b.getInt64(0), dense);
+  vn->addIncoming(b.getInt64(0), dense);
+  llvm::Value* mask = b.CreateBitCast(pass_at(vk, 8), b.getInt8Ty());
+  llvm::Type* v8i32 = llvm::FixedVectorType::get(b.getInt32Ty(), 8);
+  llvm::Value* offsets =
+      b.CreateAlignedLoad(v8i32,
+                          b.CreateGEP(b.getInt32Ty(), positions_table,
+                                      b.CreateMul(b.CreateZExt(mask, i64), b.getInt64(8))),
+                          llvm::Align(4));
+  llvm::Value* rows =
+      b.CreateAdd(offsets, b.CreateVectorSplat(8, b.CreateTrunc(vk, b.getInt32Ty())));
+  b.CreateAlignedStore(rows, b.CreateGEP(b.getInt32Ty(), out, vn), llvm::Align(4));
+  llvm::Value* vn_next =
+      b.CreateAdd(vn, b.CreateZExt(b.CreateUnaryIntrinsic(llvm::Intrinsic::ctpop, mask), i64));
+  llvm::Value* vk_next = b.CreateAdd(vk, b.getInt64(8));
+  llvm::BasicBlock* vector_latch = b.GetInsertBlock();
+  vk->addIncoming(vk_next, vector_latch);
+  vn->addIncoming(vn_next, vector_latch);
+  b.CreateCondBr(b.CreateICmpSLT(vk_next, vector_end), vector_body, tail);
+
+  b.SetInsertPoint(tail);
+  llvm::PHINode* tk = b.CreatePHI(i64, 2);
+  llvm::PHINode* tn = b.CreatePHI(i64, 2);
+  tk->addIncoming(b.getInt64(0), dense);
+  tn->addIncoming(b.getInt64(0), dense);
+  tk->addIncoming(vk_next, vector_latch);
+  tn->addIncoming(vn_next, vector_latch);
+  b.CreateCondBr(b.CreateICmpSLT(tk, count), tail_body, done);
+
+  // Row by row: the rows after the last multiple of 8, or the rows listed in `sel`. Each
+  // row's index is stored, and the output count advances only when the predicate holds.
+  auto loop = [&](llvm::BasicBlock* pre, llvm::BasicBlock* body, llvm::Value* k0, llvm::Value* n0,
+                  bool listed) {
     b.SetInsertPoint(body);
     llvm::PHINode* k = b.CreatePHI(i64, 2);
     llvm::PHINode* n = b.CreatePHI(i64, 2);
-    k->addIncoming(b.getInt64(0), start);
-    n->addIncoming(b.getInt64(0), start);
+    k->addIncoming(k0, pre);
+    n->addIncoming(n0, pre);
     llvm::Value* row =
         listed
             ? b.CreateSExt(b.CreateLoad(b.getInt32Ty(), b.CreateGEP(b.getInt32Ty(), sel, k)), i64)
             : static_cast<llvm::Value*>(k);
-    Emitter emit(b, layout, data, validity, tables, params, row);
-    llvm::Value* pass = b.getTrue();
-    for (const PExpr* c : conjuncts) {
-      Val v = emit.Emit(*c);
-      pass = b.CreateAnd(pass, b.CreateAnd(v.v, v.valid));
-    }
+    llvm::Value* pass = pass_at(row, 1);
     b.CreateStore(b.CreateTrunc(row, b.getInt32Ty()), b.CreateGEP(b.getInt32Ty(), out, n));
     llvm::Value* next_n = b.CreateAdd(n, b.CreateZExt(pass, i64));
     llvm::Value* next_k = b.CreateAdd(k, b.getInt64(1));
@@ -775,12 +859,13 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
     b.CreateCondBr(b.CreateICmpSLT(next_k, count), body, done);
     return std::make_pair(latch, next_n);
   };
-  auto [dense_end, dense_n] = loop(dense, false);
-  auto [sparse_end, sparse_n] = loop(sparse, true);
+  auto [tail_end, tail_n] = loop(tail, tail_body, tk, tn, false);
+  auto [sparse_end, sparse_n] = loop(start, sparse, b.getInt64(0), b.getInt64(0), true);
   b.SetInsertPoint(done);
-  llvm::PHINode* result = b.CreatePHI(i64, 3);
+  llvm::PHINode* result = b.CreatePHI(i64, 4);
   result->addIncoming(b.getInt64(0), entry);
-  result->addIncoming(dense_n, dense_end);
+  result->addIncoming(tn, tail);
+  result->addIncoming(tail_n, tail_end);
   result->addIncoming(sparse_n, sparse_end);
   b.CreateRet(result);
 
