@@ -40,6 +40,7 @@ bench: build
 	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_scan
 	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_frontend
 	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_ingest
+	taskset -c $(BENCH_CPU) $(BUILD_DIR)/bench/tql_bench_jit
 
 # The executor against DuckDB, one thread each, in one run, on 10M generated spans and their
 # logs (generated once into BENCH_DATA, about 6.4 GB of NDJSON).

@@ -8,6 +8,7 @@
 #include <llvm/IR/Module.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -728,6 +729,22 @@ class JitFilter final : public CompiledFilter {
 
 namespace {
 
+// For each byte of 8 selection bits, the positions of its set bits, in order (then zeros).
+constexpr const char* kPositionsSymbol = "tql_selection_positions";
+const std::array<uint32_t, 256 * 8>& Positions() {
+  static const std::array<uint32_t, 256 * 8> positions = [] {
+    std::array<uint32_t, 256 * 8> p{};
+    for (unsigned m = 0; m < 256; ++m) {
+      unsigned n = 0;
+      for (unsigned bit = 0; bit < 8; ++bit) {
+        if ((m >> bit) & 1) p[m * 8 + n++] = bit;
+      }
+    }
+    return p;
+  }();
+  return positions;
+}
+
 // Generates the kernel `name` for the conjuncts (normalized into `layout`), compiles it and
 // returns its address; `ir` receives the optimized IR. REQUIRES: calls serialized.
 Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
@@ -761,23 +778,24 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
   llvm::BasicBlock* tail_body = block("tail.body");
   llvm::BasicBlock* sparse = block("sparse");
   llvm::BasicBlock* done = block("done");
-  b.SetInsertPoint(entry);
-  std::vector<llvm::Value*> data, validity;
-  for (size_t s = 0; s < layout.columns.size(); ++s) {
-    data.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, data_arg, b.getInt64(s))));
-    validity.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, validity_arg, b.getInt64(s))));
-  }
-  std::vector<llvm::Value*> tables;
-  for (size_t l = 0; l < layout.leaves.size(); ++l) {
-    tables.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, tables_arg, b.getInt64(l))));
-  }
-  b.CreateCondBr(b.CreateICmpSGT(count, b.getInt64(0)), start, done);
-  b.SetInsertPoint(start);
-  b.CreateCondBr(b.CreateIsNull(sel), dense, sparse);
-
+  // The column, validity and table pointers of the slots, read from the argument arrays.
+  struct Slots {
+    std::vector<llvm::Value*> data, validity, tables;
+  };
+  auto load_slots = [&](llvm::Value* d, llvm::Value* v, llvm::Value* t) {
+    Slots slots;
+    for (size_t s = 0; s < layout.columns.size(); ++s) {
+      slots.data.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, d, b.getInt64(s))));
+      slots.validity.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, v, b.getInt64(s))));
+    }
+    for (size_t l = 0; l < layout.leaves.size(); ++l) {
+      slots.tables.push_back(b.CreateLoad(ptr, b.CreateGEP(ptr, t, b.getInt64(l))));
+    }
+    return slots;
+  };
   // Whether every conjunct holds (true, not null) at the rows of `row`.
-  auto pass_at = [&](llvm::Value* row, unsigned lanes) {
-    Emitter emit(b, layout, data, validity, tables, params, row, lanes);
+  auto pass_at = [&](const Slots& slots, llvm::Value* p, llvm::Value* row, unsigned lanes) {
+    Emitter emit(b, layout, slots.data, slots.validity, slots.tables, p, row, lanes);
     llvm::Value* pass = nullptr;
     for (const PExpr* c : conjuncts) {
       Val v = emit.Emit(*c);
@@ -787,20 +805,31 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
     return pass;
   };
 
+  // The predicate at one row, as a function of its own that both row-by-row loops call: the
+  // predicate's code is generated twice (8 rows, one row), not once per loop.
+  auto* row_type = llvm::FunctionType::get(b.getInt1Ty(), {ptr, ptr, ptr, ptr, i64}, false);
+  auto* row_fn =
+      llvm::Function::Create(row_type, llvm::Function::PrivateLinkage, name + "_row", *module);
+  row_fn->addFnAttr(llvm::Attribute::NoInline);
+  b.SetInsertPoint(llvm::BasicBlock::Create(*context, "entry", row_fn));
+  {
+    const Slots slots = load_slots(row_fn->getArg(0), row_fn->getArg(1), row_fn->getArg(3));
+    b.CreateRet(pass_at(slots, row_fn->getArg(2), row_fn->getArg(4), 1));
+  }
+
+  b.SetInsertPoint(entry);
+  const Slots slots = load_slots(data_arg, validity_arg, tables_arg);
+  b.CreateCondBr(b.CreateICmpSGT(count, b.getInt64(0)), start, done);
+  b.SetInsertPoint(start);
+  b.CreateCondBr(b.CreateIsNull(sel), dense, sparse);
+
   // Dense input, 8 rows at a time: the predicate as a vector, its mask as a byte, and the
   // selected rows written at once from a table of the positions of the bits of each byte
   // (the caller's output has room for 8 more rows than it can receive).
-  std::vector<uint32_t> positions(256 * 8, 0);
-  for (unsigned m = 0; m < 256; ++m) {
-    unsigned n = 0;
-    for (unsigned bit = 0; bit < 8; ++bit) {
-      if ((m >> bit) & 1) positions[m * 8 + n++] = bit;
-    }
-  }
+  // The table is a host symbol (kPositionsSymbol), shared by every kernel.
   auto* positions_table =
-      new llvm::GlobalVariable(*module, llvm::ArrayType::get(b.getInt32Ty(), positions.size()),
-                               true, llvm::GlobalValue::PrivateLinkage,
-                               llvm::ConstantDataArray::get(*context, positions), "positions");
+      new llvm::GlobalVariable(*module, llvm::ArrayType::get(b.getInt32Ty(), 256 * 8), true,
+                               llvm::GlobalValue::ExternalLinkage, nullptr, kPositionsSymbol);
   b.SetInsertPoint(dense);
   llvm::Value* vector_end = b.CreateAnd(count, b.getInt64(~int64_t{7}));
   b.CreateCondBr(b.CreateICmpSGT(vector_end, b.getInt64(0)), vector_body, tail);
@@ -809,7 +838,7 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
   llvm::PHINode* vn = b.CreatePHI(i64, 2);
   vk->addIncoming(b.getInt64(0), dense);
   vn->addIncoming(b.getInt64(0), dense);
-  llvm::Value* mask = b.CreateBitCast(pass_at(vk, 8), b.getInt8Ty());
+  llvm::Value* mask = b.CreateBitCast(pass_at(slots, params, vk, 8), b.getInt8Ty());
   llvm::Type* v8i32 = llvm::FixedVectorType::get(b.getInt32Ty(), 8);
   llvm::Value* offsets =
       b.CreateAlignedLoad(v8i32,
@@ -849,7 +878,7 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
         listed
             ? b.CreateSExt(b.CreateLoad(b.getInt32Ty(), b.CreateGEP(b.getInt32Ty(), sel, k)), i64)
             : static_cast<llvm::Value*>(k);
-    llvm::Value* pass = pass_at(row, 1);
+    llvm::Value* pass = b.CreateCall(row_fn, {data_arg, validity_arg, params, tables_arg, row});
     b.CreateStore(b.CreateTrunc(row, b.getInt32Ty()), b.CreateGEP(b.getInt32Ty(), out, n));
     llvm::Value* next_n = b.CreateAdd(n, b.CreateZExt(pass, i64));
     llvm::Value* next_k = b.CreateAdd(k, b.getInt64(1));
@@ -876,14 +905,17 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
 
 }  // namespace
 
-Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cache_capacity) {
+Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cache_capacity,
+                                                                     bool keep_ir) {
   TQL_ASSIGN_OR_RETURN(std::unique_ptr<JitEngine> engine, JitEngine::Create());
+  TQL_RETURN_IF_ERROR(engine->DefineAbsolute(kPositionsSymbol, Positions().data()));
   return std::unique_ptr<JitKernelCompiler>(
-      new JitKernelCompiler(std::move(engine), std::max<size_t>(1, cache_capacity)));
+      new JitKernelCompiler(std::move(engine), std::max<size_t>(1, cache_capacity), keep_ir));
 }
 
-JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity)
-    : engine_(std::move(engine)), capacity_(capacity) {}
+JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity,
+                                     bool keep_ir)
+    : engine_(std::move(engine)), capacity_(capacity), keep_ir_(keep_ir) {}
 
 JitKernelCompiler::~JitKernelCompiler() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -981,7 +1013,8 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
       const auto start = std::chrono::steady_clock::now();
       const std::string name = fmt::format("tql_filter_{}", next_id_++);
       std::string ir;
-      Result<void*> address = BuildKernel(*engine_, name, compiled, layout, &ir);
+      Result<void*> address =
+          BuildKernel(*engine_, name, compiled, layout, keep_ir_ ? &ir : nullptr);
       stats_.compile_ms +=
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
@@ -989,7 +1022,7 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
         residual->insert(residual->begin(), compiled.begin(), compiled.end());
         return nullptr;
       }
-      ir_.push_back(fmt::format("; kernel {} for {}\n{}", name, key, ir));
+      if (keep_ir_) ir_.push_back(fmt::format("; kernel {} for {}\n{}", name, key, ir));
       auto built = std::make_shared<Kernel>();
       built->fn = reinterpret_cast<KernelFn>(*address);
       for (const auto& [column, storage] : layout.columns) built->storage.push_back(storage);

@@ -27,7 +27,10 @@ struct JitStats {
 
 class JitKernelCompiler final : public KernelCompiler {
  public:
-  static Result<std::unique_ptr<JitKernelCompiler>> Create(size_t cache_capacity = 256);
+  // `keep_ir`: keep the optimized IR of every kernel for ir() (printing it costs about as much
+  // as optimizing it).
+  static Result<std::unique_ptr<JitKernelCompiler>> Create(size_t cache_capacity = 256,
+                                                           bool keep_ir = false);
   ~JitKernelCompiler() override;
 
   std::shared_ptr<const CompiledFilter> CompileFilter(const PExpr& predicate,
@@ -35,15 +38,17 @@ class JitKernelCompiler final : public KernelCompiler {
   std::shared_ptr<PendingFilter> CompileFilterAsync(const PExpr& predicate) override;
 
   JitStats stats() const;
-  // The optimized IR of the kernels compiled so far, in order (for `tql explain --ir`).
+  // The optimized IR of the kernels compiled so far, in order (for `tql explain --ir`), when
+  // the compiler was created to keep it.
   std::vector<std::string> ir() const;
 
  private:
   struct Kernel;
-  explicit JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity);
+  JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity, bool keep_ir);
 
   std::unique_ptr<JitEngine> engine_;
   size_t capacity_;
+  bool keep_ir_;
   mutable std::mutex mu_;
   // LRU: the most recently used key first; the map points into the list.
   std::list<std::pair<std::string, std::shared_ptr<const Kernel>>> lru_;

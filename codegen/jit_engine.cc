@@ -71,7 +71,14 @@ Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module, std::string* ir)
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(machine);
+    // The kernels come vectorized and their loops need no unrolling: the pipeline's loop
+    // vectorizer, SLP vectorizer and unroller would only add compile time.
+    llvm::PipelineTuningOptions tuning;
+    tuning.LoopUnrolling = false;
+    tuning.LoopInterleaving = false;
+    tuning.LoopVectorization = false;
+    tuning.SLPVectorization = false;
+    llvm::PassBuilder pb(machine, tuning);
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);
@@ -86,6 +93,17 @@ Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module, std::string* ir)
   });
   if (auto err = jit_->addIRModule(std::move(module))) {
     return Status::Internal("cannot add a module to the JIT: {}", ErrorText(std::move(err)));
+  }
+  return Status::Ok();
+}
+
+Status JitEngine::DefineAbsolute(const std::string& name, const void* address) {
+  llvm::orc::SymbolMap symbols;
+  symbols[jit_->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                          llvm::JITSymbolFlags::Exported};
+  if (auto err = jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
+    return Status::Internal("cannot define the JIT symbol '{}': {}", name,
+                            ErrorText(std::move(err)));
   }
   return Status::Ok();
 }

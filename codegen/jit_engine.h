@@ -27,6 +27,9 @@ class JitEngine {
   // Runs the O2 pipeline for the host on the module, then hands it to the JIT; `ir` (when
   // set) receives the optimized IR as text.
   Status AddModule(llvm::orc::ThreadSafeModule module, std::string* ir = nullptr);
+  // Makes `address` the definition of the symbol `name` in every module added after: runtime
+  // functions and tables that kernels call or read are host symbols, not generated code.
+  Status DefineAbsolute(const std::string& name, const void* address);
   // Address of a compiled function (compiling it on first lookup).
   Result<void*> Lookup(const std::string& name);
 

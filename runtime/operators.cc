@@ -131,11 +131,11 @@ int CompareCells(const Vector& a, int64_t ra, const Vector& b, int64_t rb) {
 
 }  // namespace
 
-int SortOperator::Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const {
-  const int base = schema_->num_fields();
+int SortOperator::CompareKeys(const Vector* const* a, int64_t ra, const Vector* const* b,
+                              int64_t rb) const {
   for (size_t k = 0; k < keys_.size(); ++k) {
-    const Vector& x = a.column(base + static_cast<int>(k));
-    const Vector& y = b.column(base + static_cast<int>(k));
+    const Vector& x = *a[k];
+    const Vector& y = *b[k];
     const bool xn = x.type() == TypeId::kNull || x.IsNull(ra);
     const bool yn = y.type() == TypeId::kNull || y.IsNull(rb);
     if (xn || yn) {
@@ -150,38 +150,78 @@ int SortOperator::Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb
   return 0;
 }
 
+int SortOperator::Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const {
+  const int base = schema_->num_fields();
+  std::vector<const Vector*> x, y;
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    x.push_back(&a.column(base + static_cast<int>(k)));
+    y.push_back(&b.column(base + static_cast<int>(k)));
+  }
+  return CompareKeys(x.data(), ra, y.data(), rb);
+}
+
+namespace {
+
+// The rows of `sel` whose int64 key is strictly better than `bound` (a valid value): greater
+// when descending, smaller when ascending. Null keys never are (nulls sort last).
+Selection BetterInt64(const Vector& key, const Selection& sel, int64_t bound, bool descending) {
+  std::vector<int32_t> rows;
+  const int64_t* v = key.int64_values();
+  const uint8_t* validity = key.validity_bits();
+  sel.ForEach([&](int64_t r) {
+    const bool better = descending ? v[r] > bound : v[r] < bound;
+    if (better && (validity == nullptr || bits::Get(validity, r))) {
+      rows.push_back(static_cast<int32_t>(r));
+    }
+  });
+  return Selection::Of(std::move(rows));
+}
+
+}  // namespace
+
 Status SortOperator::Consume(Chunk& chunk) {
   if (chunk.sel.empty() || limit_ == 0) return Status::Ok();
-  std::vector<Vector> cols;
-  for (const Vector& v : chunk.batch.columns()) cols.push_back(Gather(v, chunk.sel));
+  const int64_t n = chunk.batch.num_rows();
+  std::vector<Vector> keys;
   for (const SortKey& key : keys_) {
     TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*key.expr, chunk.batch, chunk.sel, *ctx_));
-    Vector v = d.is_constant ? ConstantVector(d.constant, key.expr->type, chunk.batch.num_rows())
-                             : std::move(d.vector);
+    Vector v = d.is_constant ? ConstantVector(d.constant, key.expr->type, n) : std::move(d.vector);
     if (v.type() != key.expr->type) {
       return Status::Internal("a sort key evaluated to {}, not {}", TypeName(v.type()),
                               TypeName(key.expr->type));
     }
-    cols.push_back(Gather(v, chunk.sel));
+    keys.push_back(std::move(v));
   }
-  Batch run(run_schema_, std::move(cols), chunk.sel.count());
+  Selection sel = chunk.sel;
   if (limit_ > 0 && runs_.size() == 1 && buffered_rows_ == limit_) {
     // Top-k: the buffer is the sorted best k; only rows strictly better than its last can
-    // enter (ties keep the earlier row, as a stable sort would).
+    // enter (ties keep the earlier row, as a stable sort would). The keys are compared before
+    // any column is gathered, so a batch with nothing better costs one pass over its keys.
     const Batch& best = runs_.front();
     const int64_t last = best.num_rows() - 1;
-    std::vector<int32_t> better;
-    for (int64_t r = 0; r < run.num_rows(); ++r) {
-      if (Compare(run, r, best, last) < 0) better.push_back(static_cast<int32_t>(r));
+    const int base = schema_->num_fields();
+    const Vector& bound = best.column(base);
+    if (keys_.size() == 1 && !keys_[0].nulls_first && IsInt64Backed(keys[0].type()) &&
+        bound.IsValid(last)) {
+      sel = BetterInt64(keys[0], sel, bound.GetInt64(last), keys_[0].descending);
+    } else {
+      std::vector<const Vector*> x, y;
+      for (size_t k = 0; k < keys_.size(); ++k) {
+        x.push_back(&keys[k]);
+        y.push_back(&best.column(base + static_cast<int>(k)));
+      }
+      std::vector<int32_t> better;
+      sel.ForEach([&](int64_t r) {
+        if (CompareKeys(x.data(), r, y.data(), last) < 0) better.push_back(static_cast<int32_t>(r));
+      });
+      sel = Selection::Of(std::move(better));
     }
-    if (better.empty()) return Status::Ok();
-    if (static_cast<int64_t>(better.size()) < run.num_rows()) {
-      Selection s = Selection::Of(std::move(better));
-      std::vector<Vector> kept;
-      for (const Vector& v : run.columns()) kept.push_back(Gather(v, s));
-      run = Batch(run_schema_, std::move(kept), s.count());
-    }
+    if (sel.empty()) return Status::Ok();
   }
+  std::vector<Vector> cols;
+  for (const Vector& v : chunk.batch.columns()) cols.push_back(Gather(v, sel));
+  for (const Vector& v : keys) cols.push_back(Gather(v, sel));
+  Batch run(run_schema_, std::move(cols), sel.count());
   buffered_rows_ += run.num_rows();
   runs_.push_back(std::move(run));
   // Top-k keeps only the best k, sorted, after every chunk.

@@ -88,6 +88,8 @@ class SortOperator final : public BatchConsumer {
 
  private:
   int Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const;
+  // As Compare, over the key vectors of each side.
+  int CompareKeys(const Vector* const* a, int64_t ra, const Vector* const* b, int64_t rb) const;
   // Top-k: keeps the best `limit_` rows, sorted, as the one run.
   Status Compact();
 

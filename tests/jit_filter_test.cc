@@ -51,7 +51,7 @@ PExprPtr ContainsX() {
 
 JitKernelCompiler& Compiler() {
   static std::unique_ptr<JitKernelCompiler> compiler = [] {
-    Result<std::unique_ptr<JitKernelCompiler>> c = JitKernelCompiler::Create(64);
+    Result<std::unique_ptr<JitKernelCompiler>> c = JitKernelCompiler::Create(64, true);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return std::move(c).value();
   }();

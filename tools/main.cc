@@ -477,7 +477,7 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
   }
 #ifdef TQL_HAVE_JIT
   if (ir) {
-    Result<std::unique_ptr<JitKernelCompiler>> jit = JitKernelCompiler::Create();
+    Result<std::unique_ptr<JitKernelCompiler>> jit = JitKernelCompiler::Create(256, true);
     if (!jit.ok()) return UsageError(fmt::format("--ir: {}", jit.status().message()));
     // The filters of the plan, each as the kernel the JIT compiles for it.
     std::vector<std::pair<const PExpr*, const Schema*>> filters;

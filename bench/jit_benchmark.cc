@@ -1,0 +1,136 @@
+// The JIT's own costs, in one run: how long a kernel takes to compile (cold, p50 and p99 over
+// random predicates of the shapes filters have), how long a cache hit takes, and how close a
+// compiled filter comes to the memory bandwidth that a plain SIMD sum reaches on the same
+// machine in the same run.
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "codegen/filter_compiler.h"
+#include "runtime/simd_kernels.h"
+#include "tests/random_predicates.h"
+
+namespace tql {
+namespace {
+
+constexpr int64_t kRows = 16 << 20;  // 128 MiB of int64: far beyond the caches
+
+const std::vector<int64_t>& Values() {
+  static const std::vector<int64_t> values = [] {
+    std::vector<int64_t> v(kRows);
+    uint64_t x = 88172645463325252ull;
+    for (int64_t i = 0; i < kRows; ++i) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      v[static_cast<size_t>(i)] = static_cast<int64_t>(x % 1000);
+    }
+    return v;
+  }();
+  return values;
+}
+
+// The reference: the SIMD sum of the column, bound by memory bandwidth.
+void BM_BandwidthSum(benchmark::State& state) {
+  const auto& v = Values();
+  for (auto _ : state) benchmark::DoNotOptimize(SumInt64(v.data(), nullptr, kRows));
+  state.SetBytesProcessed(state.iterations() * kRows * 8);
+  state.SetLabel(SimdArchName());
+}
+BENCHMARK(BM_BandwidthSum)->Unit(benchmark::kMillisecond);
+
+JitKernelCompiler& Compiler() {
+  static std::unique_ptr<JitKernelCompiler> compiler = JitKernelCompiler::Create().value();
+  return *compiler;
+}
+
+// `column > literal`.
+PExprPtr Greater(int64_t literal) {
+  auto e = test::Node(PKind::kCompare, TypeId::kBool, {});
+  e->args.push_back(test::Column(0, TypeId::kInt));
+  e->args.push_back(test::Constant(Value::Int(literal)));
+  e->compare_op = CompareOp::kGt;
+  return e;
+}
+
+// A compiled `x > literal` over the same column, in batches of 8192 rows as a scan feeds it;
+// Arg is the literal (990: 1% of the rows pass, 500: half of them).
+void BM_JitFilterScan(benchmark::State& state) {
+  const auto& v = Values();
+  auto schema = std::make_shared<Schema>(std::vector<Field>{{"x", TypeId::kInt}});
+  std::vector<Batch> batches;
+  for (int64_t off = 0; off < kRows; off += kDefaultBatchRows) {
+    auto buffer = Buffer::CopyOf(v.data() + off, kDefaultBatchRows * 8);
+    batches.emplace_back(schema,
+                         std::vector<Vector>{Vector::Fixed(TypeId::kInt, kDefaultBatchRows,
+                                                           std::move(buffer), nullptr, 0)},
+                         kDefaultBatchRows);
+  }
+  PExprPtr predicate = Greater(state.range(0));
+  std::vector<const PExpr*> residual;
+  auto kernel = Compiler().CompileFilter(*predicate, &residual);
+  const EvalContext ctx;
+  int64_t selected = 0;
+  for (auto _ : state) {
+    selected = 0;
+    for (const Batch& b : batches) {
+      selected += kernel->Select(b, Selection::All(b.num_rows()), ctx).value().count();
+    }
+    benchmark::DoNotOptimize(selected);
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * 8);
+  state.counters["selected"] = static_cast<double>(selected);
+}
+BENCHMARK(BM_JitFilterScan)->Arg(990)->Arg(500)->Unit(benchmark::kMillisecond);
+
+// Cold compiles: random predicates of depth 1 to Arg (the shapes of tests/jit_filter_test.cc:
+// depth 1 is a filter of one or a few comparisons, depth 4 a tree of dozens of nodes), each
+// timed when it missed the cache. Reports the p50 and p99 in milliseconds.
+void BM_ColdCompile(benchmark::State& state) {
+  std::vector<double> ms;
+  uint64_t seed = 1;
+  for (auto _ : state) {
+    test::Generator gen(seed++);
+    PExprPtr predicate =
+        gen.Bool(1 + static_cast<int>(seed % static_cast<uint64_t>(state.range(0))));
+    const int64_t before = Compiler().stats().kernels_compiled;
+    std::vector<const PExpr*> residual;
+    const auto start = std::chrono::steady_clock::now();
+    auto kernel = Compiler().CompileFilter(*predicate, &residual);
+    const double took =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    benchmark::DoNotOptimize(kernel);
+    if (Compiler().stats().kernels_compiled > before) ms.push_back(took);
+  }
+  if (ms.empty()) return;
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) {
+    return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))];
+  };
+  state.counters["p50_ms"] = at(0.50);
+  state.counters["p99_ms"] = at(0.99);
+  state.counters["compiled"] = static_cast<double>(ms.size());
+}
+BENCHMARK(BM_ColdCompile)->Arg(1)->Arg(4)->Iterations(300)->Unit(benchmark::kMillisecond);
+
+// A cache hit: the same shape with another literal, normalized, looked up and bound.
+void BM_CacheHit(benchmark::State& state) {
+  std::vector<const PExpr*> residual;
+  PExprPtr first = Greater(1);
+  benchmark::DoNotOptimize(Compiler().CompileFilter(*first, &residual));
+  int64_t literal = 2;
+  for (auto _ : state) {
+    PExprPtr predicate = Greater(literal++);
+    benchmark::DoNotOptimize(Compiler().CompileFilter(*predicate, &residual));
+  }
+}
+BENCHMARK(BM_CacheHit)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace tql
+
+BENCHMARK_MAIN();
