@@ -652,15 +652,18 @@ class JitFilter final : public CompiledFilter {
         FillTable(d, sel, t.data() + 1);
       }
     }
-    std::vector<int32_t> out(static_cast<size_t>(count) + 8);  // the kernel writes 8 at a time
+    // The kernel writes into a per-thread scratch (8 rows at a time, so 8 more than `count`);
+    // the selection copies only the rows that passed.
+    thread_local std::vector<int32_t> scratch;
+    if (scratch.size() < static_cast<size_t>(count) + 8)
+      scratch.resize(static_cast<size_t>(count) + 8);
     const int64_t n = fn_(data.data(), validity.data(), params_.data(), tables.data(),
-                          sel.dense() ? nullptr : sel.rows().data(), count, out.data());
+                          sel.dense() ? nullptr : sel.rows().data(), count, scratch.data());
     Selection result;
     if (n == count && sel.dense()) {
       result = Selection::All(count);
     } else {
-      out.resize(static_cast<size_t>(n));
-      result = Selection::Of(std::move(out));
+      result = Selection::Of(std::vector<int32_t>(scratch.begin(), scratch.begin() + n));
     }
     for (const PExpr* c : deferred) {
       if (result.empty()) break;
