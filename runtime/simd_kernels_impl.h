@@ -266,14 +266,24 @@ void ArithLoop(const T* a, T ca, const T* b, T cb, int64_t n, T* out, Op op) {
 template <class Arch>
 void ArithInt64Kernel::operator()(Arch, const int64_t* a, int64_t ca, const int64_t* b, int64_t cb,
                                   int op, int64_t n, int64_t* out) const {
-  // Two's complement lanes wrap on overflow, as TQL's integer arithmetic does.
+  // Two's complement lanes wrap on overflow, as TQL's integer arithmetic does: computed on
+  // unsigned lanes (the same bits), because signed overflow is undefined where a lane
+  // operation falls back to scalar C++ (64-bit multiply on AVX2).
+  using Unsigned = xsimd::batch<uint64_t, Arch>;
+  using Signed = xsimd::batch<int64_t, Arch>;
+  auto wrap = [](auto f) {
+    return [f](const Signed& x, const Signed& y) {
+      return xsimd::bitwise_cast<Signed>(
+          f(xsimd::bitwise_cast<Unsigned>(x), xsimd::bitwise_cast<Unsigned>(y)));
+    };
+  };
   switch (op) {
     case 0:
-      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x + y; });
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, wrap([](auto x, auto y) { return x + y; }));
     case 1:
-      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x - y; });
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, wrap([](auto x, auto y) { return x - y; }));
     default:
-      return ArithLoop<Arch>(a, ca, b, cb, n, out, [](auto x, auto y) { return x * y; });
+      return ArithLoop<Arch>(a, ca, b, cb, n, out, wrap([](auto x, auto y) { return x * y; }));
   }
 }
 
