@@ -131,11 +131,11 @@ int CompareCells(const Vector& a, int64_t ra, const Vector& b, int64_t rb) {
 
 }  // namespace
 
-int SortOperator::CompareKeys(const Vector* const* a, int64_t ra, const Vector* const* b,
-                              int64_t rb) const {
+template <typename KeyA, typename KeyB>
+int SortOperator::CompareWith(const KeyA& a, int64_t ra, const KeyB& b, int64_t rb) const {
   for (size_t k = 0; k < keys_.size(); ++k) {
-    const Vector& x = *a[k];
-    const Vector& y = *b[k];
+    const Vector& x = a(k);
+    const Vector& y = b(k);
     const bool xn = x.type() == TypeId::kNull || x.IsNull(ra);
     const bool yn = y.type() == TypeId::kNull || y.IsNull(rb);
     if (xn || yn) {
@@ -152,12 +152,9 @@ int SortOperator::CompareKeys(const Vector* const* a, int64_t ra, const Vector* 
 
 int SortOperator::Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const {
   const int base = schema_->num_fields();
-  std::vector<const Vector*> x, y;
-  for (size_t k = 0; k < keys_.size(); ++k) {
-    x.push_back(&a.column(base + static_cast<int>(k)));
-    y.push_back(&b.column(base + static_cast<int>(k)));
-  }
-  return CompareKeys(x.data(), ra, y.data(), rb);
+  return CompareWith(
+      [&](size_t k) -> const Vector& { return a.column(base + static_cast<int>(k)); }, ra,
+      [&](size_t k) -> const Vector& { return b.column(base + static_cast<int>(k)); }, rb);
 }
 
 namespace {
@@ -205,14 +202,11 @@ Status SortOperator::Consume(Chunk& chunk) {
         bound.IsValid(last)) {
       sel = BetterInt64(keys[0], sel, bound.GetInt64(last), keys_[0].descending);
     } else {
-      std::vector<const Vector*> x, y;
-      for (size_t k = 0; k < keys_.size(); ++k) {
-        x.push_back(&keys[k]);
-        y.push_back(&best.column(base + static_cast<int>(k)));
-      }
+      auto mine = [&](size_t k) -> const Vector& { return keys[k]; };
+      auto kth = [&](size_t k) -> const Vector& { return best.column(base + static_cast<int>(k)); };
       std::vector<int32_t> better;
       sel.ForEach([&](int64_t r) {
-        if (CompareKeys(x.data(), r, y.data(), last) < 0) better.push_back(static_cast<int32_t>(r));
+        if (CompareWith(mine, r, kth, last) < 0) better.push_back(static_cast<int32_t>(r));
       });
       sel = Selection::Of(std::move(better));
     }

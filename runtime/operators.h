@@ -88,8 +88,9 @@ class SortOperator final : public BatchConsumer {
 
  private:
   int Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const;
-  // As Compare, over the key vectors of each side.
-  int CompareKeys(const Vector* const* a, int64_t ra, const Vector* const* b, int64_t rb) const;
+  // As Compare, with `a(k)` and `b(k)` giving key k's vector of each side.
+  template <typename KeyA, typename KeyB>
+  int CompareWith(const KeyA& a, int64_t ra, const KeyB& b, int64_t rb) const;
   // Top-k: keeps the best `limit_` rows, sorted, as the one run.
   Status Compact();
 
