@@ -45,6 +45,7 @@ bool StorageOf(TypeId type, Storage* s) {
 // is the result for a null string); inside, the kernel looks up the code of each row.
 struct Leaf {
   const PExpr* expr;
+  TypeId type;             // of the column (string or dynamic)
   int slot;                // the column's kCodes slot
   bool top_level = false;  // a whole conjunct (a batch without a dictionary defers it)
 };
@@ -96,8 +97,9 @@ std::vector<int64_t> SortedItems(const ValueSet& set) {
 }
 
 // The string column a bool expression reads when it reads exactly one and nothing else (so it
-// can be a Leaf), or -1. `isnull(column)` is not one: the kernel reads the validity instead.
-int LeafColumn(const PExpr& e) {
+// can be a Leaf), or -1; `type` receives the column's type. `isnull(column)` is not one: the
+// kernel reads the validity instead.
+int LeafColumn(const PExpr& e, TypeId* type) {
   if (e.type != TypeId::kBool || e.kind == PKind::kColumn || e.kind == PKind::kConstant ||
       (e.kind == PKind::kIsNull && e.args[0]->kind == PKind::kColumn)) {
     return -1;
@@ -108,6 +110,7 @@ int LeafColumn(const PExpr& e) {
     if (x.kind == PKind::kColumn) {
       if (!IsStringBacked(x.type) || (column >= 0 && column != x.column)) single = false;
       column = x.column;
+      *type = x.type;
     }
     for (const PExprPtr& a : x.args) visit(*a);
   };
@@ -118,9 +121,10 @@ int LeafColumn(const PExpr& e) {
 // Appends the normalized form of `e` to `key` (columns by slot, literals as parameter slots,
 // with their storage), registering both in `layout`. False when the JIT does not handle `e`.
 bool Normalize(const PExpr& e, Layout* layout, std::string* key) {
-  if (const int column = LeafColumn(e); column >= 0) {
+  TypeId leaf_type = TypeId::kString;
+  if (const int column = LeafColumn(e, &leaf_type); column >= 0) {
     const int slot = layout->Column(column, Storage::kCodes);
-    layout->leaves.push_back({&e, slot});
+    layout->leaves.push_back({&e, leaf_type, slot});
     *key += fmt::format("t{}", slot);
     return true;
   }
@@ -523,7 +527,6 @@ namespace {
 struct FilterLeaf {
   const PExpr* expr;
   int column;
-  int slot;
   bool top_level;
   PExprPtr on_dictionary;
   SchemaPtr dictionary_schema;
@@ -561,18 +564,11 @@ class JitFilter final : public CompiledFilter {
       FilterLeaf f;
       f.expr = leaf.expr;
       f.column = columns_[static_cast<size_t>(leaf.slot)];
-      f.slot = leaf.slot;
       f.top_level = leaf.top_level;
       f.on_dictionary = CloneExpr(*leaf.expr);
       std::vector<int> remap(static_cast<size_t>(f.column) + 1, 0);
       RemapColumns(f.on_dictionary.get(), remap);
-      TypeId type = TypeId::kString;
-      std::function<void(const PExpr&)> find = [&](const PExpr& x) {
-        if (x.kind == PKind::kColumn) type = x.type;
-        for (const PExprPtr& a : x.args) find(*a);
-      };
-      find(*leaf.expr);
-      f.dictionary_schema = std::make_shared<Schema>(std::vector<Field>{{"value", type}});
+      f.dictionary_schema = std::make_shared<Schema>(std::vector<Field>{{"value", leaf.type}});
       leaves_.push_back(std::move(f));
     }
   }
