@@ -1,5 +1,6 @@
 #include "planner/executor.h"
 
+#include <thread>
 #include <vector>
 
 #include "runtime/aggregate.h"
@@ -27,6 +28,8 @@ class Executor {
       : sources_(sources), stats_(stats) {
     ctx_.now = options.now;
     ctx_.memory_limit = options.memory_limit;
+    ctx_.control = options.control;
+    streams_ = options.streams;
     compiler_ = options.compiler;
     adaptive_ = options.adaptive;
   }
@@ -43,13 +46,20 @@ class Executor {
   Status Run(const PlanNode& node, BatchConsumer* out) {
     switch (node.kind) {
       case PlanNode::Kind::kScan: {
-        auto it = sources_.find(node.source);
-        if (it == sources_.end()) {
-          return Status::InvalidInput("source '{}' has no data registered", node.source);
-        }
         BatchConsumer* root = out;
         if (node.filter) root = Filter(*node.filter, out);
-        return RunScan(node.source, it->second, node.columns, node.scan_predicates, root, stats_);
+        if (auto it = sources_.find(node.source); it != sources_.end()) {
+          return RunScan(node.source, it->second, node.columns, node.scan_predicates, root, stats_,
+                         ctx_.control);
+        }
+        if (streams_ != nullptr) {
+          if (auto it = streams_->find(node.source); it != streams_->end()) {
+            ScanRequest request{node.source, node.source_schema, node.columns,
+                                node.scan_predicates};
+            return RunStreamScan(*it->second, request, root, stats_, ctx_.control);
+          }
+        }
+        return Status::InvalidInput("source '{}' has no data registered", node.source);
       }
       case PlanNode::Kind::kFilter:
         return Run(*node.input(), Filter(*node.predicate, out));
@@ -72,7 +82,7 @@ class Executor {
       case PlanNode::Kind::kLimit:
         return Run(*node.input(), Own(std::make_unique<LimitOperator>(node.limit, out)));
       case PlanNode::Kind::kDistinct:
-        return Run(*node.input(), Own(std::make_unique<DistinctOperator>(out)));
+        return Run(*node.input(), Own(std::make_unique<DistinctOperator>(ctx_.control, out)));
       case PlanNode::Kind::kCount:
         return Run(*node.input(), Own(std::make_unique<CountOperator>(node.output_schema, out)));
       case PlanNode::Kind::kUnion: {
@@ -142,6 +152,7 @@ class Executor {
   }
 
   const SourceTables& sources_;
+  const StreamSources* streams_ = nullptr;
   ScanStats* stats_;
   EvalContext ctx_;
   KernelCompiler* compiler_ = nullptr;
@@ -239,17 +250,71 @@ Result<Table> MergePartials(const PlanNode& plan, const std::vector<std::string_
   ScanStats stats;
   Executor executor(none, &stats, options);
   executor.SetSplit(split, &partials);
-  CollectSink sink(plan.output_schema);
+  CollectSink sink(plan.output_schema, options.control);
   TQL_RETURN_IF_ERROR(executor.Run(plan, &sink));
   return sink.TakeTable();
 }
 
 Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, ScanStats* stats,
                           const ExecOptions& options) {
-  CollectSink sink(plan.output_schema);
+  CollectSink sink(plan.output_schema, options.control);
   Executor executor(sources, stats, options);
   TQL_RETURN_IF_ERROR(executor.Run(plan, &sink));
   return sink.TakeTable();
+}
+
+namespace {
+
+// True when every scan below `node` reads a resident table (streams cannot be sharded).
+bool ReadsOnlyTables(const PlanNode& node, const SourceTables& sources) {
+  if (node.kind == PlanNode::Kind::kScan) return sources.contains(node.source);
+  for (const auto& input : node.inputs) {
+    if (!ReadsOnlyTables(*input, sources)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Table> ExecuteParallel(const PlanNode& plan, const SourceTables& sources, int threads,
+                              ScanStats* stats, const ExecOptions& options) {
+  Result<const PlanNode*> split = SplitPoint(plan);
+  int64_t batches = 0;
+  for (const auto& [name, table] : sources) {
+    batches = std::max<int64_t>(batches, static_cast<int64_t>(table.batches.size()));
+  }
+  threads = static_cast<int>(std::min<int64_t>(threads, batches));
+  if (threads <= 1 || !split.ok() || !ReadsOnlyTables(**split, sources)) {
+    return ExecutePlan(plan, sources, stats, options);
+  }
+  // Shard i takes batches i, i + threads, ... of every source: each shard sees a mix of the
+  // data, so the shards finish at about the same time.
+  std::vector<SourceTables> shards(static_cast<size_t>(threads));
+  for (const auto& [name, table] : sources) {
+    for (SourceTables& shard : shards) shard[name].schema = table.schema;
+    for (size_t b = 0; b < table.batches.size(); ++b) {
+      shards[b % shards.size()][name].batches.push_back(table.batches[b]);
+    }
+  }
+  std::vector<Result<std::string>> partials(shards.size(), Status::Internal("not run"));
+  std::vector<ScanStats> shard_stats(shards.size());
+  {
+    std::vector<std::thread> workers;
+    for (size_t i = 0; i < shards.size(); ++i) {
+      workers.emplace_back(
+          [&, i] { partials[i] = ExecutePartial(plan, shards[i], &shard_stats[i], options); });
+    }
+    for (std::thread& w : workers) w.join();
+  }
+  std::vector<std::string_view> states;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (!partials[i].ok()) return partials[i].status();
+    states.push_back(*partials[i]);
+    stats->batches_read += shard_stats[i].batches_read;
+    stats->rows_read += shard_stats[i].rows_read;
+    stats->batches_skipped += shard_stats[i].batches_skipped;
+  }
+  return MergePartials(plan, states, options);
 }
 
 }  // namespace tql

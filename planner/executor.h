@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,8 @@
 namespace tql {
 
 using SourceTables = std::map<std::string, Table>;
+// Sources whose batches are pulled as the query scans them (a host's streams and callbacks).
+using StreamSources = std::map<std::string, std::shared_ptr<StreamSource>>;
 
 struct ExecOptions {
   int64_t now = 0;           // now(), as planned
@@ -25,6 +28,11 @@ struct ExecOptions {
   // With a compiler: start on the interpreter and switch each filter to its kernel when the
   // background compilation finishes (`--engine auto`), instead of compiling before running.
   bool adaptive = false;
+  // Sources that are not in the tables (null: none).
+  const StreamSources* streams = nullptr;
+  // Cancellation, the deadline, the row budget and the memory the operators hold (null: no
+  // limits but memory_limit for summarize).
+  QueryControl* control = nullptr;
 };
 
 Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, ScanStats* stats,
@@ -40,6 +48,13 @@ Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, Sca
 // sort, take, top, distinct or count to rows it does not have.
 Result<std::string> ExecutePartial(const PlanNode& plan, const SourceTables& shard,
                                    ScanStats* stats, const ExecOptions& options = {});
+// ExecutePlan on up to `threads` threads: a query that ExecutePartial can split (its first
+// summarize follows only row-by-row stages) and that reads only resident tables scans
+// `threads` shards of their batches at once and merges their partial states; any other
+// query runs on the calling thread. `stats` sums the shards'.
+Result<Table> ExecuteParallel(const PlanNode& plan, const SourceTables& sources, int threads,
+                              ScanStats* stats, const ExecOptions& options = {});
+
 Result<Table> MergePartials(const PlanNode& plan, const std::vector<std::string_view>& partials,
                             const ExecOptions& options = {});
 

@@ -1223,16 +1223,14 @@ size_t AggregateOperator::MemoryUsage() const {
 Status AggregateOperator::CheckMemory() const {
   const int64_t limit = ctx_->memory_limit;
   if (limit <= 0) return Status::Ok();
-  const size_t used = MemoryUsage();
-  if (used <= static_cast<size_t>(limit)) return Status::Ok();
-  const auto l = static_cast<double>(limit);
-  const std::string size = l >= (1 << 30)   ? fmt::format("{:.1f} GiB", l / (1 << 30))
-                           : l >= (1 << 20) ? fmt::format("{:.1f} MiB", l / (1 << 20))
-                                            : fmt::format("{:.1f} KiB", l / (1 << 10));
+  // What the other operators of the query hold (the result, a sort) counts too.
+  const int64_t others = ctx_->control != nullptr ? ctx_->control->memory_used() : 0;
+  const auto used = static_cast<int64_t>(MemoryUsage()) + others;
+  if (used <= limit) return Status::Ok();
   return Status(StatusCode::kLimitExceeded,
                 fmt::format("summarize needs more than the memory limit of {} ({} groups so far); "
                             "raise the limit (--memory-limit), or group by fewer or coarser keys",
-                            size, table_->size()));
+                            QueryControl::FormatBytes(limit), table_->size()));
 }
 
 Status AggregateOperator::Consume(Chunk& chunk) {

@@ -167,9 +167,13 @@ struct PExpr {
   std::string ToString(const Schema& input) const;
 };
 
+class QueryControl;
+
 struct EvalContext {
   int64_t now = 0;           // now(): fixed for the whole query
   int64_t memory_limit = 0;  // bytes the query's operators may hold (0: no limit)
+  // Cancellation, limits and the memory operators hold (null: none).
+  QueryControl* control = nullptr;
 };
 
 // Evaluates `e` at the selected rows of `batch`.

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "runtime/otlp_reader.h"
@@ -261,6 +262,21 @@ Result<Table> ReadJsonFile(const std::string& path, const JsonReadOptions& optio
     return Status(table.status().code(), fmt::format("{}: {}", path, table.status().message()));
   }
   return table;
+}
+
+std::string DefaultSourceName(const std::string& path, JsonFormat format) {
+  if (format == JsonFormat::kOtlpTraces) return "spans";
+  if (format == JsonFormat::kOtlpLogs) return "logs";
+  std::string stem = std::filesystem::path(path).filename().string();
+  for (std::string_view ext : {".ndjson", ".jsonl", ".json"}) {
+    if (stem.size() > ext.size() && stem.ends_with(ext)) {
+      stem.resize(stem.size() - ext.size());
+      break;
+    }
+  }
+  const size_t dot = stem.rfind('.');
+  if (dot != std::string::npos && dot + 1 < stem.size()) stem = stem.substr(dot + 1);
+  return stem;
 }
 
 }  // namespace tql

@@ -45,4 +45,9 @@ Result<Table> ReadJson(std::string_view text, const JsonReadOptions& options = {
 Result<Table> ReadJsonFile(const std::string& path, const JsonReadOptions& options = {},
                            JsonReadStats* stats = nullptr);
 
+// The source name for a file read without one: `spans` for OTLP traces, `logs` for OTLP
+// logs, otherwise the file name without directory and .ndjson/.jsonl/.json, after its last
+// '.' (`demo/spans.logs.ndjson` → `logs`).
+std::string DefaultSourceName(const std::string& path, JsonFormat format);
+
 }  // namespace tql

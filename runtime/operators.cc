@@ -217,6 +217,10 @@ Status SortOperator::Consume(Chunk& chunk) {
   for (const Vector& v : keys) cols.push_back(Gather(v, sel));
   Batch run(run_schema_, std::move(cols), sel.count());
   buffered_rows_ += run.num_rows();
+  // A full sort holds every row; top-k at most k (plus a chunk) between compactions.
+  if (ctx_->control != nullptr && limit_ <= 0) {
+    TQL_RETURN_IF_ERROR(ctx_->control->Reserve(BatchMemory(run), "sort"));
+  }
   runs_.push_back(std::move(run));
   // Top-k keeps only the best k, sorted, after every chunk.
   if (limit_ > 0 && buffered_rows_ >= limit_) TQL_RETURN_IF_ERROR(Compact());
@@ -334,12 +338,19 @@ void AppendKeyBytes(const Vector& v, int64_t row, std::string* key) {
 
 Status DistinctOperator::Consume(Chunk& chunk) {
   std::vector<int32_t> fresh;
+  int64_t reserve = 0;
   const Batch& b = chunk.batch;
   chunk.sel.ForEach([&](int64_t r) {
     key_.clear();
     for (const Vector& v : b.columns()) AppendKeyBytes(v, r, &key_);
-    if (seen_.insert(key_).second) fresh.push_back(static_cast<int32_t>(r));
+    if (seen_.insert(key_).second) {
+      fresh.push_back(static_cast<int32_t>(r));
+      reserve += static_cast<int64_t>(key_.size() + sizeof(std::string) + 16);
+    }
   });
+  if (control_ != nullptr && reserve > 0) {
+    TQL_RETURN_IF_ERROR(control_->Reserve(reserve, "distinct"));
+  }
   if (fresh.empty()) return Status::Ok();
   chunk.sel = Selection::Of(std::move(fresh));
   return next_->Consume(chunk);

@@ -107,12 +107,13 @@ class SortOperator final : public BatchConsumer {
 // Passes on the first row of every distinct combination of column values.
 class DistinctOperator final : public BatchConsumer {
  public:
-  explicit DistinctOperator(BatchConsumer* next) : next_(next) {}
+  DistinctOperator(QueryControl* control, BatchConsumer* next) : control_(control), next_(next) {}
   Status Consume(Chunk& chunk) override;
   Status Finish() override { return next_->Finish(); }
   bool Satisfied() const override { return next_->Satisfied(); }
 
  private:
+  QueryControl* control_;
   BatchConsumer* next_;
   std::unordered_set<std::string> seen_;
   std::string key_;

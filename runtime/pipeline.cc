@@ -12,13 +12,14 @@ Status CollectSink::Consume(Chunk& chunk) {
   if (chunk.sel.empty()) return Status::Ok();
   if (chunk.sel.dense() && chunk.sel.count() == chunk.batch.num_rows()) {
     table_.batches.push_back(chunk.batch);
-    return Status::Ok();
+  } else {
+    std::vector<Vector> cols;
+    cols.reserve(static_cast<size_t>(chunk.batch.num_columns()));
+    for (const Vector& v : chunk.batch.columns()) cols.push_back(Gather(v, chunk.sel));
+    table_.batches.emplace_back(table_.schema, std::move(cols), chunk.sel.count());
   }
-  std::vector<Vector> cols;
-  cols.reserve(static_cast<size_t>(chunk.batch.num_columns()));
-  for (const Vector& v : chunk.batch.columns()) cols.push_back(Gather(v, chunk.sel));
-  table_.batches.emplace_back(table_.schema, std::move(cols), chunk.sel.count());
-  return Status::Ok();
+  if (control_ == nullptr) return Status::Ok();
+  return control_->Reserve(BatchMemory(table_.batches.back()), "the query's result");
 }
 
 std::string ScanPredicate::ToString(const Schema& schema) const {
@@ -58,12 +59,66 @@ bool ScanPredicate::MayMatch(const ColumnStats& s) const {
   return true;
 }
 
+namespace {
+
+// The step every scan takes for one batch (already projected to the scan's columns): check
+// the query's limits, skip the batch when its statistics refute a predicate, push it.
+class ScanStep {
+ public:
+  ScanStep(const std::vector<ScanPredicate>& predicates, BatchConsumer* root, ScanStats* stats,
+           QueryControl* control)
+      : predicates_(predicates), root_(root), stats_(stats), control_(control) {}
+
+  Status Push(Batch batch) {
+    const int64_t rows = batch.num_rows();
+    if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->CheckScan(rows));
+    for (const ScanPredicate& p : predicates_) {
+      const ColumnStats* s = batch.column(p.column).stats();
+      if (s != nullptr && !p.MayMatch(*s)) {
+        ++stats_->batches_skipped;
+        return Status::Ok();
+      }
+    }
+    ++stats_->batches_read;
+    stats_->rows_read += rows;
+    Chunk chunk{std::move(batch), Selection::All(rows)};
+    return root_->Consume(chunk);
+  }
+
+ private:
+  const std::vector<ScanPredicate>& predicates_;
+  BatchConsumer* root_;
+  ScanStats* stats_;
+  QueryControl* control_;
+};
+
+}  // namespace
+
+int64_t BatchMemory(const Batch& batch) {
+  int64_t bytes = 0;
+  for (const Vector& v : batch.columns()) {
+    for (const BufferPtr* b : {&v.validity_buffer(), &v.values_buffer(), &v.data_buffer()}) {
+      if (*b) bytes += static_cast<int64_t>((*b)->size());
+    }
+  }
+  return bytes;
+}
+
+std::string QueryControl::FormatBytes(int64_t bytes) {
+  const auto b = static_cast<double>(bytes);
+  if (b >= (1 << 30)) return fmt::format("{:.1f} GiB", b / (1 << 30));
+  if (b >= (1 << 20)) return fmt::format("{:.1f} MiB", b / (1 << 20));
+  if (b >= (1 << 10)) return fmt::format("{:.1f} KiB", b / (1 << 10));
+  return fmt::format("{} bytes", bytes);
+}
+
 Status RunScan(const std::string& source, const Table& input, const std::vector<int>& columns,
-               const std::vector<ScanPredicate>& predicates, BatchConsumer* root,
-               ScanStats* stats) {
+               const std::vector<ScanPredicate>& predicates, BatchConsumer* root, ScanStats* stats,
+               QueryControl* control) {
   std::vector<Field> fields;
   for (int c : columns) fields.push_back(input.schema->field(c));
   auto schema = std::make_shared<Schema>(std::move(fields));
+  ScanStep step(predicates, root, stats, control);
   int64_t index = 0;
   for (const Batch& batch : input.batches) {
     ++index;
@@ -87,23 +142,43 @@ Status RunScan(const std::string& source, const Table& input, const std::vector<
       }
       vectors.push_back(v);
     }
-    bool skip = false;
-    for (const ScanPredicate& p : predicates) {
-      const ColumnStats* s = vectors[static_cast<size_t>(p.column)].stats();
-      if (s != nullptr && !p.MayMatch(*s)) {
-        skip = true;
-        break;
+    TQL_RETURN_IF_ERROR(step.Push(Batch(schema, std::move(vectors), batch.num_rows())));
+  }
+  return root->Finish();
+}
+
+Status RunStreamScan(StreamSource& input, const ScanRequest& request, BatchConsumer* root,
+                     ScanStats* stats, QueryControl* control) {
+  std::vector<Field> fields;
+  for (int c : request.columns) fields.push_back(request.schema->field(c));
+  auto schema = std::make_shared<Schema>(std::move(fields));
+  if (control != nullptr) TQL_RETURN_IF_ERROR(control->Check());
+  TQL_ASSIGN_OR_RETURN(std::unique_ptr<BatchStream> stream, input.Open(request));
+  ScanStep step(request.predicates, root, stats, control);
+  int64_t index = 0;
+  while (!root->Satisfied()) {
+    if (control != nullptr) TQL_RETURN_IF_ERROR(control->Check());
+    TQL_ASSIGN_OR_RETURN(std::optional<Batch> batch, stream->Next());
+    if (!batch) break;
+    ++index;
+    if (batch->num_columns() != schema->num_fields()) {
+      return Status::InvalidInput("batch {} of source '{}' has {} columns, the scan reads {}",
+                                  index, request.source, batch->num_columns(),
+                                  schema->num_fields());
+    }
+    for (int c = 0; c < schema->num_fields(); ++c) {
+      const Vector& v = batch->column(c);
+      const Field& f = schema->field(c);
+      if (v.type() != f.type || v.length() != batch->num_rows()) {
+        return Status::InvalidInput(
+            "batch {} of source '{}': column '{}' holds {} ({} rows), the source declares {} "
+            "({} rows)",
+            index, request.source, f.name, TypeName(v.type()), v.length(), TypeName(f.type),
+            batch->num_rows());
       }
     }
-    if (skip) {
-      ++stats->batches_skipped;
-      continue;
-    }
-    ++stats->batches_read;
-    stats->rows_read += batch.num_rows();
-    Chunk chunk{Batch(schema, std::move(vectors), batch.num_rows()),
-                Selection::All(batch.num_rows())};
-    TQL_RETURN_IF_ERROR(root->Consume(chunk));
+    const int64_t rows = batch->num_rows();
+    TQL_RETURN_IF_ERROR(step.Push(Batch(schema, batch->columns(), rows)));
   }
   return root->Finish();
 }

@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/batch.h"
 #include "runtime/expression.h"
+#include "runtime/query_control.h"
 #include "runtime/status.h"
 
 namespace tql {
@@ -31,15 +33,23 @@ class BatchConsumer {
   virtual bool Satisfied() const { return false; }
 };
 
-// Collects the result into a table of dense batches.
+// The bytes of the buffers a batch's vectors hold (dictionaries, which batches share, are
+// not counted).
+int64_t BatchMemory(const Batch& batch);
+
+// Collects the result into a table of dense batches. With a control, the batches it holds
+// count against the query's memory limit.
 class CollectSink final : public BatchConsumer {
  public:
-  explicit CollectSink(SchemaPtr schema) { table_.schema = std::move(schema); }
+  explicit CollectSink(SchemaPtr schema, QueryControl* control = nullptr) : control_(control) {
+    table_.schema = std::move(schema);
+  }
   Status Consume(Chunk& chunk) override;
   Status Finish() override { return Status::Ok(); }
   Table TakeTable() { return std::move(table_); }
 
  private:
+  QueryControl* control_;
   Table table_;
 };
 
@@ -59,11 +69,44 @@ struct ScanPredicate {
   bool MayMatch(const ColumnStats& stats) const;
 };
 
+// What one scan asks of its source: the columns it reads (indexes into the source's schema,
+// in the order of the scan's output) and the predicates it would like applied early. The
+// predicates are a hint: the scan applies them again, so a source may ignore them, skip
+// whole batches they refute, or drop rows that fail them.
+struct ScanRequest {
+  std::string source;
+  SchemaPtr schema;  // the source's
+  std::vector<int> columns;
+  std::vector<ScanPredicate> predicates;  // `column` indexes into `columns`
+};
+
+// The batches of one scan, pulled one at a time. Each batch holds the requested columns in
+// the order of the request.
+class BatchStream {
+ public:
+  virtual ~BatchStream() = default;
+  // The next batch, or nullopt at the end.
+  virtual Result<std::optional<Batch>> Next() = 0;
+};
+
+// A source whose batches are not resident: opened once per scan (a host's Arrow stream or
+// callback). Open may be called from any thread.
+class StreamSource {
+ public:
+  virtual ~StreamSource() = default;
+  virtual Result<std::unique_ptr<BatchStream>> Open(const ScanRequest& request) = 0;
+};
+
 // Pushes the batches of `input` (projected to `columns`, indexes into its schema) into `root`
 // until it is satisfied, then finishes it. A batch whose statistics refute one of
-// `predicates` is skipped. A batch whose schema differs from the table's is an error.
+// `predicates` is skipped. A batch whose schema differs from the table's is an error. With a
+// control, each batch first checks cancellation, the deadline and the row limit.
 Status RunScan(const std::string& source, const Table& input, const std::vector<int>& columns,
-               const std::vector<ScanPredicate>& predicates, BatchConsumer* root, ScanStats* stats);
+               const std::vector<ScanPredicate>& predicates, BatchConsumer* root, ScanStats* stats,
+               QueryControl* control = nullptr);
+// The same over a source that is not resident: its batches hold the request's columns.
+Status RunStreamScan(StreamSource& input, const ScanRequest& request, BatchConsumer* root,
+                     ScanStats* stats, QueryControl* control = nullptr);
 
 // Copies the rows `refs` (batch index, row) of `batches` into one dense batch of `schema`.
 // Dictionary columns that share one dictionary stay encoded.

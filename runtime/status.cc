@@ -20,6 +20,8 @@ const char* StatusCodeName(StatusCode code) {
       return "cancelled";
     case StatusCode::kInternal:
       return "internal error";
+    case StatusCode::kInvalidArgument:
+      return "invalid argument";
   }
   return "unknown";
 }

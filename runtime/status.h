@@ -13,13 +13,14 @@ namespace tql {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidInput,   // malformed data handed to us (a bad batch, a bad line)
-  kQueryError,     // a query that does not parse, bind or type-check
-  kUnsupported,    // valid input that this build cannot handle
-  kIoError,        // a file could not be read or written
-  kLimitExceeded,  // memory, row or time limit reached
-  kCancelled,      // the host cancelled the query
-  kInternal,       // a bug in tql
+  kInvalidInput,     // malformed data handed to us (a bad batch, a bad line)
+  kQueryError,       // a query that does not parse, bind or type-check
+  kUnsupported,      // valid input that this build cannot handle
+  kIoError,          // a file could not be read or written
+  kLimitExceeded,    // memory, row or time limit reached
+  kCancelled,        // the host cancelled the query
+  kInternal,         // a bug in tql
+  kInvalidArgument,  // an API call used wrongly (a name registered twice, a stream read twice)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -33,6 +34,10 @@ class [[nodiscard]] Status {
   template <typename... Args>
   static Status InvalidInput(fmt::format_string<Args...> f, Args&&... args) {
     return {StatusCode::kInvalidInput, fmt::format(f, std::forward<Args>(args)...)};
+  }
+  template <typename... Args>
+  static Status InvalidArgument(fmt::format_string<Args...> f, Args&&... args) {
+    return {StatusCode::kInvalidArgument, fmt::format(f, std::forward<Args>(args)...)};
   }
   template <typename... Args>
   static Status Unsupported(fmt::format_string<Args...> f, Args&&... args) {

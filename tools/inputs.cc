@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-
 namespace tql {
 
 InputSpec ParseInputSpec(const std::string& text) {
@@ -13,21 +11,6 @@ InputSpec ParseInputSpec(const std::string& text) {
     return {text.substr(0, eq), text.substr(eq + 1)};
   }
   return {"", text};
-}
-
-std::string DefaultSourceName(const std::string& path, JsonFormat format) {
-  if (format == JsonFormat::kOtlpTraces) return "spans";
-  if (format == JsonFormat::kOtlpLogs) return "logs";
-  std::string stem = std::filesystem::path(path).filename().string();
-  for (std::string_view ext : {".ndjson", ".jsonl", ".json"}) {
-    if (stem.size() > ext.size() && stem.ends_with(ext)) {
-      stem.resize(stem.size() - ext.size());
-      break;
-    }
-  }
-  const size_t dot = stem.rfind('.');
-  if (dot != std::string::npos && dot + 1 < stem.size()) stem = stem.substr(dot + 1);
-  return stem;
 }
 
 Result<LoadedInputs> LoadInputs(const std::vector<std::string>& specs, bool skip_bad_lines) {

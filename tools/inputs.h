@@ -19,11 +19,6 @@ struct InputSpec {
 // Splits `NAME=FILE`; a plain FILE leaves the name empty.
 InputSpec ParseInputSpec(const std::string& text);
 
-// The source name used when none is given: `spans` for OTLP traces, `logs` for OTLP logs,
-// otherwise the file name without directory and .ndjson/.jsonl/.json, after its last '.'
-// (`demo/spans.logs.ndjson` → `logs`).
-std::string DefaultSourceName(const std::string& path, JsonFormat format);
-
 struct LoadedInputs {
   Catalog catalog;
   SourceTables tables;

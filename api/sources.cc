@@ -1,0 +1,345 @@
+#include "api/sources.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+namespace tql::api {
+
+namespace {
+
+tql_compare_op ToOp(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq:
+      return TQL_OP_EQ;
+    case CompareOp::kNe:
+      return TQL_OP_NE;
+    case CompareOp::kLt:
+      return TQL_OP_LT;
+    case CompareOp::kLe:
+      return TQL_OP_LE;
+    case CompareOp::kGt:
+      return TQL_OP_GT;
+    case CompareOp::kGe:
+      return TQL_OP_GE;
+  }
+  return TQL_OP_EQ;
+}
+
+tql_type ToType(TypeId type) {
+  switch (type) {
+    case TypeId::kNull:
+      return TQL_TYPE_NULL;
+    case TypeId::kBool:
+      return TQL_TYPE_BOOL;
+    case TypeId::kInt:
+      return TQL_TYPE_INT;
+    case TypeId::kFloat:
+      return TQL_TYPE_FLOAT;
+    case TypeId::kString:
+      return TQL_TYPE_STRING;
+    case TypeId::kTimestamp:
+      return TQL_TYPE_TIMESTAMP;
+    case TypeId::kDuration:
+      return TQL_TYPE_DURATION;
+    case TypeId::kDynamic:
+      return TQL_TYPE_DYNAMIC;
+  }
+  return TQL_TYPE_NULL;
+}
+
+// The message of a producer's failure: its get_last_error text when it gives one.
+std::string ProducerError(ArrowArrayStream* stream, int code) {
+  const char* text = stream->get_last_error != nullptr ? stream->get_last_error(stream) : nullptr;
+  if (text != nullptr && *text != '\0') return text;
+  return fmt::format("error code {} ({})", code, std::strerror(code));
+}
+
+// An Arrow stream's batches as the columns of one scan: `mapping[i]` is the column of the
+// stream's schema that holds the scan's i-th column.
+class ArrowBatchStream final : public BatchStream {
+ public:
+  ArrowBatchStream(const ScanRequest& request, std::shared_ptr<ArrowArrayStream> stream,
+                   std::shared_ptr<const ArrowImporter> importer, std::vector<int> mapping)
+      : source_(request.source),
+        stream_(std::move(stream)),
+        importer_(std::move(importer)),
+        mapping_(std::move(mapping)) {
+    std::vector<Field> fields;
+    for (int c : request.columns) fields.push_back(request.schema->field(c));
+    schema_ = std::make_shared<Schema>(std::move(fields));
+  }
+
+  Result<std::optional<Batch>> Next() override {
+    ArrowArray array{};
+    const int rc = stream_->get_next(stream_.get(), &array);
+    if (rc != 0) {
+      return Status::InvalidInput("source '{}': the producer failed: {}", source_,
+                                  ProducerError(stream_.get(), rc));
+    }
+    if (array.release == nullptr) return std::optional<Batch>();  // the end
+    Result<Batch> batch = importer_->Import(&array);
+    if (!batch.ok()) {
+      return Status(batch.status().code(),
+                    fmt::format("source '{}': {}", source_, batch.status().message()));
+    }
+    std::vector<Vector> columns;
+    columns.reserve(mapping_.size());
+    for (int c : mapping_) columns.push_back(batch->column(c));
+    return std::optional<Batch>(Batch(schema_, std::move(columns), batch->num_rows()));
+  }
+
+ private:
+  std::string source_;
+  std::shared_ptr<ArrowArrayStream> stream_;
+  std::shared_ptr<const ArrowImporter> importer_;
+  std::vector<int> mapping_;
+  SchemaPtr schema_;  // the scan's columns
+};
+
+std::shared_ptr<ArrowArrayStream> OwnStream(ArrowArrayStream stream) {
+  return std::shared_ptr<ArrowArrayStream>(new ArrowArrayStream(stream), [](ArrowArrayStream* s) {
+    if (s->release != nullptr) s->release(s);
+    delete s;
+  });
+}
+
+// A stream registered with tql_catalog_add_arrow_stream: read by the first scan only.
+class OnceStreamSource final : public StreamSource {
+ public:
+  OnceStreamSource(std::string name, std::shared_ptr<ArrowArrayStream> stream,
+                   std::shared_ptr<const ArrowImporter> importer)
+      : name_(std::move(name)), stream_(std::move(stream)), importer_(std::move(importer)) {}
+
+  Result<std::unique_ptr<BatchStream>> Open(const ScanRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (taken_) {
+      return Status::InvalidArgument(
+          "source '{}' is an Arrow stream, which can be read once, and an earlier scan read "
+          "it; register the batches as arrays (tql_catalog_add_arrow_array) or a callback "
+          "source to scan them again",
+          name_);
+    }
+    taken_ = true;
+    return std::unique_ptr<BatchStream>(
+        std::make_unique<ArrowBatchStream>(request, stream_, importer_, request.columns));
+  }
+
+ private:
+  std::string name_;
+  std::shared_ptr<ArrowArrayStream> stream_;
+  std::shared_ptr<const ArrowImporter> importer_;
+  std::mutex mu_;
+  bool taken_ = false;
+};
+
+// A host's pull callbacks: `open` makes a stream for each scan.
+class CallbackSource final : public StreamSource {
+ public:
+  CallbackSource(std::string name, SchemaPtr schema, const tql_source_callbacks& callbacks)
+      : name_(std::move(name)), schema_(std::move(schema)), callbacks_(callbacks) {}
+  ~CallbackSource() override {
+    if (callbacks_.release != nullptr) callbacks_.release(callbacks_.user_data);
+  }
+  CallbackSource(const CallbackSource&) = delete;
+  CallbackSource& operator=(const CallbackSource&) = delete;
+
+  Result<std::unique_ptr<BatchStream>> Open(const ScanRequest& request) override {
+    std::unique_ptr<tql_scan> scan = MakeScan(request);
+    ArrowArrayStream raw{};
+    const int rc = callbacks_.open(callbacks_.user_data, scan.get(), &raw);
+    std::shared_ptr<ArrowArrayStream> stream = OwnStream(raw);
+    if (rc != 0) {
+      std::string why = raw.release != nullptr ? ProducerError(stream.get(), rc)
+                                               : fmt::format("error code {}", rc);
+      return Status::InvalidInput("source '{}': the host's open callback failed: {}", name_, why);
+    }
+    if (raw.release == nullptr || raw.get_schema == nullptr || raw.get_next == nullptr) {
+      return Status::InvalidInput(
+          "source '{}': the host's open callback returned 0 but did not fill the stream", name_);
+    }
+    ArrowSchema schema{};
+    const int src = stream->get_schema(stream.get(), &schema);
+    if (src != 0) {
+      return Status::InvalidInput("source '{}': the stream's get_schema failed: {}", name_,
+                                  ProducerError(stream.get(), src));
+    }
+    Result<ArrowImporter> importer = ArrowImporter::Make(schema);
+    if (schema.release != nullptr) schema.release(&schema);
+    if (!importer.ok()) {
+      return Status(importer.status().code(),
+                    fmt::format("source '{}': {}", name_, importer.status().message()));
+    }
+    // The scan's columns by name; the stream may hold more, in any order.
+    const Schema& got = *importer->schema();
+    std::vector<int> mapping;
+    for (int c : request.columns) {
+      const Field& want = schema_->field(c);
+      int found = -1;
+      for (int i = 0; i < got.num_fields(); ++i) {
+        if (got.field(i).name == want.name) found = i;
+      }
+      if (found < 0) {
+        return Status::InvalidInput(
+            "source '{}': the stream has no column '{}', which the scan "
+            "reads",
+            name_, want.name);
+      }
+      if (got.field(found).type != want.type) {
+        return Status::InvalidInput(
+            "source '{}': the stream's column '{}' holds {}, the source declares {}", name_,
+            want.name, TypeName(got.field(found).type), TypeName(want.type));
+      }
+      mapping.push_back(found);
+    }
+    auto shared = std::make_shared<const ArrowImporter>(std::move(importer).value());
+    return std::unique_ptr<BatchStream>(
+        std::make_unique<ArrowBatchStream>(request, stream, shared, std::move(mapping)));
+  }
+
+ private:
+  std::string name_;
+  SchemaPtr schema_;
+  tql_source_callbacks callbacks_;
+};
+
+}  // namespace
+
+std::unique_ptr<tql_scan> MakeScan(const ScanRequest& request) {
+  auto scan = std::make_unique<tql_scan>();
+  scan->source = request.source;
+  std::vector<Field> fields;
+  for (int c : request.columns) {
+    fields.push_back(request.schema->field(c));
+    scan->columns.push_back(fields.back().name);
+  }
+  const Schema projected(std::move(fields));
+  for (const ScanPredicate& p : request.predicates) {
+    tql_scan::Predicate out;
+    out.column = projected.field(p.column).name;
+    out.op = ToOp(p.op);
+    out.value = p.constant;
+    out.text = p.ToString(projected);
+    scan->predicates.push_back(std::move(out));
+  }
+  return scan;
+}
+
+bool ScanPredicateAt(const tql_scan& scan, size_t index, tql_predicate* out) {
+  if (index >= scan.predicates.size()) return false;
+  const tql_scan::Predicate& p = scan.predicates[index];
+  *out = tql_predicate{};
+  out->column = p.column.c_str();
+  out->op = p.op;
+  out->text = p.text.c_str();
+  tql_value& v = out->value;
+  v.type = p.value.null ? TQL_TYPE_NULL : ToType(p.value.type);
+  v.bool_value = p.value.type == TypeId::kBool && p.value.i != 0 ? 1 : 0;
+  v.int_value = p.value.i;
+  v.float_value = p.value.f;
+  v.string_value = p.value.s.c_str();
+  v.string_length = p.value.s.size();
+  return true;
+}
+
+Status SourceSet::CheckNew(const std::string& name) const {
+  if (std::binary_search(names_.begin(), names_.end(), name)) {
+    return Status::InvalidArgument("a source named '{}' is already registered", name);
+  }
+  return Status::Ok();
+}
+
+void SourceSet::Register(const std::string& name, SchemaPtr schema, bool open) {
+  catalog_.Add(name, std::move(schema), open);
+  names_.insert(std::lower_bound(names_.begin(), names_.end(), name), name);
+}
+
+const char* SourceSet::name(size_t index) const {
+  return index < names_.size() ? names_[index].c_str() : nullptr;
+}
+
+Status SourceSet::AddArray(const std::string& name, const ArrowSchema& schema, ArrowArray array) {
+  auto it = importers_.find(name);
+  if (it == importers_.end()) {
+    if (Status s = CheckNew(name); !s.ok()) {
+      if (array.release != nullptr) array.release(&array);
+      return s;
+    }
+    Result<ArrowImporter> made = ArrowImporter::Make(schema);
+    if (!made.ok()) {
+      if (array.release != nullptr) array.release(&array);
+      return Status(made.status().code(),
+                    fmt::format("source '{}': {}", name, made.status().message()));
+    }
+    auto importer = std::make_shared<const ArrowImporter>(std::move(made).value());
+    TQL_ASSIGN_OR_RETURN(Batch batch, importer->Import(&array));
+    Table table;
+    table.schema = importer->schema();
+    table.batches.push_back(std::move(batch));
+    Register(name, table.schema, /*open=*/false);
+    tables_.emplace(name, std::move(table));
+    importers_.emplace(name, std::move(importer));
+    return Status::Ok();
+  }
+  // Later batches must describe the same columns.
+  Result<ArrowImporter> again = ArrowImporter::Make(schema);
+  if (!again.ok() || !(*again->schema() == *it->second->schema())) {
+    if (array.release != nullptr) array.release(&array);
+    return Status::InvalidInput(
+        "source '{}': the batch's schema differs from the source's first batch", name);
+  }
+  TQL_ASSIGN_OR_RETURN(Batch batch, it->second->Import(&array));
+  tables_[name].batches.push_back(std::move(batch));
+  return Status::Ok();
+}
+
+Status SourceSet::AddStream(const std::string& name, ArrowArrayStream stream) {
+  std::shared_ptr<ArrowArrayStream> owned = OwnStream(stream);
+  TQL_RETURN_IF_ERROR(CheckNew(name));
+  if (owned->get_schema == nullptr || owned->get_next == nullptr) {
+    return Status::InvalidInput("source '{}': the stream has no get_schema or get_next", name);
+  }
+  ArrowSchema schema{};
+  const int rc = owned->get_schema(owned.get(), &schema);
+  if (rc != 0) {
+    return Status::InvalidInput("source '{}': the stream's get_schema failed: {}", name,
+                                ProducerError(owned.get(), rc));
+  }
+  Result<ArrowImporter> importer = ArrowImporter::Make(schema);
+  if (schema.release != nullptr) schema.release(&schema);
+  if (!importer.ok()) {
+    return Status(importer.status().code(),
+                  fmt::format("source '{}': {}", name, importer.status().message()));
+  }
+  auto shared = std::make_shared<const ArrowImporter>(std::move(importer).value());
+  Register(name, shared->schema(), /*open=*/false);
+  streams_.emplace(name, std::make_shared<OnceStreamSource>(name, std::move(owned), shared));
+  return Status::Ok();
+}
+
+Status SourceSet::AddCallbacks(const std::string& name, const ArrowSchema& schema,
+                               const tql_source_callbacks& callbacks) {
+  // The callbacks are ours from here: a source that is not registered releases them now.
+  Status s = CheckNew(name);
+  Result<ArrowImporter> made = s.ok() ? ArrowImporter::Make(schema) : Result<ArrowImporter>(s);
+  if (!made.ok()) {
+    if (callbacks.release != nullptr) callbacks.release(callbacks.user_data);
+    return Status(made.status().code(),
+                  fmt::format("source '{}': {}", name, made.status().message()));
+  }
+  ArrowImporter importer = std::move(made).value();
+  Register(name, importer.schema(), /*open=*/false);
+  streams_.emplace(name, std::make_shared<CallbackSource>(name, importer.schema(), callbacks));
+  return Status::Ok();
+}
+
+Status SourceSet::AddTable(const std::string& name, Table table, bool open) {
+  TQL_RETURN_IF_ERROR(CheckNew(name));
+  Register(name, table.schema, open);
+  tables_.emplace(name, std::move(table));
+  return Status::Ok();
+}
+
+}  // namespace tql::api
