@@ -261,6 +261,70 @@ tql_status SetParam(tql_params* params, const char* name, tql::Value value, tql_
 
 }  // namespace
 
+namespace {
+
+// One execution's plan and options: the query planned again with the execution's parameter
+// values (and the current time for now()), and the limits set on its control.
+struct Execution {
+  std::unique_ptr<tql::PlanNode> plan;
+  tql::ExecOptions options;
+};
+
+tql_status Prepare(const tql_query& query, tql_exec& e, Execution* out, tql_error** error) {
+  const EngineState& engine = *query.engine;
+  // New values must keep the types the query was compiled with.
+  std::map<std::string, tql::Value> values = query.parameters;
+  if (e.params) {
+    for (const auto& [name, value] : *e.params) {
+      auto it = query.parameter_types.find(name);
+      const tql::TypeId type =
+          it == query.parameter_types.end() ? tql::TypeId::kDynamic : it->second;
+      if (type != value.type && type != tql::TypeId::kDynamic && value.type != tql::TypeId::kNull) {
+        return Fail(error, TQL_INVALID_ARGUMENT,
+                    fmt::format("parameter ${} was compiled as {}; it cannot be bound to {}", name,
+                                tql::TypeName(type), tql::TypeName(value.type)));
+      }
+      values[name] = value;
+    }
+  }
+  Planned planned;
+  const tql_status s =
+      PlanText(query.text, query.sources.catalog(), query.parameter_types, values, &planned, error);
+  if (s != TQL_OK) return s;
+
+  tql::QueryControl& control = e.control;
+  control.Reset();
+  const int64_t memory_limit = e.memory_limit.value_or(engine.options.memory_limit);
+  control.set_memory_limit(memory_limit);
+  control.set_row_limit(e.row_limit);
+  control.set_deadline(tql::QueryControl::Clock::now() + std::chrono::milliseconds(e.time_limit_ms),
+                       e.time_limit_ms);
+
+  out->plan = std::move(planned.plan);
+  out->options.now = planned.now;
+  out->options.memory_limit = memory_limit;
+  out->options.compiler = engine.compiler();
+  out->options.adaptive = engine.options.jit == TQL_JIT_AUTO;
+  out->options.streams = &query.sources.streams();
+  out->options.control = &control;
+  return TQL_OK;
+}
+
+tql_status Export(Result<tql::Table> result, struct ArrowArrayStream* out, tql_error** error) {
+  if (!result.ok()) return Fail(error, result.status());
+  Status exported = tql::ExportTableStream(std::move(result).value(), out);
+  return exported.ok() ? TQL_OK : Fail(error, exported);
+}
+
+}  // namespace
+
+struct tql_push {
+  const tql_query* query = nullptr;
+  tql_exec own_exec;  // when the host gave none
+  Execution run;
+  std::unique_ptr<tql::PushExecution> execution;
+};
+
 // ---- Exported functions ---------------------------------------------------------------------
 
 extern "C" {
@@ -683,52 +747,123 @@ tql_status tql_query_execute(const tql_query* query, tql_exec* exec, struct Arro
   out->release = nullptr;
   return Guard(error, [&]() -> tql_status {
     tql_exec defaults;
-    tql_exec& e = exec != nullptr ? *exec : defaults;
-    const EngineState& engine = *query->engine;
-    // New values must keep the types the query was compiled with.
-    std::map<std::string, tql::Value> values = query->parameters;
-    if (e.params) {
-      for (const auto& [name, value] : *e.params) {
-        auto it = query->parameter_types.find(name);
-        const tql::TypeId type =
-            it == query->parameter_types.end() ? tql::TypeId::kDynamic : it->second;
-        if (type != value.type && type != tql::TypeId::kDynamic &&
-            value.type != tql::TypeId::kNull) {
-          return Fail(error, TQL_INVALID_ARGUMENT,
-                      fmt::format("parameter ${} was compiled as {}; it cannot be bound to {}",
-                                  name, tql::TypeName(type), tql::TypeName(value.type)));
-        }
-        values[name] = value;
-      }
-    }
-    Planned planned;
-    const tql_status s = PlanText(query->text, query->sources.catalog(), query->parameter_types,
-                                  values, &planned, error);
+    Execution run;
+    const tql_status s = Prepare(*query, exec != nullptr ? *exec : defaults, &run, error);
     if (s != TQL_OK) return s;
-
-    tql::QueryControl& control = e.control;
-    control.Reset();
-    const int64_t memory_limit = e.memory_limit.value_or(engine.options.memory_limit);
-    control.set_memory_limit(memory_limit);
-    control.set_row_limit(e.row_limit);
-    control.set_deadline(
-        tql::QueryControl::Clock::now() + std::chrono::milliseconds(e.time_limit_ms),
-        e.time_limit_ms);
-
-    tql::ExecOptions options;
-    options.now = planned.now;
-    options.memory_limit = memory_limit;
-    options.compiler = engine.compiler();
-    options.adaptive = engine.options.jit == TQL_JIT_AUTO;
-    options.streams = &query->sources.streams();
-    options.control = &control;
     tql::ScanStats stats;
-    Result<tql::Table> result = tql::ExecuteParallel(*planned.plan, query->sources.tables(),
-                                                     engine.threads, &stats, options);
-    if (!result.ok()) return Fail(error, result.status());
-    Status exported = tql::ExportTableStream(std::move(result).value(), out);
-    return exported.ok() ? TQL_OK : Fail(error, exported);
+    Result<tql::Table> result = tql::ExecuteParallel(*run.plan, query->sources.tables(),
+                                                     query->engine->threads, &stats, run.options);
+    return Export(std::move(result), out, error);
   });
+}
+
+// ---- Streaming mode
+
+tql_status tql_catalog_declare(tql_catalog* catalog, const char* name,
+                               const struct ArrowSchema* schema, tql_error** error) {
+  if (catalog == nullptr) return NullArgument(error, "catalog");
+  if (name == nullptr || *name == '\0') return NullArgument(error, "name");
+  if (schema == nullptr) return NullArgument(error, "schema");
+  return Guard(error, [&]() -> tql_status {
+    Status s = catalog->sources.AddDeclared(name, *schema);
+    return s.ok() ? TQL_OK : Fail(error, s);
+  });
+}
+
+tql_status tql_push_open(const tql_query* query, tql_exec* exec, tql_push** out,
+                         tql_error** error) {
+  if (out == nullptr) return NullArgument(error, "out");
+  *out = nullptr;
+  if (query == nullptr) return NullArgument(error, "query");
+  return Guard(error, [&]() -> tql_status {
+    auto push = std::make_unique<tql_push>();
+    push->query = query;
+    tql_exec& e = exec != nullptr ? *exec : push->own_exec;
+    const tql_status s = Prepare(*query, e, &push->run, error);
+    if (s != TQL_OK) return s;
+    Result<std::unique_ptr<tql::PushExecution>> started =
+        tql::PushExecution::Start(*push->run.plan, push->run.options);
+    if (!started.ok()) return Fail(error, started.status());
+    push->execution = std::move(started).value();
+    *out = push.release();
+    return TQL_OK;
+  });
+}
+
+void tql_push_free(tql_push* push) {
+  delete push;
+}
+
+tql_status tql_push_batch(tql_push* push, const struct ArrowSchema* schema,
+                          struct ArrowArray* array, tql_error** error) {
+  tql::api::ArrayGuard guard(array);
+  if (push == nullptr) return NullArgument(error, "push");
+  if (schema == nullptr) return NullArgument(error, "schema");
+  if (array == nullptr) return NullArgument(error, "array");
+  return Guard(error, [&]() -> tql_status {
+    tql::PushExecution& x = *push->execution;
+    Result<tql::Batch> batch =
+        tql::api::ImportByName(x.source(), x.source_schema(), *schema, guard.Take());
+    if (!batch.ok()) return Fail(error, batch.status());
+    Status s = x.Push(*batch);
+    return s.ok() ? TQL_OK : Fail(error, s);
+  });
+}
+
+tql_status tql_push_snapshot(tql_push* push, struct ArrowArrayStream* out, tql_error** error) {
+  if (push == nullptr) return NullArgument(error, "push");
+  if (out == nullptr) return NullArgument(error, "out");
+  out->release = nullptr;
+  return Guard(error, [&] { return Export(push->execution->Snapshot(), out, error); });
+}
+
+tql_status tql_push_finish(tql_push* push, struct ArrowArrayStream* out, tql_error** error) {
+  if (push == nullptr) return NullArgument(error, "push");
+  if (out == nullptr) return NullArgument(error, "out");
+  out->release = nullptr;
+  return Guard(error, [&] { return Export(push->execution->Finish(), out, error); });
+}
+
+tql_status tql_push_export_state(tql_push* push, void** data, size_t* length, tql_error** error) {
+  if (push == nullptr) return NullArgument(error, "push");
+  if (data == nullptr || length == nullptr) return NullArgument(error, "data");
+  *data = nullptr;
+  *length = 0;
+  return Guard(error, [&]() -> tql_status {
+    Result<std::string> state = push->execution->ExportState();
+    if (!state.ok()) return Fail(error, state.status());
+    void* copy = std::malloc(std::max<size_t>(state->size(), 1));
+    if (copy == nullptr) return Fail(error, TQL_LIMIT_EXCEEDED, "out of memory");
+    std::memcpy(copy, state->data(), state->size());
+    *data = copy;
+    *length = state->size();
+    return TQL_OK;
+  });
+}
+
+tql_status tql_query_merge_states(const tql_query* query, const void* const* states,
+                                  const size_t* lengths, size_t count, tql_exec* exec,
+                                  struct ArrowArrayStream* out, tql_error** error) {
+  if (query == nullptr) return NullArgument(error, "query");
+  if (out == nullptr) return NullArgument(error, "out");
+  out->release = nullptr;
+  if (count > 0 && (states == nullptr || lengths == nullptr)) return NullArgument(error, "states");
+  return Guard(error, [&]() -> tql_status {
+    tql_exec defaults;
+    Execution run;
+    const tql_status s = Prepare(*query, exec != nullptr ? *exec : defaults, &run, error);
+    if (s != TQL_OK) return s;
+    std::vector<std::string_view> partials;
+    for (size_t i = 0; i < count; ++i) {
+      if (states[i] == nullptr && lengths[i] > 0) return NullArgument(error, "a state");
+      partials.emplace_back(static_cast<const char*>(states[i]), lengths[i]);
+    }
+    return Export(tql::MergePartials(*run.plan, partials, run.options), out, error);
+  });
+}
+
+void tql_free(void* data) {
+  std::free(data);
 }
 
 }  // extern "C"

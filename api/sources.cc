@@ -205,7 +205,56 @@ class CallbackSource final : public StreamSource {
   tql_source_callbacks callbacks_;
 };
 
+// A source declared for pushing: a scan of it is an error that says where its batches go.
+class DeclaredSource final : public StreamSource {
+ public:
+  explicit DeclaredSource(std::string name) : name_(std::move(name)) {}
+  Result<std::unique_ptr<BatchStream>> Open(const ScanRequest&) override {
+    return Status::InvalidArgument(
+        "source '{}' was declared for pushing: its batches come through tql_push_batch, so a "
+        "query over it runs with tql_push_open, not tql_query_execute",
+        name_);
+  }
+
+ private:
+  std::string name_;
+};
+
 }  // namespace
+
+Result<Batch> ImportByName(const std::string& source, const SchemaPtr& schema,
+                           const ArrowSchema& array_schema, ArrowArray array) {
+  Result<ArrowImporter> importer = ArrowImporter::Make(array_schema);
+  if (!importer.ok()) {
+    if (array.release != nullptr) array.release(&array);
+    return Status(importer.status().code(),
+                  fmt::format("source '{}': {}", source, importer.status().message()));
+  }
+  Result<Batch> batch = importer->Import(&array);
+  if (!batch.ok()) {
+    return Status(batch.status().code(),
+                  fmt::format("source '{}': {}", source, batch.status().message()));
+  }
+  const Schema& got = *importer->schema();
+  std::vector<Vector> columns;
+  for (const Field& want : schema->fields()) {
+    int found = -1;
+    for (int i = 0; i < got.num_fields(); ++i) {
+      if (got.field(i).name == want.name) found = i;
+    }
+    if (found < 0) {
+      return Status::InvalidInput("source '{}': the batch has no column '{}'", source, want.name);
+    }
+    if (got.field(found).type != want.type) {
+      return Status::InvalidInput(
+          "source '{}': the batch's column '{}' holds {}, the source "
+          "declares {}",
+          source, want.name, TypeName(got.field(found).type), TypeName(want.type));
+    }
+    columns.push_back(batch->column(found));
+  }
+  return Batch(schema, std::move(columns), batch->num_rows());
+}
 
 std::unique_ptr<tql_scan> MakeScan(const ScanRequest& request) {
   auto scan = std::make_unique<tql_scan>();
@@ -332,6 +381,18 @@ Status SourceSet::AddCallbacks(const std::string& name, const ArrowSchema& schem
   ArrowImporter importer = std::move(made).value();
   Register(name, importer.schema(), /*open=*/false);
   streams_.emplace(name, std::make_shared<CallbackSource>(name, importer.schema(), callbacks));
+  return Status::Ok();
+}
+
+Status SourceSet::AddDeclared(const std::string& name, const ArrowSchema& schema) {
+  TQL_RETURN_IF_ERROR(CheckNew(name));
+  Result<ArrowImporter> importer = ArrowImporter::Make(schema);
+  if (!importer.ok()) {
+    return Status(importer.status().code(),
+                  fmt::format("source '{}': {}", name, importer.status().message()));
+  }
+  Register(name, importer->schema(), /*open=*/false);
+  streams_.emplace(name, std::make_shared<DeclaredSource>(name));
   return Status::Ok();
 }
 

@@ -70,6 +70,11 @@ class StreamGuard {
   ArrowArrayStream* stream_;
 };
 
+// Imports a struct array whose columns are matched by name to `schema`'s: every column of
+// `schema` must be there with its type, extra columns are ignored. Takes `array`.
+Result<Batch> ImportByName(const std::string& source, const SchemaPtr& schema,
+                           const ArrowSchema& array_schema, ArrowArray array);
+
 // Copyable: a compiled query keeps a copy of its catalog's sources (tables share their
 // batches, streams and callbacks are shared).
 class SourceSet {
@@ -80,6 +85,8 @@ class SourceSet {
   Status AddCallbacks(const std::string& name, const ArrowSchema& schema,
                       const tql_source_callbacks& callbacks);
   Status AddTable(const std::string& name, Table table, bool open);
+  // A schema only: the batches come through a push.
+  Status AddDeclared(const std::string& name, const ArrowSchema& schema);
 
   const Catalog& catalog() const { return catalog_; }
   const SourceTables& tables() const { return tables_; }

@@ -42,12 +42,33 @@ class Executor {
   }
   AggregateOperator* split_operator() const { return split_operator_; }
 
+  // Push mode: the scan of `source` does not read; its chain of operators waits in
+  // push_root() for batches (PushExecution).
+  void SetPushSource(const std::string& source) { push_source_ = source; }
+  BatchConsumer* push_root() const { return push_root_; }
+  const PlanNode* push_node() const { return push_node_; }
+  // `node`'s output is `table` instead of what its inputs compute (a snapshot of a push).
+  void SetOverride(const PlanNode* node, const Table* table) {
+    override_node_ = node;
+    override_table_ = table;
+  }
+
   // Runs `node` and everything below it, pushing its output into `out`.
   Status Run(const PlanNode& node, BatchConsumer* out) {
+    if (&node == override_node_) {
+      std::vector<int> all(static_cast<size_t>(override_table_->schema->num_fields()));
+      for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+      return RunScan("the pushed rows", *override_table_, all, {}, out, stats_, ctx_.control);
+    }
     switch (node.kind) {
       case PlanNode::Kind::kScan: {
         BatchConsumer* root = out;
         if (node.filter) root = Filter(*node.filter, out);
+        if (!push_source_.empty() && node.source == push_source_) {
+          push_root_ = root;
+          push_node_ = &node;
+          return Status::Ok();
+        }
         if (auto it = sources_.find(node.source); it != sources_.end()) {
           return RunScan(node.source, it->second, node.columns, node.scan_predicates, root, stats_,
                          ctx_.control);
@@ -160,6 +181,11 @@ class Executor {
   const PlanNode* split_ = nullptr;
   const std::vector<std::string_view>* partials_ = nullptr;
   AggregateOperator* split_operator_ = nullptr;
+  std::string push_source_;
+  BatchConsumer* push_root_ = nullptr;
+  const PlanNode* push_node_ = nullptr;
+  const PlanNode* override_node_ = nullptr;
+  const Table* override_table_ = nullptr;
   std::vector<std::unique_ptr<BatchConsumer>> operators_;
 };
 
@@ -315,6 +341,142 @@ Result<Table> ExecuteParallel(const PlanNode& plan, const SourceTables& sources,
     stats->batches_skipped += shard_stats[i].batches_skipped;
   }
   return MergePartials(plan, states, options);
+}
+
+namespace {
+
+void CollectScanNodes(const PlanNode& node, std::vector<const PlanNode*>* out) {
+  if (node.kind == PlanNode::Kind::kScan) out->push_back(&node);
+  for (const auto& input : node.inputs) CollectScanNodes(*input, out);
+}
+
+}  // namespace
+
+struct PushExecution::Impl {
+  const PlanNode* plan = nullptr;
+  ExecOptions options;
+  SourceTables none;
+  ScanStats stats;
+  std::unique_ptr<Executor> executor;
+  const PlanNode* scan = nullptr;
+  std::unique_ptr<ScanFeeder> feeder;
+  // Split at a summarize: its state. Otherwise the rows after the row-by-row prefix.
+  AggregateOperator* aggregate = nullptr;
+  NullSink null_sink;
+  const PlanNode* prefix = nullptr;
+  std::unique_ptr<CollectSink> rows;
+  bool finished = false;
+  int64_t batches = 0;
+};
+
+PushExecution::PushExecution(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PushExecution::~PushExecution() = default;
+
+Result<std::unique_ptr<PushExecution>> PushExecution::Start(const PlanNode& plan,
+                                                            const ExecOptions& options) {
+  std::vector<const PlanNode*> scans;
+  CollectScanNodes(plan, &scans);
+  if (scans.size() != 1) {
+    return Status::InvalidArgument(
+        "a query fed batch by batch must read exactly one source, once; this one reads {}",
+        scans.size());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->plan = &plan;
+  impl->options = options;
+  impl->scan = scans[0];
+  impl->executor = std::make_unique<Executor>(impl->none, &impl->stats, impl->options);
+  impl->executor->SetPushSource(impl->scan->source);
+  Result<const PlanNode*> split = SplitPoint(plan);
+  if (split.ok()) {
+    impl->executor->SetSplit(*split, nullptr);
+    TQL_RETURN_IF_ERROR(impl->executor->Run(**split, &impl->null_sink));
+    impl->aggregate = impl->executor->split_operator();
+  } else {
+    // The highest node whose subtree works row by row: everything above runs per snapshot.
+    const PlanNode* node = &plan;
+    const PlanNode* offender = nullptr;
+    while (!RowByRow(*node, &offender)) node = node->input();
+    impl->prefix = node;
+    impl->rows = std::make_unique<CollectSink>(node->output_schema, options.control);
+    TQL_RETURN_IF_ERROR(impl->executor->Run(*node, impl->rows.get()));
+  }
+  if (impl->executor->push_root() == nullptr) {
+    return Status::Internal("the pushed source's scan was not built");
+  }
+  impl->feeder = std::make_unique<ScanFeeder>(
+      impl->scan->scan_predicates, impl->executor->push_root(), &impl->stats, options.control);
+  return std::unique_ptr<PushExecution>(new PushExecution(std::move(impl)));
+}
+
+const std::string& PushExecution::source() const {
+  return impl_->scan->source;
+}
+const SchemaPtr& PushExecution::source_schema() const {
+  return impl_->scan->source_schema;
+}
+const ScanStats& PushExecution::stats() const {
+  return impl_->stats;
+}
+
+Status PushExecution::Push(const Batch& batch) {
+  Impl& m = *impl_;
+  if (m.finished) {
+    return Status::InvalidArgument("the execution is finished; no batch may follow Finish");
+  }
+  ++m.batches;
+  const Schema& schema = *m.scan->source_schema;
+  if (batch.num_columns() != schema.num_fields()) {
+    return Status::InvalidInput("batch {} of source '{}' has {} columns, the source has {}",
+                                m.batches, m.scan->source, batch.num_columns(),
+                                schema.num_fields());
+  }
+  std::vector<Vector> vectors;
+  std::vector<Field> fields;
+  for (int c : m.scan->columns) {
+    const Vector& v = batch.column(c);
+    const Field& f = schema.field(c);
+    if (v.type() != f.type || v.length() != batch.num_rows()) {
+      return Status::InvalidInput(
+          "batch {} of source '{}': column '{}' holds {} ({} rows), the source declares {} ({} "
+          "rows)",
+          m.batches, m.scan->source, f.name, TypeName(v.type()), v.length(), TypeName(f.type),
+          batch.num_rows());
+    }
+    vectors.push_back(v);
+  }
+  return m.feeder->Push(Batch(m.scan->output_schema, std::move(vectors), batch.num_rows()));
+}
+
+Result<Table> PushExecution::Snapshot() {
+  Impl& m = *impl_;
+  if (m.aggregate != nullptr) {
+    const std::string state = m.aggregate->SerializePartial();
+    return MergePartials(*m.plan, {state}, m.options);
+  }
+  ScanStats stats;
+  Executor executor(m.none, &stats, m.options);
+  executor.SetOverride(m.prefix, &m.rows->table());
+  CollectSink sink(m.plan->output_schema, m.options.control);
+  TQL_RETURN_IF_ERROR(executor.Run(*m.plan, &sink));
+  return sink.TakeTable();
+}
+
+Result<Table> PushExecution::Finish() {
+  Impl& m = *impl_;
+  if (m.finished) return Status::InvalidArgument("the execution is already finished");
+  m.finished = true;
+  TQL_RETURN_IF_ERROR(m.feeder->root()->Finish());
+  return Snapshot();
+}
+
+Result<std::string> PushExecution::ExportState() const {
+  if (impl_->aggregate == nullptr) {
+    TQL_ASSIGN_OR_RETURN(const PlanNode* split, SplitPoint(*impl_->plan));
+    (void)split;
+    return Status::Internal("no summarize state");
+  }
+  return impl_->aggregate->SerializePartial();
 }
 
 }  // namespace tql

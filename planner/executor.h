@@ -58,4 +58,38 @@ Result<Table> ExecuteParallel(const PlanNode& plan, const SourceTables& sources,
 Result<Table> MergePartials(const PlanNode& plan, const std::vector<std::string_view>& partials,
                             const ExecOptions& options = {});
 
+// An execution that the host feeds a batch at a time (a service's streaming mode): the plan
+// reads one source, once, and its batches arrive through Push. The rows run through the
+// query's row-by-row stages as they arrive; what comes after them runs when a result is
+// asked for. When the first summarize follows only row-by-row stages, its groups are the
+// state kept (and ExportState serializes them, as ExecutePartial does); otherwise the rows
+// that pass the row-by-row stages are kept, against the memory limit.
+class PushExecution {
+ public:
+  // REQUIRES: `plan` and what `options` points to outlive the execution.
+  static Result<std::unique_ptr<PushExecution>> Start(const PlanNode& plan,
+                                                      const ExecOptions& options);
+  ~PushExecution();
+
+  // The source the batches are for, and its schema.
+  const std::string& source() const;
+  const SchemaPtr& source_schema() const;
+  // A batch of the source's schema. An error after Finish.
+  Status Push(const Batch& batch);
+  // The result over the batches pushed so far; more may follow.
+  Result<Table> Snapshot();
+  // The result; no batch may follow.
+  Result<Table> Finish();
+  // The summarize's partial state so far, for MergePartials (an error when the plan does not
+  // split at a summarize).
+  Result<std::string> ExportState() const;
+  const ScanStats& stats() const;
+
+  struct Impl;
+
+ private:
+  explicit PushExecution(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace tql

@@ -59,40 +59,21 @@ bool ScanPredicate::MayMatch(const ColumnStats& s) const {
   return true;
 }
 
-namespace {
-
-// The step every scan takes for one batch (already projected to the scan's columns): check
-// the query's limits, skip the batch when its statistics refute a predicate, push it.
-class ScanStep {
- public:
-  ScanStep(const std::vector<ScanPredicate>& predicates, BatchConsumer* root, ScanStats* stats,
-           QueryControl* control)
-      : predicates_(predicates), root_(root), stats_(stats), control_(control) {}
-
-  Status Push(Batch batch) {
-    const int64_t rows = batch.num_rows();
-    if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->CheckScan(rows));
-    for (const ScanPredicate& p : predicates_) {
-      const ColumnStats* s = batch.column(p.column).stats();
-      if (s != nullptr && !p.MayMatch(*s)) {
-        ++stats_->batches_skipped;
-        return Status::Ok();
-      }
+Status ScanFeeder::Push(Batch batch) {
+  const int64_t rows = batch.num_rows();
+  if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->CheckScan(rows));
+  for (const ScanPredicate& p : predicates_) {
+    const ColumnStats* s = batch.column(p.column).stats();
+    if (s != nullptr && !p.MayMatch(*s)) {
+      ++stats_->batches_skipped;
+      return Status::Ok();
     }
-    ++stats_->batches_read;
-    stats_->rows_read += rows;
-    Chunk chunk{std::move(batch), Selection::All(rows)};
-    return root_->Consume(chunk);
   }
-
- private:
-  const std::vector<ScanPredicate>& predicates_;
-  BatchConsumer* root_;
-  ScanStats* stats_;
-  QueryControl* control_;
-};
-
-}  // namespace
+  ++stats_->batches_read;
+  stats_->rows_read += rows;
+  Chunk chunk{std::move(batch), Selection::All(rows)};
+  return root_->Consume(chunk);
+}
 
 int64_t BatchMemory(const Batch& batch) {
   int64_t bytes = 0;
@@ -118,7 +99,7 @@ Status RunScan(const std::string& source, const Table& input, const std::vector<
   std::vector<Field> fields;
   for (int c : columns) fields.push_back(input.schema->field(c));
   auto schema = std::make_shared<Schema>(std::move(fields));
-  ScanStep step(predicates, root, stats, control);
+  ScanFeeder step(predicates, root, stats, control);
   int64_t index = 0;
   for (const Batch& batch : input.batches) {
     ++index;
@@ -154,7 +135,7 @@ Status RunStreamScan(StreamSource& input, const ScanRequest& request, BatchConsu
   auto schema = std::make_shared<Schema>(std::move(fields));
   if (control != nullptr) TQL_RETURN_IF_ERROR(control->Check());
   TQL_ASSIGN_OR_RETURN(std::unique_ptr<BatchStream> stream, input.Open(request));
-  ScanStep step(request.predicates, root, stats, control);
+  ScanFeeder step(request.predicates, root, stats, control);
   int64_t index = 0;
   while (!root->Satisfied()) {
     if (control != nullptr) TQL_RETURN_IF_ERROR(control->Check());

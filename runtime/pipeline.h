@@ -47,6 +47,7 @@ class CollectSink final : public BatchConsumer {
   Status Consume(Chunk& chunk) override;
   Status Finish() override { return Status::Ok(); }
   Table TakeTable() { return std::move(table_); }
+  const Table& table() const { return table_; }
 
  private:
   QueryControl* control_;
@@ -95,6 +96,23 @@ class StreamSource {
  public:
   virtual ~StreamSource() = default;
   virtual Result<std::unique_ptr<BatchStream>> Open(const ScanRequest& request) = 0;
+};
+
+// The step every scan takes for one batch (projected to the scan's columns): check the
+// query's limits, skip the batch when its statistics refute a predicate, push it into `root`.
+class ScanFeeder {
+ public:
+  ScanFeeder(std::vector<ScanPredicate> predicates, BatchConsumer* root, ScanStats* stats,
+             QueryControl* control)
+      : predicates_(std::move(predicates)), root_(root), stats_(stats), control_(control) {}
+  Status Push(Batch batch);
+  BatchConsumer* root() const { return root_; }
+
+ private:
+  std::vector<ScanPredicate> predicates_;
+  BatchConsumer* root_;
+  ScanStats* stats_;
+  QueryControl* control_;
 };
 
 // Pushes the batches of `input` (projected to `columns`, indexes into its schema) into `root`

@@ -260,6 +260,11 @@ tql_status tql_catalog_add_source(tql_catalog* catalog, const char* name,
 tql_status tql_catalog_add_file(tql_catalog* catalog, const char* name, const char* path,
                                 tql_error** error);
 
+/* Declares the source `name` by its schema (borrowed) only: its batches come from the host
+ * through tql_push_batch (streaming mode, below). tql_query_execute cannot scan it. */
+tql_status tql_catalog_declare(tql_catalog* catalog, const char* name,
+                               const struct ArrowSchema* schema, tql_error** error);
+
 /* The number of sources and the index-th name (NULL past the end), in name order. */
 size_t tql_catalog_source_count(const tql_catalog* catalog);
 const char* tql_catalog_source_name(const tql_catalog* catalog, size_t index);
@@ -335,6 +340,44 @@ void tql_exec_cancel(tql_exec* exec);
  * completion before returning: the stream then only hands over the result's batches. */
 tql_status tql_query_execute(const tql_query* query, tql_exec* exec, struct ArrowArrayStream* out,
                              tql_error** error);
+
+/* ---- Streaming mode ----
+ * A service pushes batches as they arrive, asks for the result so far at any time, and
+ * finishes. The query must read exactly one source, once (any kind of source; usually one
+ * declared with tql_catalog_declare). Rows run through the query's row-by-row stages
+ * (where, extend, project, search) as they are pushed; when the first summarize follows only
+ * such stages, only its groups are kept, so memory is bounded by the groups, not the rows.
+ * Otherwise the rows that pass those stages are kept (against the memory limit) and the
+ * remaining stages run at each snapshot. */
+
+typedef struct tql_push tql_push;
+
+/* `exec` (may be NULL) gives the parameters and limits, and cancels: it must outlive the
+ * push. The time limit counts from this call. */
+tql_status tql_push_open(const tql_query* query, tql_exec* exec, tql_push** out, tql_error** error);
+void tql_push_free(tql_push* push);
+/* One batch of the source (a struct array): columns are matched by name, and every column
+ * of the source must be there with its type (extra columns are ignored). `schema` is
+ * borrowed, `array` moved. */
+tql_status tql_push_batch(tql_push* push, const struct ArrowSchema* schema,
+                          struct ArrowArray* array, tql_error** error);
+/* The result over the batches pushed so far; pushing may go on. */
+tql_status tql_push_snapshot(tql_push* push, struct ArrowArrayStream* out, tql_error** error);
+/* The final result; no batch may follow. */
+tql_status tql_push_finish(tql_push* push, struct ArrowArrayStream* out, tql_error** error);
+
+/* Partial aggregation across processes: the state of the first summarize so far, as bytes
+ * (`*data` is freed with tql_free). Only for a query whose first summarize follows only
+ * row-by-row stages. States from pushes of the same query text (on any machine running the
+ * same tql version) merge with tql_query_merge_states, which runs the stages after the
+ * summarize: exact aggregates come out as from one pass over all rows, sketches within their
+ * bounds. */
+tql_status tql_push_export_state(tql_push* push, void** data, size_t* length, tql_error** error);
+tql_status tql_query_merge_states(const tql_query* query, const void* const* states,
+                                  const size_t* lengths, size_t count, tql_exec* exec,
+                                  struct ArrowArrayStream* out, tql_error** error);
+/* Frees memory that tql allocated for the caller (NULL does nothing). */
+void tql_free(void* data);
 
 #ifdef __cplusplus
 } /* extern "C" */

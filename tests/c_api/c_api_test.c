@@ -798,6 +798,179 @@ static void test_threads(tql_engine* engine) {
   tql_catalog_free(catalog);
 }
 
+/* ---- streaming mode ---- */
+
+static tql_status push_rows(tql_push* push, int64_t first, int64_t n, tql_error** error) {
+  struct ArrowSchema schema;
+  struct ArrowArray array;
+  span_schema(&schema);
+  span_batch(&array, first, n);
+  tql_status s = tql_push_batch(push, &schema, &array, error);
+  schema.release(&schema);
+  return s;
+}
+
+static tql_catalog* declared_catalog(void) {
+  tql_catalog* catalog = tql_catalog_new();
+  struct ArrowSchema schema;
+  span_schema(&schema);
+  CHECK_OK(tql_catalog_declare(catalog, "live", &schema, &e_));
+  schema.release(&schema);
+  return catalog;
+}
+
+static void test_push(tql_engine* engine) {
+  tql_catalog* catalog = declared_catalog();
+  const char* text =
+      "live | where status == 500 | summarize n = count() by service | sort by service";
+  tql_query* q = NULL;
+  CHECK_OK(tql_compile(engine, catalog, text, strlen(text), NULL, &q, &e_));
+  tql_error* e = NULL;
+  struct ArrowArrayStream out;
+  CHECK(tql_query_execute(q, NULL, &out, &e) == TQL_INVALID_ARGUMENT);
+  CHECK(contains(tql_error_message(e), "tql_push_open"));
+  tql_error_free(e);
+
+  tql_push* push = NULL;
+  CHECK_OK(tql_push_open(q, NULL, &push, &e_));
+  CHECK_OK(push_rows(push, 0, 70, &e_)); /* 0, 7, ..., 63: services r % 3 */
+  result r;
+  CHECK_OK(tql_push_snapshot(push, &out, &e_));
+  read_result(&out, &r);
+  /* 0 api, 7 db, 14 cart, 21 api, 28 db, 35 cart, 42 api, 49 db, 56 cart, 63 api */
+  CHECK(r.rows == 3 && strcmp(r.cells[0][0], "api") == 0 && strcmp(r.cells[0][1], "4") == 0);
+  CHECK_OK(push_rows(push, 70, 140, &e_));
+  CHECK_OK(tql_push_finish(push, &out, &e_));
+  read_result(&out, &r);
+  /* multiples of 7 below 210: 30, ten per service */
+  CHECK(r.rows == 3 && strcmp(r.cells[0][1], "10") == 0 && strcmp(r.cells[2][1], "10") == 0);
+  e = NULL;
+  CHECK(push_rows(push, 0, 1, &e) == TQL_INVALID_ARGUMENT);
+  CHECK(contains(tql_error_message(e), "finished"));
+  tql_error_free(e);
+  tql_push_free(push);
+
+  /* A batch without a column the source declares, and one with a column of another type. */
+  CHECK_OK(tql_push_open(q, NULL, &push, &e_));
+  struct ArrowSchema narrow;
+  static const char* const formats[] = {"l", "u"};
+  static const char* const names[] = {"status", "duration"};
+  make_schema(&narrow, 1, formats, names);
+  struct ArrowArray array;
+  int64_t xs[2] = {500, 200};
+  struct ArrowArray* cols[1] = {int64_column(2, xs, 0)};
+  make_struct(&array, 2, 1, cols);
+  e = NULL;
+  CHECK(tql_push_batch(push, &narrow, &array, &e) == TQL_INVALID_INPUT);
+  CHECK(contains(tql_error_message(e), "no column 'service'"));
+  CHECK(array.release == NULL);
+  tql_error_free(e);
+  narrow.release(&narrow);
+  tql_push_free(push);
+  tql_query_free(q);
+
+  /* Without a summarize: the rows that pass are kept, the sort runs per snapshot. */
+  const char* top =
+      "live | where duration >= 900ms | extend ms = duration / 1ms | top 2 by status desc, ms";
+  CHECK_OK(tql_compile(engine, catalog, top, strlen(top), NULL, &q, &e_));
+  CHECK_OK(tql_push_open(q, NULL, &push, &e_));
+  CHECK_OK(push_rows(push, 0, 20, &e_)); /* 9 (200), 19 (200) */
+  CHECK_OK(tql_push_snapshot(push, &out, &e_));
+  read_result(&out, &r);
+  CHECK(r.rows == 2 && strcmp(r.cells[0][1], "900000000") == 0);
+  CHECK_OK(push_rows(push, 20, 100, &e_)); /* 49 and 119 have status 500 */
+  CHECK_OK(tql_push_finish(push, &out, &e_));
+  read_result(&out, &r);
+  CHECK(r.rows == 2 && strcmp(r.cells[0][2], "500") == 0 && strcmp(r.cells[1][2], "500") == 0);
+  void* state = NULL;
+  size_t length = 0;
+  e = NULL;
+  CHECK(tql_push_export_state(push, &state, &length, &e) == TQL_QUERY_ERROR);
+  CHECK(contains(tql_error_message(e), "summarize"));
+  tql_error_free(e);
+  tql_push_free(push);
+
+  /* The kept rows count against the memory limit. */
+  tql_exec* exec = tql_exec_new();
+  CHECK_OK(tql_exec_set_memory_limit(exec, 4096, &e_));
+  CHECK_OK(tql_push_open(q, exec, &push, &e_));
+  tql_status s = TQL_OK;
+  for (int i = 0; i < 100 && s == TQL_OK; ++i) s = push_rows(push, i * 100, 100, NULL);
+  CHECK(s == TQL_LIMIT_EXCEEDED);
+  tql_push_free(push);
+  /* And a cancel ends the next push. */
+  CHECK_OK(tql_exec_set_memory_limit(exec, 0, &e_));
+  CHECK_OK(tql_push_open(q, exec, &push, &e_));
+  tql_exec_cancel(exec);
+  CHECK(push_rows(push, 0, 10, NULL) == TQL_CANCELLED);
+  tql_push_free(push);
+  tql_exec_free(exec);
+  tql_query_free(q);
+
+  /* A query that reads two sources cannot be pushed. */
+  struct ArrowSchema schema;
+  span_schema(&schema);
+  CHECK_OK(tql_catalog_declare(catalog, "other", &schema, &e_));
+  schema.release(&schema);
+  const char* two = "union live, other | count";
+  CHECK_OK(tql_compile(engine, catalog, two, strlen(two), NULL, &q, &e_));
+  e = NULL;
+  CHECK(tql_push_open(q, NULL, &push, &e) == TQL_INVALID_ARGUMENT);
+  CHECK(push == NULL);
+  CHECK(contains(tql_error_message(e), "exactly one source"));
+  tql_error_free(e);
+  tql_query_free(q);
+  tql_catalog_free(catalog);
+}
+
+/* Shards aggregate apart; their states merge into the answer of one pass. */
+static void test_partial_states(tql_engine* engine) {
+  tql_catalog* catalog = declared_catalog();
+  const char* text =
+      "live | where duration > 0s | summarize n = count(), p = percentile(duration, 50), "
+      "users = dcount(status) by service | sort by service";
+  tql_query* q = NULL;
+  CHECK_OK(tql_compile(engine, catalog, text, strlen(text), NULL, &q, &e_));
+  void* states[2];
+  size_t lengths[2];
+  for (int shard = 0; shard < 2; ++shard) {
+    tql_push* push = NULL;
+    CHECK_OK(tql_push_open(q, NULL, &push, &e_));
+    CHECK_OK(push_rows(push, shard * 300, 300, &e_));
+    CHECK_OK(tql_push_export_state(push, &states[shard], &lengths[shard], &e_));
+    CHECK(lengths[shard] > 0);
+    tql_push_free(push);
+  }
+  struct ArrowArrayStream out;
+  result merged, whole;
+  CHECK_OK(tql_query_merge_states(q, (const void* const*)states, lengths, 2, NULL, &out, &e_));
+  read_result(&out, &merged);
+  tql_push* push = NULL;
+  CHECK_OK(tql_push_open(q, NULL, &push, &e_));
+  CHECK_OK(push_rows(push, 0, 600, &e_));
+  CHECK_OK(tql_push_finish(push, &out, &e_));
+  read_result(&out, &whole);
+  tql_push_free(push);
+  CHECK(merged.rows == 3 && whole.rows == 3);
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 4; ++c) CHECK(strcmp(merged.cells[r][c], whole.cells[r][c]) == 0);
+  }
+  CHECK(strcmp(whole.cells[0][1], "180") == 0); /* 200 api rows, r % 10 != 0 */
+  /* Bytes that are no state. */
+  tql_error* e = NULL;
+  const char junk[] = "not a state";
+  const void* bad[1] = {junk};
+  size_t bad_length[1] = {sizeof junk};
+  CHECK(tql_query_merge_states(q, bad, bad_length, 1, NULL, &out, &e) != TQL_OK);
+  CHECK(out.release == NULL);
+  tql_error_free(e);
+  tql_free(states[0]);
+  tql_free(states[1]);
+  tql_free(NULL);
+  tql_query_free(q);
+  tql_catalog_free(catalog);
+}
+
 int main(int argc, char** argv) {
   tql_options* o = tql_options_new();
   if (argc > 2 && strcmp(argv[2], "interp") == 0) tql_options_set_jit(o, TQL_JIT_OFF, NULL);
@@ -824,6 +997,8 @@ int main(int argc, char** argv) {
   test_cancel(engine);
   test_file(engine, argc > 1 ? argv[1] : NULL);
   test_threads(engine);
+  test_push(engine);
+  test_partial_states(engine);
   tql_engine_free(engine);
 
   printf("%d checks, %d failed\n", checks, failures);
