@@ -205,6 +205,18 @@ check "memory limit message" contains "$T/err" "summarize needs more than the me
 check "a big enough limit runs" run 0 run --memory-limit 1GiB --input "spans=$T/all.ndjson" 'spans | summarize count() by span_id | count'
 check "a malformed limit is a usage error" run 2 run --memory-limit lots --input "spans=$T/all.ndjson" 'spans | count'
 
+# --- threads, row and time limits
+"$TQL" gen --spans 40000 --seed 9 --out "$T/many.ndjson" 2>/dev/null
+"$TQL" run --format csv --input "spans=$T/many.ndjson" 'spans | summarize n = count(), d = sum(duration), u = dcount(user.id) by service | sort by service' >"$T/one" 2>/dev/null
+check "a summarize on 2 threads" run 0 run --threads 2 --stats --format csv --input "spans=$T/many.ndjson" 'spans | summarize n = count(), d = sum(duration), u = dcount(user.id) by service | sort by service'
+check "gives the answer of one thread" cmp -s "$T/out" "$T/one"
+check "over every batch" contains "$T/err" "rows scanned: 40000 in 5 batch(es)"
+check "a row limit stops the scan" run 1 run --row-limit 10 --input "spans=$T/all.ndjson" 'spans | count'
+check "row limit message" contains "$T/err" "row limit of 10 rows"
+check "a row limit above the input runs" run 0 run --row-limit 100000000 --input "spans=$T/all.ndjson" 'spans | count'
+check "a time limit must be positive" run 2 run --time-limit 0 --input "spans=$T/all.ndjson" 'spans | count'
+check "a big enough time limit runs" run 0 run --time-limit 60000 --input "spans=$T/all.ndjson" 'spans | count'
+
 # --- subcommands that later versions fill in say so
 check "trace not available" run 2 trace abc --input "spans=$T/spans.ndjson"
 

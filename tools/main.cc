@@ -189,6 +189,8 @@ struct RunOptions {
   std::string file;
   std::string query;
   std::string memory_limit;
+  int64_t row_limit = 0;
+  int64_t time_limit_ms = 0;
   std::string partial_out;
 };
 
@@ -363,12 +365,18 @@ int RunCommand(const RunOptions& o) {
   for (int i = 0; i < std::max(1, o.repeat); ++i) {
     scan = {};
     const auto start = std::chrono::steady_clock::now();
+    QueryControl control;
+    control.set_memory_limit(memory_limit);
+    control.set_row_limit(o.row_limit);
+    control.set_deadline(QueryControl::Clock::now() + std::chrono::milliseconds(o.time_limit_ms),
+                         o.time_limit_ms);
     ExecOptions exec;
     exec.now = compiled.now;
     exec.memory_limit = memory_limit;
     exec.compiler = compiler;
     exec.adaptive = adaptive;
-    Result<Table> r = ExecutePlan(*plan, inputs->tables, &scan, exec);
+    exec.control = &control;
+    Result<Table> r = ExecuteParallel(*plan, inputs->tables, o.threads, &scan, exec);
     const auto end = std::chrono::steady_clock::now();
     if (!r.ok()) {
       fmt::print(stderr, "tql: {}\n", r.status().message());
@@ -902,7 +910,12 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}));
   run_cmd->add_option("--engine", run.engine, "auto, jit or interp")
       ->check(CLI::IsMember({"auto", "jit", "interp"}));
-  run_cmd->add_option("--threads", run.threads, "worker threads")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--threads", run.threads, "threads for a summarize over row-by-row stages")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--row-limit", run.row_limit, "stop after reading more rows than this")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--time-limit", run.time_limit_ms, "stop after this many milliseconds")
+      ->check(CLI::PositiveNumber);
   run_cmd->add_option("--param", run.params, "bind a $parameter")
       ->type_name("NAME=VALUE")
       ->allow_extra_args(false);

@@ -587,6 +587,12 @@ static void test_callback_source(tql_engine* engine) {
   CHECK(h.opens == 1);
   CHECK(h.columns == 1 && strcmp(h.first_column, "x") == 0);
   CHECK(h.predicates == 1 && contains(h.predicate_text, "x >= 990"));
+  /* An endless source: a satisfied take stops the scan. */
+  h.limit_batches = INT64_MAX;
+  CHECK_OK(run(engine, catalog, "events | where x > 500 | take 5", NULL, &r, &e_));
+  CHECK(r.rows == 5 && strcmp(r.cells[4][0], "505") == 0);
+  h.limit_batches = 3;
+  h.opens = 1;
   /* Scanned again: opened again. */
   CHECK_OK(run(engine, catalog, "events | count", NULL, &r, &e_));
   CHECK(h.opens == 2 && strcmp(r.cells[0][0], "3000") == 0);

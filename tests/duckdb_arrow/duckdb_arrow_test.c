@@ -55,6 +55,8 @@ static struct {
   char* (*value_varchar)(duckdb_result*, idx_t, idx_t);
   void (*free)(void*);
   idx_t (*row_count)(duckdb_result*);
+  void (*disconnect)(duckdb_connection*);
+  void (*close)(duckdb_database*);
 } duck;
 
 static int load_duckdb(const char* path) {
@@ -91,6 +93,8 @@ static int load_duckdb(const char* path) {
   LOAD(value_varchar, "duckdb_value_varchar");
   LOAD(free, "duckdb_free");
   LOAD(row_count, "duckdb_row_count");
+  LOAD(disconnect, "duckdb_disconnect");
+  LOAD(close, "duckdb_close");
 #undef LOAD
   return 1;
 }
@@ -336,6 +340,8 @@ int main(int argc, char** argv) {
   test_stream(engine);
   test_zero_copy(engine);
   tql_engine_free(engine);
+  duck.disconnect(&connection);
+  duck.close(&db);
   printf("%s\n", failures == 0 ? "ok" : "FAILED");
   return failures == 0 ? 0 : 1;
 }
