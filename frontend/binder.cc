@@ -474,6 +474,7 @@ class Binder {
       std::vector<std::vector<Field>> sub_columns;
       BindPipeline(s->subquery.get(), &sub_columns);
       right = sub_columns.back();
+      result_->subquery_columns[s->subquery.get()] = sub_columns;
     }
     if (ErrorCount() > errors_before) return;  // the right side is wrong already
     for (ExprPtr& key : s->join_keys) {

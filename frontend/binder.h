@@ -28,6 +28,8 @@ struct BindResult {
   // The columns after the source (element 0) and after each stage of the main pipeline.
   std::vector<std::vector<Field>> stage_columns;
   std::vector<std::string> parameters;  // the `$names` the query uses, in order of appearance
+  // The same columns for each `join`'s right-hand pipeline.
+  std::map<const ast::Pipeline*, std::vector<std::vector<Field>>> subquery_columns;
   bool ok() const { return !HasErrors(diagnostics); }
 };
 

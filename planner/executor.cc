@@ -142,8 +142,21 @@ class Executor {
         for (std::string_view p : *partials_) TQL_RETURN_IF_ERROR(agg->MergePartial(p));
         return agg->Finish();
       }
+      case PlanNode::Kind::kJoin: {
+        // The right side runs first, into the hash table; then the left streams through.
+        CollectSink right(node.inputs[1]->output_schema, ctx_.control);
+        TQL_RETURN_IF_ERROR(Run(*node.inputs[1], &right));
+        std::vector<JoinOperator::Key> keys;
+        for (const PlanNode::JoinKey& k : node.join_keys) {
+          keys.push_back({k.left, k.right, k.as_float});
+        }
+        auto op = std::make_unique<JoinOperator>(static_cast<JoinOperator::Kind>(node.join_kind),
+                                                 std::move(keys), node.inputs[0]->output_schema,
+                                                 node.output_schema, ctx_.control, out);
+        TQL_RETURN_IF_ERROR(op->Build(right.TakeTable()));
+        return Run(*node.input(), Own(std::move(op)));
+      }
       case PlanNode::Kind::kMatch:
-      case PlanNode::Kind::kJoin:
         break;
     }
     return Status::Internal("this plan node cannot run in this version");

@@ -81,7 +81,11 @@ class Planner {
           PlanResult* result)
       : bound_(bound), catalog_(catalog), options_(options), result_(result) {}
 
-  PlanPtr PlanPipeline(const ast::Pipeline& p) {
+  PlanPtr PlanPipeline(const ast::Pipeline& p) { return PlanPipeline(p, bound_.stage_columns); }
+
+  // `stage_columns`: the binder's columns after the source and after each stage of `p`.
+  PlanPtr PlanPipeline(const ast::Pipeline& p,
+                       const std::vector<std::vector<Field>>& stage_columns) {
     // The name the rows of the pipeline carry in a `union withsource=...` stage.
     if (p.source_is_union) {
       std::vector<std::string> names;
@@ -90,11 +94,11 @@ class Planner {
     } else {
       pipeline_source_ = p.source.Joined();
     }
-    PlanPtr node = p.source_is_union ? UnionSource(p) : Scan(p.source);
+    PlanPtr node = p.source_is_union ? UnionSource(p, stage_columns[0]) : Scan(p.source);
     if (!node) return nullptr;
     for (size_t i = 0; i < p.stages.size(); ++i) {
       const ast::Stage& stage = p.stages[i];
-      const std::vector<Field>& out = bound_.stage_columns[i + 1];
+      const std::vector<Field>& out = stage_columns[i + 1];
       node = PlanStage(stage, std::move(node), out);
       if (!node) return nullptr;
     }
@@ -174,9 +178,8 @@ class Planner {
     return u;
   }
 
-  PlanPtr UnionSource(const ast::Pipeline& p) {
-    return Union(nullptr, "", p.union_sources, p.union_with_source, bound_.stage_columns[0],
-                 p.range);
+  PlanPtr UnionSource(const ast::Pipeline& p, const std::vector<Field>& columns) {
+    return Union(nullptr, "", p.union_sources, p.union_with_source, columns, p.range);
   }
 
   PExprPtr Compile(const ast::Expr& e, const Schema& input) {
@@ -533,13 +536,75 @@ class Planner {
         return Union(std::move(input), pipeline_source_, s.names, s.with_source, out, s.range);
       case ast::StageKind::kSummarize:
         return Summarize(s, std::move(input), out);
-      case ast::StageKind::kMatch:
       case ast::StageKind::kJoin:
+        return Join(s, std::move(input), out);
+      case ast::StageKind::kMatch:
         result_->diagnostics.push_back(
             NotExecutable(s.keyword_range, fmt::format("the '{}' stage", StageName(s.kind))));
         return nullptr;
     }
     return nullptr;
+  }
+
+  PlanPtr Join(const ast::Stage& s, PlanPtr left, const std::vector<Field>& out) {
+    auto columns = bound_.subquery_columns.find(s.subquery.get());
+    if (columns == bound_.subquery_columns.end()) {
+      Error(s.range, "the join's pipeline was not bound");
+      return nullptr;
+    }
+    const std::string outer_source = pipeline_source_;
+    PlanPtr right = PlanPipeline(*s.subquery, columns->second);
+    pipeline_source_ = outer_source;
+    if (!right) return nullptr;
+    auto n = std::make_unique<PlanNode>();
+    n->kind = PlanNode::Kind::kJoin;
+    n->range = s.range;
+    n->output_schema = std::make_shared<Schema>(out);
+    switch (s.join_kind) {
+      case ast::JoinKind::kInner:
+        n->join_kind = PlanNode::JoinKind::kInner;
+        break;
+      case ast::JoinKind::kLeft:
+        n->join_kind = PlanNode::JoinKind::kLeft;
+        break;
+      case ast::JoinKind::kSemi:
+        n->join_kind = PlanNode::JoinKind::kSemi;
+        break;
+      case ast::JoinKind::kAnti:
+        n->join_kind = PlanNode::JoinKind::kAnti;
+        break;
+    }
+    auto index_of = [](const Schema& schema, const std::string& name) {
+      for (int i = 0; i < schema.num_fields(); ++i) {
+        if (schema.field(i).name == name) return i;
+      }
+      return -1;
+    };
+    for (const ast::ExprPtr& key : s.join_keys) {
+      const std::string name = key->name.Joined();
+      PlanNode::JoinKey k;
+      k.left = index_of(*left->output_schema, name);
+      k.right = index_of(*right->output_schema, name);
+      if (k.left < 0 || k.right < 0) {
+        Error(key->range, fmt::format("join key '{}' is missing on one side", name));
+        return nullptr;
+      }
+      const TypeId lt = left->output_schema->field(k.left).type;
+      const TypeId rt = right->output_schema->field(k.right).type;
+      if (lt == TypeId::kDynamic || rt == TypeId::kDynamic) {
+        Error(
+            key->range,
+            fmt::format("join key '{}' is dynamic on one side, which a join cannot compare yet",
+                        name),
+            {fmt::format("convert it on that side first, e.g. extend {0} = tostring({0})", name)});
+        return nullptr;
+      }
+      k.as_float = lt != rt;
+      n->join_keys.push_back(k);
+    }
+    n->inputs.push_back(std::move(left));
+    n->inputs.push_back(std::move(right));
+    return n;
   }
 
   std::string pipeline_source_;
@@ -666,8 +731,17 @@ void ExplainNode(const PlanNode& node, int depth, std::string* out) {
       *out += fmt::format("{}  output [{}]\n", pad, fmt::join(outs, ", "));
       break;
     }
+    case PlanNode::Kind::kJoin: {
+      static constexpr const char* kKinds[] = {"inner", "left", "semi", "anti"};
+      std::vector<std::string> keys;
+      for (const PlanNode::JoinKey& k : node.join_keys) {
+        keys.push_back(node.inputs[0]->output_schema->field(k.left).name);
+      }
+      *out += fmt::format("{}Join {} on [{}], building on the right\n", pad,
+                          kKinds[static_cast<int>(node.join_kind)], fmt::join(keys, ", "));
+      break;
+    }
     case PlanNode::Kind::kMatch:
-    case PlanNode::Kind::kJoin:
       *out += fmt::format("{}?\n", pad);
       break;
   }

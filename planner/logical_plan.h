@@ -47,7 +47,7 @@ struct PlanNode {
     kCount,      // one row: the number of input rows
     kAggregate,  // summarize: `group_keys`, `aggregates`, then `exprs` over them
     kMatch,      // match (not executable in this version)
-    kJoin,       // join (not executable in this version)
+    kJoin,       // inputs[0] (left) joined with inputs[1] (right) on `join_keys`
     kUnion,      // the rows of every input, in order
   };
 
@@ -75,6 +75,16 @@ struct PlanNode {
   std::vector<PExprPtr> group_keys;
   std::vector<PlanAggregate> aggregates;
   SchemaPtr post_schema;
+  // kJoin: the kind (inner, left, semi, anti) and, per key, its column on each side; a key
+  // whose sides differ in type (int and float) compares as float.
+  enum class JoinKind { kInner, kLeft, kSemi, kAnti };
+  JoinKind join_kind = JoinKind::kInner;
+  struct JoinKey {
+    int left = -1;
+    int right = -1;
+    bool as_float = false;
+  };
+  std::vector<JoinKey> join_keys;
 
   PlanNode* input() const { return inputs.empty() ? nullptr : inputs[0].get(); }
   const Schema& input_schema() const {

@@ -463,8 +463,47 @@ class ProjectionPruning final : public Rule {
         }
         break;  // the outputs stay as they are
       }
+      case Kind::kJoin: {
+        // Each side keeps what the output needs of it, and its keys.
+        PlanNode* left = n->inputs[0].get();
+        PlanNode* right = n->inputs[1].get();
+        const auto nl = static_cast<size_t>(left->output_schema->num_fields());
+        const auto nr = static_cast<size_t>(right->output_schema->num_fields());
+        const bool pairs =
+            n->join_kind == PlanNode::JoinKind::kInner || n->join_kind == PlanNode::JoinKind::kLeft;
+        std::vector<bool> left_needed(needed.begin(), needed.begin() + static_cast<long>(nl));
+        std::vector<bool> right_needed(nr, false);
+        if (pairs) {
+          for (size_t j = 0; j < nr; ++j) right_needed[j] = needed[nl + j];
+        }
+        for (const PlanNode::JoinKey& k : n->join_keys) {
+          left_needed[static_cast<size_t>(k.left)] = true;
+          right_needed[static_cast<size_t>(k.right)] = true;
+        }
+        const std::vector<int> left_remap = Prune(left, left_needed);
+        const std::vector<int> right_remap = Prune(right, right_needed);
+        for (PlanNode::JoinKey& k : n->join_keys) {
+          k.left = left_remap[static_cast<size_t>(k.left)];
+          k.right = right_remap[static_cast<size_t>(k.right)];
+        }
+        std::vector<int> remap(needed.size(), -1);
+        std::vector<Field> fields;
+        for (size_t i = 0; i < nl; ++i) {
+          if (left_remap[i] < 0) continue;
+          remap[i] = static_cast<int>(fields.size());
+          fields.push_back(n->output_schema->field(static_cast<int>(i)));
+        }
+        if (pairs) {
+          for (size_t j = 0; j < nr; ++j) {
+            if (right_remap[j] < 0) continue;
+            remap[nl + j] = static_cast<int>(fields.size());
+            fields.push_back(n->output_schema->field(static_cast<int>(nl + j)));
+          }
+        }
+        n->output_schema = std::make_shared<Schema>(std::move(fields));
+        return remap;
+      }
       case Kind::kMatch:
-      case Kind::kJoin:
         break;
     }
     std::vector<int> identity(needed.size());

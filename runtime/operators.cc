@@ -365,4 +365,116 @@ Status CountOperator::Finish() {
   return next_->Finish();
 }
 
+JoinOperator::JoinOperator(Kind kind, std::vector<Key> keys, SchemaPtr left_schema,
+                           SchemaPtr output_schema, QueryControl* control, BatchConsumer* next)
+    : kind_(kind),
+      keys_(std::move(keys)),
+      left_schema_(std::move(left_schema)),
+      output_schema_(std::move(output_schema)),
+      control_(control),
+      next_(next) {}
+
+bool JoinOperator::KeyOf(const Batch& b, int64_t row, bool left, std::string* key) const {
+  key->clear();
+  for (const Key& k : keys_) {
+    const Vector& v = b.column(left ? k.left : k.right);
+    if (v.type() == TypeId::kNull || v.IsNull(row)) return false;
+    if (k.as_float || v.type() == TypeId::kFloat) {
+      double d =
+          v.type() == TypeId::kFloat ? v.GetFloat(row) : static_cast<double>(v.GetInt64(row));
+      if (d != d) return false;  // NaN equals nothing
+      if (d == 0) d = 0;         // -0 and 0 are equal
+      key->append(reinterpret_cast<const char*>(&d), sizeof d);
+    } else {
+      AppendKeyBytes(v, row, key);
+    }
+  }
+  return true;
+}
+
+Status JoinOperator::Build(Table right) {
+  right_ = std::move(right);
+  int64_t bytes = 0;
+  for (size_t b = 0; b < right_.batches.size(); ++b) {
+    const Batch& batch = right_.batches[b];
+    for (int64_t r = 0; r < batch.num_rows(); ++r) {
+      if (!KeyOf(batch, r, /*left=*/false, &key_)) continue;
+      auto [it, fresh] = table_.try_emplace(key_);
+      if (fresh) bytes += static_cast<int64_t>(key_.size() + sizeof(std::string) + 48);
+      it->second.emplace_back(static_cast<int32_t>(b), static_cast<int32_t>(r));
+      bytes += 8;
+    }
+  }
+  if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->Reserve(bytes, "join"));
+  // One row of nulls, for the left rows of a left join that match nothing.
+  std::vector<Vector> nulls;
+  for (const Field& f : right_.schema->fields()) {
+    VectorWriter w(f.type, 1);
+    TQL_ASSIGN_OR_RETURN(Vector v, w.FinishChecked());
+    nulls.push_back(std::move(v));
+  }
+  null_row_ = Batch(right_.schema, std::move(nulls), 1);
+  for (const Batch& b : right_.batches) right_batches_.push_back(&b);
+  right_batches_.push_back(&null_row_);
+  return Status::Ok();
+}
+
+Status JoinOperator::Emit(const Batch& left, std::vector<std::pair<int32_t, int32_t>>* left_refs,
+                          std::vector<std::pair<int32_t, int32_t>>* right_refs) {
+  if (left_refs->empty()) return Status::Ok();
+  TQL_ASSIGN_OR_RETURN(Batch l, TakeRows(left_schema_, {&left}, *left_refs));
+  TQL_ASSIGN_OR_RETURN(Batch r, TakeRows(right_.schema, right_batches_, *right_refs));
+  std::vector<Vector> cols = l.columns();
+  for (const Vector& v : r.columns()) cols.push_back(v);
+  const auto n = static_cast<int64_t>(left_refs->size());
+  left_refs->clear();
+  right_refs->clear();
+  Chunk out{Batch(output_schema_, std::move(cols), n), Selection::All(n)};
+  return next_->Consume(out);
+}
+
+Status JoinOperator::Consume(Chunk& chunk) {
+  const Batch& b = chunk.batch;
+  if (kind_ == Kind::kSemi || kind_ == Kind::kAnti) {
+    std::vector<int32_t> pass;
+    chunk.sel.ForEach([&](int64_t r) {
+      const bool match = KeyOf(b, r, /*left=*/true, &key_) && table_.contains(key_);
+      if (match == (kind_ == Kind::kSemi)) pass.push_back(static_cast<int32_t>(r));
+    });
+    if (pass.empty()) return Status::Ok();
+    chunk.sel = Selection::Of(std::move(pass));
+    return next_->Consume(chunk);
+  }
+  // inner and left: the pairs, emitted a batch's worth at a time.
+  const auto null_batch = static_cast<int32_t>(right_batches_.size() - 1);
+  std::vector<std::pair<int32_t, int32_t>> left_refs, right_refs;
+  Status status = Status::Ok();
+  chunk.sel.ForEach([&](int64_t r) {
+    if (!status.ok()) return;
+    const auto row = static_cast<int32_t>(r);
+    const std::vector<std::pair<int32_t, int32_t>>* matches = nullptr;
+    if (KeyOf(b, r, /*left=*/true, &key_)) {
+      auto it = table_.find(key_);
+      if (it != table_.end()) matches = &it->second;
+    }
+    if (matches == nullptr) {
+      if (kind_ == Kind::kLeft) {
+        left_refs.emplace_back(0, row);
+        right_refs.emplace_back(null_batch, 0);
+      }
+    } else {
+      for (const auto& m : *matches) {
+        left_refs.emplace_back(0, row);
+        right_refs.push_back(m);
+        if (static_cast<int64_t>(left_refs.size()) >= kDefaultBatchRows) {
+          status = Emit(b, &left_refs, &right_refs);
+          if (!status.ok()) return;
+        }
+      }
+    }
+  });
+  TQL_RETURN_IF_ERROR(status);
+  return Emit(b, &left_refs, &right_refs);
+}
+
 }  // namespace tql

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -137,5 +138,44 @@ class CountOperator final : public BatchConsumer {
 
 // Appends a value's bytes to a key that identifies it (type, null and value).
 void AppendKeyBytes(const Vector& v, int64_t row, std::string* key);
+
+// A hash join that builds on the right side: each input (left) row meets the right rows whose
+// keys are equal. Null keys (and NaN) never match. inner and left emit the left columns then
+// the right ones (a left row without a match once, with null right columns); semi and anti
+// pass the left rows that have, or have no, match.
+class JoinOperator final : public BatchConsumer {
+ public:
+  enum class Kind { kInner, kLeft, kSemi, kAnti };
+  struct Key {
+    int left = -1;
+    int right = -1;
+    bool as_float = false;  // the sides differ in type (int and float): compare as float
+  };
+  JoinOperator(Kind kind, std::vector<Key> keys, SchemaPtr left_schema, SchemaPtr output_schema,
+               QueryControl* control, BatchConsumer* next);
+  // Every row of the right side, before the first Consume.
+  Status Build(Table right);
+  Status Consume(Chunk& chunk) override;
+  Status Finish() override { return next_->Finish(); }
+  bool Satisfied() const override { return next_->Satisfied(); }
+
+ private:
+  // The key of `row` in `key`; false when a key column is null there (no match possible).
+  bool KeyOf(const Batch& b, int64_t row, bool left, std::string* key) const;
+  Status Emit(const Batch& left, std::vector<std::pair<int32_t, int32_t>>* left_refs,
+              std::vector<std::pair<int32_t, int32_t>>* right_refs);
+
+  Kind kind_;
+  std::vector<Key> keys_;
+  SchemaPtr left_schema_;
+  SchemaPtr output_schema_;
+  QueryControl* control_;
+  BatchConsumer* next_;
+  Table right_;
+  std::vector<const Batch*> right_batches_;  // the right's, then one all-null row
+  Batch null_row_;
+  std::unordered_map<std::string, std::vector<std::pair<int32_t, int32_t>>> table_;
+  std::string key_;
+};
 
 }  // namespace tql
