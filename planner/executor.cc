@@ -144,7 +144,7 @@ class Executor {
       }
       case PlanNode::Kind::kJoin: {
         // The right side runs first, into the hash table; then the left streams through.
-        CollectSink right(node.inputs[1]->output_schema, ctx_.control);
+        CollectSink right(node.inputs[1]->output_schema, ctx_.control, "the right side of a join");
         TQL_RETURN_IF_ERROR(Run(*node.inputs[1], &right));
         std::vector<JoinOperator::Key> keys;
         for (const PlanNode::JoinKey& k : node.join_keys) {

@@ -19,7 +19,7 @@ Status CollectSink::Consume(Chunk& chunk) {
     table_.batches.emplace_back(table_.schema, std::move(cols), chunk.sel.count());
   }
   if (control_ == nullptr) return Status::Ok();
-  return control_->Reserve(BatchMemory(table_.batches.back()), "the query's result");
+  return control_->Reserve(BatchMemory(table_.batches.back()), what_);
 }
 
 std::string ScanPredicate::ToString(const Schema& schema) const {

@@ -41,7 +41,10 @@ int64_t BatchMemory(const Batch& batch);
 // count against the query's memory limit.
 class CollectSink final : public BatchConsumer {
  public:
-  explicit CollectSink(SchemaPtr schema, QueryControl* control = nullptr) : control_(control) {
+  // `what` names the rows in the memory limit's message.
+  explicit CollectSink(SchemaPtr schema, QueryControl* control = nullptr,
+                       const char* what = "the query's result")
+      : control_(control), what_(what) {
     table_.schema = std::move(schema);
   }
   Status Consume(Chunk& chunk) override;
@@ -51,6 +54,7 @@ class CollectSink final : public BatchConsumer {
 
  private:
   QueryControl* control_;
+  const char* what_;
   Table table_;
 };
 

@@ -652,6 +652,22 @@ static void test_limits(tql_engine* engine) {
     tql_error_free(e);
     tql_exec_free(exec);
   }
+  /* A join: its right side is held, and so are the pairs it makes. */
+  h.limit_batches = 10;
+  exec = tql_exec_new();
+  CHECK_OK(tql_exec_set_memory_limit(exec, 64 * 1024, &e_));
+  e = NULL;
+  CHECK(run(engine, catalog, "events | join (events) on x | count", exec, &r, &e) ==
+        TQL_LIMIT_EXCEEDED);
+  CHECK(contains(tql_error_message(e), "the right side of a join needs more than"));
+  tql_error_free(e);
+  CHECK_OK(tql_exec_set_memory_limit(exec, 0, &e_));
+  h.limit_batches = 2;
+  CHECK_OK(
+      run(engine, catalog, "events | join (events | where x < 10) on x | count", exec, &r, &e_));
+  CHECK(strcmp(r.cells[0][0], "40") == 0); /* 10 keys, 2 rows each side: 4 pairs per key */
+  tql_exec_free(exec);
+
   /* The engine's default limit applies when the execution sets none. */
   tql_options* o = tql_options_new();
   CHECK_OK(tql_options_set_memory_limit(o, 32 * 1024, &e_));
