@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 
 #include "planner/expr_compiler.h"
 
@@ -161,6 +162,8 @@ class PushFiltersDown final : public Rule {
           n->output_schema = below->input()->output_schema;
           Swap(slot);
           changed = true;
+        } else if (below->kind == Kind::kJoin) {
+          if (PushIntoJoin(slot, fired)) changed = true;
         } else if (below->kind == Kind::kFilter) {
           PlanPtr lower = std::move(n->inputs[0]);
           std::vector<PExprPtr> parts = Conjuncts(std::move(lower->predicate));
@@ -175,6 +178,62 @@ class PushFiltersDown final : public Rule {
 
  private:
   // filter(X(input)) -> X(filter(input)), where X keeps the filter's schema above it.
+  // Conjuncts of the filter at `slot` that read only one side of the join below it move into
+  // that side: left-only ones always (a left row's fate does not depend on them), right-only
+  // ones for an inner join (in a left join they would turn non-matches into null rows).
+  bool PushIntoJoin(PlanPtr* slot, std::vector<std::string>* fired) {
+    PlanNode* n = slot->get();
+    PlanNode* join = n->input();
+    const int nl = join->inputs[0]->output_schema->num_fields();
+    const int nr = join->inputs[1]->output_schema->num_fields();
+    const bool inner = join->join_kind == PlanNode::JoinKind::kInner;
+    std::vector<PExprPtr> stay, to_left, to_right;
+    for (PExprPtr& c : Conjuncts(std::move(n->predicate))) {
+      int lo = std::numeric_limits<int>::max(), hi = -1;
+      ForEachColumn(*c, [&](int col) {
+        lo = std::min(lo, col);
+        hi = std::max(hi, col);
+      });
+      if (hi >= 0 && hi < nl) {
+        to_left.push_back(std::move(c));
+      } else if (hi >= 0 && lo >= nl && inner) {
+        std::vector<int> shift(static_cast<size_t>(nl + nr), -1);
+        for (int j = 0; j < nr; ++j) shift[static_cast<size_t>(nl + j)] = j;
+        RemapColumns(c.get(), shift);
+        to_right.push_back(std::move(c));
+      } else {
+        stay.push_back(std::move(c));
+      }
+    }
+    if (to_left.empty() && to_right.empty()) {
+      n->predicate = AndOf(std::move(stay));
+      return false;
+    }
+    auto wrap = [](PlanPtr* side, std::vector<PExprPtr> parts) {
+      auto f = std::make_unique<PlanNode>();
+      f->kind = Kind::kFilter;
+      f->range = (*side)->range;
+      f->output_schema = (*side)->output_schema;
+      f->predicate = AndOf(std::move(parts));
+      f->inputs.push_back(std::move(*side));
+      *side = std::move(f);
+    };
+    if (!to_left.empty()) {
+      wrap(&join->inputs[0], std::move(to_left));
+      fired->push_back(fmt::format("{}: filter moved below join into its left side", name()));
+    }
+    if (!to_right.empty()) {
+      wrap(&join->inputs[1], std::move(to_right));
+      fired->push_back(fmt::format("{}: filter moved below join into its right side", name()));
+    }
+    if (stay.empty()) {
+      *slot = std::move(n->inputs[0]);
+    } else {
+      n->predicate = AndOf(std::move(stay));
+    }
+    return true;
+  }
+
   static void Swap(PlanPtr* slot) {
     PlanPtr filter = std::move(*slot);
     PlanPtr below = std::move(filter->inputs[0]);
