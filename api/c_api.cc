@@ -4,10 +4,10 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -241,12 +241,11 @@ tql_status PlanText(const std::string& text, const tql::Catalog& catalog,
   return TQL_OK;
 }
 
-void CollectScans(const tql::PlanNode& node, std::vector<std::unique_ptr<tql_scan>>* out) {
-  if (node.kind == tql::PlanNode::Kind::kScan) {
-    tql::ScanRequest request{node.source, node.source_schema, node.columns, node.scan_predicates};
-    out->push_back(tql::api::MakeScan(request));
+void CollectScans(const tql::PlanNode& plan, std::vector<std::unique_ptr<tql_scan>>* out) {
+  for (const tql::PlanNode* s : tql::ScanNodes(plan)) {
+    out->push_back(
+        tql::api::MakeScan({s->source, s->source_schema, s->columns, s->scan_predicates}));
   }
-  for (const auto& input : node.inputs) CollectScans(*input, out);
 }
 
 tql_status SetParam(tql_params* params, const char* name, tql::Value value, tql_error** error) {

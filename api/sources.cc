@@ -57,6 +57,57 @@ std::string ProducerError(ArrowArrayStream* stream, int code) {
   return fmt::format("error code {} ({})", code, std::strerror(code));
 }
 
+// `status` with the source's name in front of its message.
+Status InSource(const std::string& source, const Status& status) {
+  return Status(status.code(), fmt::format("source '{}': {}", source, status.message()));
+}
+
+Result<ArrowImporter> MakeImporter(const std::string& source, const ArrowSchema& schema) {
+  Result<ArrowImporter> importer = ArrowImporter::Make(schema);
+  if (!importer.ok()) return InSource(source, importer.status());
+  return importer;
+}
+
+// The importer of a stream's schema (read with get_schema, then released).
+Result<ArrowImporter> StreamImporter(const std::string& source, ArrowArrayStream* stream) {
+  ArrowSchema schema{};
+  const int rc = stream->get_schema(stream, &schema);
+  if (rc != 0) {
+    return Status::InvalidInput("source '{}': the stream's get_schema failed: {}", source,
+                                ProducerError(stream, rc));
+  }
+  Result<ArrowImporter> importer = MakeImporter(source, schema);
+  if (schema.release != nullptr) schema.release(&schema);
+  return importer;
+}
+
+// For each of `want`, the column of `got` with its name (the last one when names repeat),
+// which must have its type. `what` names `got` in errors ("stream", "batch"); `missing`
+// follows "has no column 'x'".
+Result<std::vector<int>> ColumnsByName(const std::string& source, const Schema& got,
+                                       const std::vector<Field>& want, const char* what,
+                                       const char* missing) {
+  std::vector<int> mapping;
+  for (const Field& w : want) {
+    int found = -1;
+    for (int i = 0; i < got.num_fields(); ++i) {
+      if (got.field(i).name == w.name) found = i;
+    }
+    if (found < 0) {
+      return Status::InvalidInput("source '{}': the {} has no column '{}'{}", source, what, w.name,
+                                  missing);
+    }
+    if (got.field(found).type != w.type) {
+      return Status::InvalidInput(
+          "source '{}': the {}'s column '{}' holds {}, the source "
+          "declares {}",
+          source, what, w.name, TypeName(got.field(found).type), TypeName(w.type));
+    }
+    mapping.push_back(found);
+  }
+  return mapping;
+}
+
 // An Arrow stream's batches as the columns of one scan: `mapping[i]` is the column of the
 // stream's schema that holds the scan's i-th column.
 class ArrowBatchStream final : public BatchStream {
@@ -81,10 +132,7 @@ class ArrowBatchStream final : public BatchStream {
     }
     if (array.release == nullptr) return std::optional<Batch>();  // the end
     Result<Batch> batch = importer_->Import(&array);
-    if (!batch.ok()) {
-      return Status(batch.status().code(),
-                    fmt::format("source '{}': {}", source_, batch.status().message()));
-    }
+    if (!batch.ok()) return InSource(source_, batch.status());
     std::vector<Vector> columns;
     columns.reserve(mapping_.size());
     for (int c : mapping_) columns.push_back(batch->column(c));
@@ -160,41 +208,14 @@ class CallbackSource final : public StreamSource {
       return Status::InvalidInput(
           "source '{}': the host's open callback returned 0 but did not fill the stream", name_);
     }
-    ArrowSchema schema{};
-    const int src = stream->get_schema(stream.get(), &schema);
-    if (src != 0) {
-      return Status::InvalidInput("source '{}': the stream's get_schema failed: {}", name_,
-                                  ProducerError(stream.get(), src));
-    }
-    Result<ArrowImporter> importer = ArrowImporter::Make(schema);
-    if (schema.release != nullptr) schema.release(&schema);
-    if (!importer.ok()) {
-      return Status(importer.status().code(),
-                    fmt::format("source '{}': {}", name_, importer.status().message()));
-    }
+    TQL_ASSIGN_OR_RETURN(ArrowImporter importer, StreamImporter(name_, stream.get()));
     // The scan's columns by name; the stream may hold more, in any order.
-    const Schema& got = *importer->schema();
-    std::vector<int> mapping;
-    for (int c : request.columns) {
-      const Field& want = schema_->field(c);
-      int found = -1;
-      for (int i = 0; i < got.num_fields(); ++i) {
-        if (got.field(i).name == want.name) found = i;
-      }
-      if (found < 0) {
-        return Status::InvalidInput(
-            "source '{}': the stream has no column '{}', which the scan "
-            "reads",
-            name_, want.name);
-      }
-      if (got.field(found).type != want.type) {
-        return Status::InvalidInput(
-            "source '{}': the stream's column '{}' holds {}, the source declares {}", name_,
-            want.name, TypeName(got.field(found).type), TypeName(want.type));
-      }
-      mapping.push_back(found);
-    }
-    auto shared = std::make_shared<const ArrowImporter>(std::move(importer).value());
+    std::vector<Field> want;
+    for (int c : request.columns) want.push_back(schema_->field(c));
+    TQL_ASSIGN_OR_RETURN(
+        std::vector<int> mapping,
+        ColumnsByName(name_, *importer.schema(), want, "stream", ", which the scan reads"));
+    auto shared = std::make_shared<const ArrowImporter>(std::move(importer));
     return std::unique_ptr<BatchStream>(
         std::make_unique<ArrowBatchStream>(request, stream, shared, std::move(mapping)));
   }
@@ -224,35 +245,17 @@ class DeclaredSource final : public StreamSource {
 
 Result<Batch> ImportByName(const std::string& source, const SchemaPtr& schema,
                            const ArrowSchema& array_schema, ArrowArray array) {
-  Result<ArrowImporter> importer = ArrowImporter::Make(array_schema);
+  Result<ArrowImporter> importer = MakeImporter(source, array_schema);
   if (!importer.ok()) {
     if (array.release != nullptr) array.release(&array);
-    return Status(importer.status().code(),
-                  fmt::format("source '{}': {}", source, importer.status().message()));
+    return importer.status();
   }
   Result<Batch> batch = importer->Import(&array);
-  if (!batch.ok()) {
-    return Status(batch.status().code(),
-                  fmt::format("source '{}': {}", source, batch.status().message()));
-  }
-  const Schema& got = *importer->schema();
+  if (!batch.ok()) return InSource(source, batch.status());
+  TQL_ASSIGN_OR_RETURN(std::vector<int> mapping,
+                       ColumnsByName(source, *importer->schema(), schema->fields(), "batch", ""));
   std::vector<Vector> columns;
-  for (const Field& want : schema->fields()) {
-    int found = -1;
-    for (int i = 0; i < got.num_fields(); ++i) {
-      if (got.field(i).name == want.name) found = i;
-    }
-    if (found < 0) {
-      return Status::InvalidInput("source '{}': the batch has no column '{}'", source, want.name);
-    }
-    if (got.field(found).type != want.type) {
-      return Status::InvalidInput(
-          "source '{}': the batch's column '{}' holds {}, the source "
-          "declares {}",
-          source, want.name, TypeName(got.field(found).type), TypeName(want.type));
-    }
-    columns.push_back(batch->column(found));
-  }
+  for (int c : mapping) columns.push_back(batch->column(c));
   return Batch(schema, std::move(columns), batch->num_rows());
 }
 
@@ -316,11 +319,10 @@ Status SourceSet::AddArray(const std::string& name, const ArrowSchema& schema, A
       if (array.release != nullptr) array.release(&array);
       return s;
     }
-    Result<ArrowImporter> made = ArrowImporter::Make(schema);
+    Result<ArrowImporter> made = MakeImporter(name, schema);
     if (!made.ok()) {
       if (array.release != nullptr) array.release(&array);
-      return Status(made.status().code(),
-                    fmt::format("source '{}': {}", name, made.status().message()));
+      return made.status();
     }
     auto importer = std::make_shared<const ArrowImporter>(std::move(made).value());
     TQL_ASSIGN_OR_RETURN(Batch batch, importer->Import(&array));
@@ -350,19 +352,8 @@ Status SourceSet::AddStream(const std::string& name, ArrowArrayStream stream) {
   if (owned->get_schema == nullptr || owned->get_next == nullptr) {
     return Status::InvalidInput("source '{}': the stream has no get_schema or get_next", name);
   }
-  ArrowSchema schema{};
-  const int rc = owned->get_schema(owned.get(), &schema);
-  if (rc != 0) {
-    return Status::InvalidInput("source '{}': the stream's get_schema failed: {}", name,
-                                ProducerError(owned.get(), rc));
-  }
-  Result<ArrowImporter> importer = ArrowImporter::Make(schema);
-  if (schema.release != nullptr) schema.release(&schema);
-  if (!importer.ok()) {
-    return Status(importer.status().code(),
-                  fmt::format("source '{}': {}", name, importer.status().message()));
-  }
-  auto shared = std::make_shared<const ArrowImporter>(std::move(importer).value());
+  TQL_ASSIGN_OR_RETURN(ArrowImporter importer, StreamImporter(name, owned.get()));
+  auto shared = std::make_shared<const ArrowImporter>(std::move(importer));
   Register(name, shared->schema(), /*open=*/false);
   streams_.emplace(name, std::make_shared<OnceStreamSource>(name, std::move(owned), shared));
   return Status::Ok();
@@ -372,11 +363,10 @@ Status SourceSet::AddCallbacks(const std::string& name, const ArrowSchema& schem
                                const tql_source_callbacks& callbacks) {
   // The callbacks are ours from here: a source that is not registered releases them now.
   Status s = CheckNew(name);
-  Result<ArrowImporter> made = s.ok() ? ArrowImporter::Make(schema) : Result<ArrowImporter>(s);
+  Result<ArrowImporter> made = s.ok() ? MakeImporter(name, schema) : Result<ArrowImporter>(s);
   if (!made.ok()) {
     if (callbacks.release != nullptr) callbacks.release(callbacks.user_data);
-    return Status(made.status().code(),
-                  fmt::format("source '{}': {}", name, made.status().message()));
+    return made.status();
   }
   ArrowImporter importer = std::move(made).value();
   Register(name, importer.schema(), /*open=*/false);
@@ -386,12 +376,8 @@ Status SourceSet::AddCallbacks(const std::string& name, const ArrowSchema& schem
 
 Status SourceSet::AddDeclared(const std::string& name, const ArrowSchema& schema) {
   TQL_RETURN_IF_ERROR(CheckNew(name));
-  Result<ArrowImporter> importer = ArrowImporter::Make(schema);
-  if (!importer.ok()) {
-    return Status(importer.status().code(),
-                  fmt::format("source '{}': {}", name, importer.status().message()));
-  }
-  Register(name, importer->schema(), /*open=*/false);
+  TQL_ASSIGN_OR_RETURN(ArrowImporter importer, MakeImporter(name, schema));
+  Register(name, importer.schema(), /*open=*/false);
   streams_.emplace(name, std::make_shared<DeclaredSource>(name));
   return Status::Ok();
 }

@@ -46,7 +46,6 @@ class Executor {
   // push_root() for batches (PushExecution).
   void SetPushSource(const std::string& source) { push_source_ = source; }
   BatchConsumer* push_root() const { return push_root_; }
-  const PlanNode* push_node() const { return push_node_; }
   // `node`'s output is `table` instead of what its inputs compute (a snapshot of a push).
   void SetOverride(const PlanNode* node, const Table* table) {
     override_node_ = node;
@@ -66,7 +65,6 @@ class Executor {
         if (node.filter) root = Filter(*node.filter, out);
         if (!push_source_.empty() && node.source == push_source_) {
           push_root_ = root;
-          push_node_ = &node;
           return Status::Ok();
         }
         if (auto it = sources_.find(node.source); it != sources_.end()) {
@@ -196,7 +194,6 @@ class Executor {
   AggregateOperator* split_operator_ = nullptr;
   std::string push_source_;
   BatchConsumer* push_root_ = nullptr;
-  const PlanNode* push_node_ = nullptr;
   const PlanNode* override_node_ = nullptr;
   const Table* override_table_ = nullptr;
   std::vector<std::unique_ptr<BatchConsumer>> operators_;
@@ -306,9 +303,8 @@ namespace {
 
 // True when every scan below `node` reads a resident table (streams cannot be sharded).
 bool ReadsOnlyTables(const PlanNode& node, const SourceTables& sources) {
-  if (node.kind == PlanNode::Kind::kScan) return sources.contains(node.source);
-  for (const auto& input : node.inputs) {
-    if (!ReadsOnlyTables(*input, sources)) return false;
+  for (const PlanNode* scan : ScanNodes(node)) {
+    if (!sources.contains(scan->source)) return false;
   }
   return true;
 }
@@ -356,15 +352,6 @@ Result<Table> ExecuteParallel(const PlanNode& plan, const SourceTables& sources,
   return MergePartials(plan, states, options);
 }
 
-namespace {
-
-void CollectScanNodes(const PlanNode& node, std::vector<const PlanNode*>* out) {
-  if (node.kind == PlanNode::Kind::kScan) out->push_back(&node);
-  for (const auto& input : node.inputs) CollectScanNodes(*input, out);
-}
-
-}  // namespace
-
 struct PushExecution::Impl {
   const PlanNode* plan = nullptr;
   ExecOptions options;
@@ -375,6 +362,7 @@ struct PushExecution::Impl {
   std::unique_ptr<ScanFeeder> feeder;
   // Split at a summarize: its state. Otherwise the rows after the row-by-row prefix.
   AggregateOperator* aggregate = nullptr;
+  Status no_split;  // why the plan does not split at a summarize (when it does not)
   NullSink null_sink;
   const PlanNode* prefix = nullptr;
   std::unique_ptr<CollectSink> rows;
@@ -387,8 +375,7 @@ PushExecution::~PushExecution() = default;
 
 Result<std::unique_ptr<PushExecution>> PushExecution::Start(const PlanNode& plan,
                                                             const ExecOptions& options) {
-  std::vector<const PlanNode*> scans;
-  CollectScanNodes(plan, &scans);
+  const std::vector<const PlanNode*> scans = ScanNodes(plan);
   if (scans.size() != 1) {
     return Status::InvalidArgument(
         "a query fed batch by batch must read exactly one source, once; this one reads {}",
@@ -406,6 +393,7 @@ Result<std::unique_ptr<PushExecution>> PushExecution::Start(const PlanNode& plan
     TQL_RETURN_IF_ERROR(impl->executor->Run(**split, &impl->null_sink));
     impl->aggregate = impl->executor->split_operator();
   } else {
+    impl->no_split = split.status();
     // The highest node whose subtree works row by row: everything above runs per snapshot.
     const PlanNode* node = &plan;
     const PlanNode* offender = nullptr;
@@ -437,28 +425,10 @@ Status PushExecution::Push(const Batch& batch) {
   if (m.finished) {
     return Status::InvalidArgument("the execution is finished; no batch may follow Finish");
   }
-  ++m.batches;
-  const Schema& schema = *m.scan->source_schema;
-  if (batch.num_columns() != schema.num_fields()) {
-    return Status::InvalidInput("batch {} of source '{}' has {} columns, the source has {}",
-                                m.batches, m.scan->source, batch.num_columns(),
-                                schema.num_fields());
-  }
-  std::vector<Vector> vectors;
-  std::vector<Field> fields;
-  for (int c : m.scan->columns) {
-    const Vector& v = batch.column(c);
-    const Field& f = schema.field(c);
-    if (v.type() != f.type || v.length() != batch.num_rows()) {
-      return Status::InvalidInput(
-          "batch {} of source '{}': column '{}' holds {} ({} rows), the source declares {} ({} "
-          "rows)",
-          m.batches, m.scan->source, f.name, TypeName(v.type()), v.length(), TypeName(f.type),
-          batch.num_rows());
-    }
-    vectors.push_back(v);
-  }
-  return m.feeder->Push(Batch(m.scan->output_schema, std::move(vectors), batch.num_rows()));
+  TQL_ASSIGN_OR_RETURN(Batch projected,
+                       ProjectSourceBatch(m.scan->source, *m.scan->source_schema, m.scan->columns,
+                                          m.scan->output_schema, batch, ++m.batches));
+  return m.feeder->Push(std::move(projected));
 }
 
 Result<Table> PushExecution::Snapshot() {
@@ -484,11 +454,7 @@ Result<Table> PushExecution::Finish() {
 }
 
 Result<std::string> PushExecution::ExportState() const {
-  if (impl_->aggregate == nullptr) {
-    TQL_ASSIGN_OR_RETURN(const PlanNode* split, SplitPoint(*impl_->plan));
-    (void)split;
-    return Status::Internal("no summarize state");
-  }
+  if (impl_->aggregate == nullptr) return impl_->no_split;
   return impl_->aggregate->SerializePartial();
 }
 

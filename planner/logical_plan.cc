@@ -574,17 +574,11 @@ class Planner {
         n->join_kind = PlanNode::JoinKind::kAnti;
         break;
     }
-    auto index_of = [](const Schema& schema, const std::string& name) {
-      for (int i = 0; i < schema.num_fields(); ++i) {
-        if (schema.field(i).name == name) return i;
-      }
-      return -1;
-    };
     for (const ast::ExprPtr& key : s.join_keys) {
       const std::string name = key->name.Joined();
       PlanNode::JoinKey k;
-      k.left = index_of(*left->output_schema, name);
-      k.right = index_of(*right->output_schema, name);
+      k.left = left->output_schema->IndexOf(name);
+      k.right = right->output_schema->IndexOf(name);
       if (k.left < 0 || k.right < 0) {
         Error(key->range, fmt::format("join key '{}' is missing on one side", name));
         return nullptr;
@@ -748,17 +742,9 @@ void ExplainNode(const PlanNode& node, int depth, std::string* out) {
   for (const auto& input : node.inputs) ExplainNode(*input, depth + 1, out);
 }
 
-void CollectPushdown(const PlanNode& node, std::vector<PushdownInfo>* out) {
-  if (node.kind == PlanNode::Kind::kScan) {
-    PushdownInfo info;
-    info.source = node.source;
-    for (int c : node.columns) info.columns.push_back(node.source_schema->field(c).name);
-    for (const ScanPredicate& p : node.scan_predicates) {
-      info.predicates.push_back(p.ToString(*node.output_schema));
-    }
-    out->push_back(std::move(info));
-  }
-  for (const auto& input : node.inputs) CollectPushdown(*input, out);
+void CollectScanNodes(const PlanNode& node, std::vector<const PlanNode*>* out) {
+  if (node.kind == PlanNode::Kind::kScan) out->push_back(&node);
+  for (const auto& input : node.inputs) CollectScanNodes(*input, out);
 }
 
 }  // namespace
@@ -769,9 +755,23 @@ std::string ExplainPlan(const PlanNode& plan) {
   return out;
 }
 
+std::vector<const PlanNode*> ScanNodes(const PlanNode& plan) {
+  std::vector<const PlanNode*> out;
+  CollectScanNodes(plan, &out);
+  return out;
+}
+
 std::vector<PushdownInfo> DescribePushdown(const PlanNode& plan) {
   std::vector<PushdownInfo> out;
-  CollectPushdown(plan, &out);
+  for (const PlanNode* scan : ScanNodes(plan)) {
+    PushdownInfo info;
+    info.source = scan->source;
+    for (int c : scan->columns) info.columns.push_back(scan->source_schema->field(c).name);
+    for (const ScanPredicate& p : scan->scan_predicates) {
+      info.predicates.push_back(p.ToString(*scan->output_schema));
+    }
+    out.push_back(std::move(info));
+  }
   return out;
 }
 

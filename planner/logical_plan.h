@@ -115,6 +115,9 @@ PlanResult PlanQuery(const ast::Query& query, const BindResult& bound, const Cat
 // The plan as indented text, one operator per line, root first.
 std::string ExplainPlan(const PlanNode& plan);
 
+// The plan's scans, in the order explain prints them (a join's left side first).
+std::vector<const PlanNode*> ScanNodes(const PlanNode& plan);
+
 // The required columns and scan predicates of the plan's scans: what a host can push down.
 struct PushdownInfo {
   std::string source;

@@ -93,46 +93,63 @@ std::string QueryControl::FormatBytes(int64_t bytes) {
   return fmt::format("{} bytes", bytes);
 }
 
+Result<Batch> ProjectSourceBatch(const std::string& source, const Schema& schema,
+                                 const std::vector<int>& columns, const SchemaPtr& projected,
+                                 const Batch& batch, int64_t index) {
+  if (batch.num_columns() != schema.num_fields()) {
+    return Status::InvalidInput("batch {} of source '{}' has {} columns, the source has {}", index,
+                                source, batch.num_columns(), schema.num_fields());
+  }
+  std::vector<Vector> vectors;
+  vectors.reserve(columns.size());
+  for (int c : columns) {
+    const Vector& v = batch.column(c);
+    const Field& f = schema.field(c);
+    if (v.type() != f.type || v.length() != batch.num_rows()) {
+      return Status::InvalidInput(
+          "batch {} of source '{}': column '{}' holds {} ({} rows), the source declares {} "
+          "({} rows)",
+          index, source, f.name, TypeName(v.type()), v.length(), TypeName(f.type),
+          batch.num_rows());
+    }
+    vectors.push_back(v);
+  }
+  return Batch(projected, std::move(vectors), batch.num_rows());
+}
+
+namespace {
+
+SchemaPtr Projected(const Schema& schema, const std::vector<int>& columns) {
+  std::vector<Field> fields;
+  for (int c : columns) fields.push_back(schema.field(c));
+  return std::make_shared<Schema>(std::move(fields));
+}
+
+}  // namespace
+
 Status RunScan(const std::string& source, const Table& input, const std::vector<int>& columns,
                const std::vector<ScanPredicate>& predicates, BatchConsumer* root, ScanStats* stats,
                QueryControl* control) {
-  std::vector<Field> fields;
-  for (int c : columns) fields.push_back(input.schema->field(c));
-  auto schema = std::make_shared<Schema>(std::move(fields));
+  const SchemaPtr schema = Projected(*input.schema, columns);
   ScanFeeder step(predicates, root, stats, control);
   int64_t index = 0;
   for (const Batch& batch : input.batches) {
     ++index;
     if (root->Satisfied()) break;
     // A producer may hand over batches that disagree with the source's schema.
-    if (batch.num_columns() != input.schema->num_fields()) {
-      return Status::InvalidInput("batch {} of source '{}' has {} columns, the source has {}",
-                                  index, source, batch.num_columns(), input.schema->num_fields());
-    }
-    std::vector<Vector> vectors;
-    vectors.reserve(columns.size());
-    for (int c : columns) {
-      const Vector& v = batch.column(c);
-      const Field& f = input.schema->field(c);
-      if (v.type() != f.type || v.length() != batch.num_rows()) {
-        return Status::InvalidInput(
-            "batch {} of source '{}': column '{}' holds {} ({} rows), the source declares {} "
-            "({} rows)",
-            index, source, f.name, TypeName(v.type()), v.length(), TypeName(f.type),
-            batch.num_rows());
-      }
-      vectors.push_back(v);
-    }
-    TQL_RETURN_IF_ERROR(step.Push(Batch(schema, std::move(vectors), batch.num_rows())));
+    TQL_ASSIGN_OR_RETURN(Batch projected,
+                         ProjectSourceBatch(source, *input.schema, columns, schema, batch, index));
+    TQL_RETURN_IF_ERROR(step.Push(std::move(projected)));
   }
   return root->Finish();
 }
 
 Status RunStreamScan(StreamSource& input, const ScanRequest& request, BatchConsumer* root,
                      ScanStats* stats, QueryControl* control) {
-  std::vector<Field> fields;
-  for (int c : request.columns) fields.push_back(request.schema->field(c));
-  auto schema = std::make_shared<Schema>(std::move(fields));
+  // The stream's batches hold the request's columns in order: checked against them.
+  const SchemaPtr schema = Projected(*request.schema, request.columns);
+  std::vector<int> all(request.columns.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
   if (control != nullptr) TQL_RETURN_IF_ERROR(control->Check());
   TQL_ASSIGN_OR_RETURN(std::unique_ptr<BatchStream> stream, input.Open(request));
   ScanFeeder step(request.predicates, root, stats, control);
@@ -141,25 +158,9 @@ Status RunStreamScan(StreamSource& input, const ScanRequest& request, BatchConsu
     if (control != nullptr) TQL_RETURN_IF_ERROR(control->Check());
     TQL_ASSIGN_OR_RETURN(std::optional<Batch> batch, stream->Next());
     if (!batch) break;
-    ++index;
-    if (batch->num_columns() != schema->num_fields()) {
-      return Status::InvalidInput("batch {} of source '{}' has {} columns, the scan reads {}",
-                                  index, request.source, batch->num_columns(),
-                                  schema->num_fields());
-    }
-    for (int c = 0; c < schema->num_fields(); ++c) {
-      const Vector& v = batch->column(c);
-      const Field& f = schema->field(c);
-      if (v.type() != f.type || v.length() != batch->num_rows()) {
-        return Status::InvalidInput(
-            "batch {} of source '{}': column '{}' holds {} ({} rows), the source declares {} "
-            "({} rows)",
-            index, request.source, f.name, TypeName(v.type()), v.length(), TypeName(f.type),
-            batch->num_rows());
-      }
-    }
-    const int64_t rows = batch->num_rows();
-    TQL_RETURN_IF_ERROR(step.Push(Batch(schema, batch->columns(), rows)));
+    TQL_ASSIGN_OR_RETURN(Batch projected,
+                         ProjectSourceBatch(request.source, *schema, all, schema, *batch, ++index));
+    TQL_RETURN_IF_ERROR(step.Push(std::move(projected)));
   }
   return root->Finish();
 }

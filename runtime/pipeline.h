@@ -119,6 +119,13 @@ class ScanFeeder {
   QueryControl* control_;
 };
 
+// Checks the `index`-th batch (from 1) of `source`, whose schema is `schema`, and returns its
+// `columns` as a batch of `projected`: a batch whose column count or a column's type or length
+// disagrees with the schema (a producer's mistake) is an error naming the batch and column.
+Result<Batch> ProjectSourceBatch(const std::string& source, const Schema& schema,
+                                 const std::vector<int>& columns, const SchemaPtr& projected,
+                                 const Batch& batch, int64_t index);
+
 // Pushes the batches of `input` (projected to `columns`, indexes into its schema) into `root`
 // until it is satisfied, then finishes it. A batch whose statistics refute one of
 // `predicates` is skipped. A batch whose schema differs from the table's is an error. With a
