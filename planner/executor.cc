@@ -257,6 +257,16 @@ Result<const PlanNode*> SplitPoint(const PlanNode& plan) {
         "a partial run needs a summarize: the shards aggregate, and the merge combines their "
         "states");
   }
+  // The stages after the split run once, at the merge, where no source has rows: a join
+  // there would find its right side empty.
+  for (const PlanNode* n = &plan; n != split; n = n->input()) {
+    if (n->kind == PlanNode::Kind::kJoin) {
+      return Status::QueryError(
+          "a partial run merges the states of its first summarize and then runs the stages after "
+          "it without the sources, so a join after that summarize has no rows to join with; "
+          "join before the summarize on each shard, or join the merged result");
+    }
+  }
   const PlanNode* offender = nullptr;
   if (!RowByRow(*split->input(), &offender)) {
     return Status::QueryError(

@@ -446,6 +446,28 @@ TEST(PartialAggregation, NeedsASummarizeOverRowByRowStages) {
       *Plan(d.catalog, "spans | take 10 | summarize count() by service"), all, &stats);
   ASSERT_FALSE(take_first.ok());
   EXPECT_NE(take_first.status().message().find("take before it"), std::string::npos);
+  // A join before the summarize cannot run on one shard's rows; after it, the merge has no
+  // rows for its right side.
+  Result<std::string> join_first =
+      ExecutePartial(*Plan(d.catalog,
+                           "spans | join kind=semi (spans | where status == \"error\") on trace_id "
+                           "| summarize count() by service"),
+                     all, &stats);
+  ASSERT_FALSE(join_first.ok());
+  EXPECT_NE(join_first.status().message().find("join before it"), std::string::npos);
+  const char* join_after =
+      "spans | summarize n = count() by trace_id | join (spans | project trace_id, name) on "
+      "trace_id";
+  Result<std::string> join_last = ExecutePartial(*Plan(d.catalog, join_after), all, &stats);
+  ASSERT_FALSE(join_last.ok());
+  EXPECT_NE(join_last.status().message().find("a join after that summarize"), std::string::npos);
+  // The sharded execution does not split such a query: it runs it whole, with the join.
+  Result<Table> whole = ExecutePlan(*Plan(d.catalog, join_after), all, &stats);
+  Result<Table> threaded = ExecuteParallel(*Plan(d.catalog, join_after), all, 4, &stats);
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  ASSERT_TRUE(threaded.ok()) << threaded.status().message();
+  EXPECT_EQ(threaded->num_rows(), whole->num_rows());
+  EXPECT_GT(whole->num_rows(), 0);
 }
 
 // ---- Memory limit ------------------------------------------------------------------------------
