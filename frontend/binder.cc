@@ -693,6 +693,7 @@ class Binder {
     }
     if (ctx.in_spanset) {
       if (auto t = TraceFieldType(name)) {
+        e.column = name;  // the match's planner appends it to the spans' columns
         e.type = *t;
         return e.type;
       }

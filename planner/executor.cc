@@ -1,10 +1,12 @@
 #include "planner/executor.h"
 
+#include <functional>
 #include <thread>
 #include <vector>
 
 #include "runtime/aggregate.h"
 #include "runtime/operators.h"
+#include "runtime/trace.h"
 
 namespace tql {
 
@@ -154,8 +156,24 @@ class Executor {
         TQL_RETURN_IF_ERROR(op->Build(right.TakeTable()));
         return Run(*node.input(), Own(std::move(op)));
       }
-      case PlanNode::Kind::kMatch:
-        break;
+      case PlanNode::Kind::kMatch: {
+        // Each leaf's predicate is a filter chain (compiled like any other) over the spans with
+        // the trace fields beside them, ending in the leaf's marks.
+        std::vector<MatchOperator::Leaf> leaves(static_cast<size_t>(node.num_leaves));
+        std::function<void(const Spanset&)> add = [&](const Spanset& s) {
+          if (s.filter) {
+            auto* marks = static_cast<RowMarks*>(Own(std::make_unique<RowMarks>()));
+            leaves[static_cast<size_t>(s.leaf)] = {Filter(*s.filter, marks), marks};
+          }
+          if (s.lhs) add(*s.lhs);
+          if (s.rhs) add(*s.rhs);
+        };
+        add(*node.spanset);
+        auto op = std::make_unique<MatchOperator>(
+            node.spanset.get(), node.trace_columns, node.trace_fields, node.input()->output_schema,
+            node.match_schema, std::move(leaves), ctx_.control, out);
+        return Run(*node.input(), Own(std::move(op)));
+      }
     }
     return Status::Internal("this plan node cannot run in this version");
   }

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "frontend/function_registry.h"
@@ -14,48 +15,6 @@
 namespace tql {
 
 namespace {
-
-const char* StageName(ast::StageKind kind) {
-  switch (kind) {
-    case ast::StageKind::kWhere:
-      return "where";
-    case ast::StageKind::kSearch:
-      return "search";
-    case ast::StageKind::kExtend:
-      return "extend";
-    case ast::StageKind::kProject:
-      return "project";
-    case ast::StageKind::kProjectAway:
-      return "project-away";
-    case ast::StageKind::kProjectRename:
-      return "project-rename";
-    case ast::StageKind::kSummarize:
-      return "summarize";
-    case ast::StageKind::kSort:
-      return "sort";
-    case ast::StageKind::kTake:
-      return "take";
-    case ast::StageKind::kTop:
-      return "top";
-    case ast::StageKind::kDistinct:
-      return "distinct";
-    case ast::StageKind::kCount:
-      return "count";
-    case ast::StageKind::kMatch:
-      return "match";
-    case ast::StageKind::kJoin:
-      return "join";
-    case ast::StageKind::kUnion:
-      return "union";
-  }
-  return "?";
-}
-
-Diagnostic NotExecutable(SourceRange range, const std::string& what) {
-  return MakeDiagnostic(Severity::kError, range,
-                        fmt::format("{} cannot run in this version of tql yet", what),
-                        {"tql check and tql fmt accept it; this version runs every other stage"});
-}
 
 SchemaPtr MakeSchema(const std::vector<Field>& fields) {
   return std::make_shared<Schema>(fields);
@@ -539,11 +498,105 @@ class Planner {
       case ast::StageKind::kJoin:
         return Join(s, std::move(input), out);
       case ast::StageKind::kMatch:
-        result_->diagnostics.push_back(
-            NotExecutable(s.keyword_range, fmt::format("the '{}' stage", StageName(s.kind))));
-        return nullptr;
+        return Match(s, std::move(input), out);
     }
     return nullptr;
+  }
+
+  PlanPtr Match(const ast::Stage& s, PlanPtr input, const std::vector<Field>& out) {
+    const Schema& in = *input->output_schema;
+    auto n = Wrap(PlanNode::Kind::kMatch, std::move(input), out, s.range);
+    // The columns that link spans, and those the trace fields read, when of the right type.
+    auto column = [&](const char* name, std::initializer_list<TypeId> types) {
+      const int index = in.IndexOf(name);
+      if (index < 0) return -1;
+      const TypeId t = in.field(index).type;
+      return std::find(types.begin(), types.end(), t) != types.end() ? index : -1;
+    };
+    TraceColumns& c = n->trace_columns;
+    c.trace_id = in.IndexOf("trace_id");
+    c.span_id = in.IndexOf("span_id");
+    c.parent_id = in.IndexOf("parent_id");
+    c.timestamp = column("timestamp", {TypeId::kTimestamp});
+    c.duration = column("duration", {TypeId::kDuration});
+    c.name = column("name", {TypeId::kString});
+    c.service = column("service", {TypeId::kString});
+    if (c.span_id >= 0 && c.parent_id >= 0) {
+      const TypeId st = in.field(c.span_id).type;
+      const TypeId pt = in.field(c.parent_id).type;
+      if (st != pt && st != TypeId::kNull && pt != TypeId::kNull) {
+        Error(s.keyword_range,
+              fmt::format("match links spans by span_id and parent_id, but span_id is {} and "
+                          "parent_id is {}",
+                          TypeName(st), TypeName(pt)),
+              {"convert one before the match, e.g. extend parent_id = tostring(parent_id)"});
+        return nullptr;
+      }
+    }
+    // The trace fields the spanset reads (a column of the same name shadows one).
+    std::set<std::string> used;
+    std::function<void(const ast::Spanset&)> collect = [&](const ast::Spanset& x) {
+      if (x.filter) CollectColumns(*x.filter, &used);
+      if (x.lhs) collect(*x.lhs);
+      if (x.rhs) collect(*x.rhs);
+    };
+    collect(*s.spanset);
+    std::vector<Field> fields = in.fields();
+    for (TraceField f : {TraceField::kDuration, TraceField::kRootName, TraceField::kRootService,
+                         TraceField::kSpanCount}) {
+      if (used.count(TraceFieldName(f)) > 0 && in.IndexOf(TraceFieldName(f)) < 0) {
+        n->trace_fields.push_back(f);
+        fields.push_back({TraceFieldName(f), TraceFieldType(f)});
+      }
+    }
+    n->match_schema = MakeSchema(fields);
+    bool ok = true;
+    n->spanset = PlanSpanset(*s.spanset, *n->match_schema, &n->num_leaves, &ok);
+    return ok ? std::move(n) : nullptr;
+  }
+
+  std::unique_ptr<Spanset> PlanSpanset(const ast::Spanset& s, const Schema& schema, int* leaves,
+                                       bool* ok) {
+    auto out = std::make_unique<Spanset>();
+    out->negated = s.negated;
+    switch (s.kind) {
+      case ast::SpansetKind::kFilter:
+        out->op = Spanset::Op::kFilter;
+        if (s.filter) {
+          out->filter = Compile(*s.filter, schema);
+          if (!out->filter) {
+            *ok = false;
+          } else {
+            out->filter = CastTo(std::move(out->filter), TypeId::kBool);
+            out->leaf = (*leaves)++;
+          }
+        }
+        return out;
+      case ast::SpansetKind::kAnd:
+        out->op = Spanset::Op::kAnd;
+        break;
+      case ast::SpansetKind::kOr:
+        out->op = Spanset::Op::kOr;
+        break;
+      case ast::SpansetKind::kChild:
+        out->op = Spanset::Op::kChild;
+        break;
+      case ast::SpansetKind::kDescendant:
+        out->op = Spanset::Op::kDescendant;
+        break;
+      case ast::SpansetKind::kParent:
+        out->op = Spanset::Op::kParent;
+        break;
+      case ast::SpansetKind::kAncestor:
+        out->op = Spanset::Op::kAncestor;
+        break;
+      case ast::SpansetKind::kSibling:
+        out->op = Spanset::Op::kSibling;
+        break;
+    }
+    out->lhs = PlanSpanset(*s.lhs, schema, leaves, ok);
+    out->rhs = PlanSpanset(*s.rhs, schema, leaves, ok);
+    return out;
   }
 
   PlanPtr Join(const ast::Stage& s, PlanPtr left, const std::vector<Field>& out) {
@@ -735,9 +788,23 @@ void ExplainNode(const PlanNode& node, int depth, std::string* out) {
                           kKinds[static_cast<int>(node.join_kind)], fmt::join(keys, ", "));
       break;
     }
-    case PlanNode::Kind::kMatch:
-      *out += fmt::format("{}?\n", pad);
+    case PlanNode::Kind::kMatch: {
+      const TraceColumns& c = node.trace_columns;
+      const Schema& in = node.input_schema();
+      *out += fmt::format("{}Match {}\n", pad, SpansetToString(*node.spanset, *node.match_schema));
+      if (c.trace_id < 0) {
+        *out += fmt::format("{}  no trace_id: every span is a trace of its own\n", pad);
+      } else if (c.span_id < 0 || c.parent_id < 0) {
+        *out += fmt::format("{}  traces by {}; no span_id/parent_id: every span is a root\n", pad,
+                            in.field(c.trace_id).name);
+      } else {
+        *out += fmt::format(
+            "{}  traces by trace_id, linked by span_id <- parent_id; a span whose parent never "
+            "arrives is the root of its own subtree (an orphan)\n",
+            pad);
+      }
       break;
+    }
   }
   for (const auto& input : node.inputs) ExplainNode(*input, depth + 1, out);
 }

@@ -15,6 +15,7 @@
 #include "runtime/aggregate.h"
 #include "runtime/expression.h"
 #include "runtime/pipeline.h"
+#include "runtime/trace.h"
 #include "runtime/types.h"
 
 namespace tql {
@@ -46,7 +47,7 @@ struct PlanNode {
     kDistinct,   // unique rows of its input
     kCount,      // one row: the number of input rows
     kAggregate,  // summarize: `group_keys`, `aggregates`, then `exprs` over them
-    kMatch,      // match (not executable in this version)
+    kMatch,      // the spans of each trace that `spanset` selects
     kJoin,       // inputs[0] (left) joined with inputs[1] (right) on `join_keys`
     kUnion,      // the rows of every input, in order
   };
@@ -85,6 +86,14 @@ struct PlanNode {
     bool as_float = false;
   };
   std::vector<JoinKey> join_keys;
+  // kMatch: the spanset, whose leaves read `match_schema` (the input columns, then the trace
+  // fields `trace_fields`); where the linking and trace-field columns are in the input; the
+  // number of leaves with a predicate.
+  std::unique_ptr<Spanset> spanset;
+  SchemaPtr match_schema;
+  std::vector<TraceField> trace_fields;
+  TraceColumns trace_columns;
+  int num_leaves = 0;
 
   PlanNode* input() const { return inputs.empty() ? nullptr : inputs[0].get(); }
   const Schema& input_schema() const {

@@ -164,6 +164,8 @@ class PushFiltersDown final : public Rule {
           changed = true;
         } else if (below->kind == Kind::kJoin) {
           if (PushIntoJoin(slot, fired)) changed = true;
+        } else if (below->kind == Kind::kMatch) {
+          if (PushBelowMatch(slot, fired)) changed = true;
         } else if (below->kind == Kind::kFilter) {
           PlanPtr lower = std::move(n->inputs[0]);
           std::vector<PExprPtr> parts = Conjuncts(std::move(lower->predicate));
@@ -226,6 +228,42 @@ class PushFiltersDown final : public Rule {
       wrap(&join->inputs[1], std::move(to_right));
       fired->push_back(fmt::format("{}: filter moved below join into its right side", name()));
     }
+    if (stay.empty()) {
+      *slot = std::move(n->inputs[0]);
+    } else {
+      n->predicate = AndOf(std::move(stay));
+    }
+    return true;
+  }
+
+  // Conjuncts that read only trace_id keep or drop whole traces, so they commute with the
+  // match below them (whose output columns are its input's): they move below it.
+  bool PushBelowMatch(PlanPtr* slot, std::vector<std::string>* fired) {
+    PlanNode* n = slot->get();
+    PlanNode* match = n->input();
+    const int trace_id = match->trace_columns.trace_id;
+    if (trace_id < 0) return false;
+    std::vector<PExprPtr> stay, down;
+    for (PExprPtr& c : Conjuncts(std::move(n->predicate))) {
+      bool only_trace_id = true, any = false;
+      ForEachColumn(*c, [&](int col) {
+        any = true;
+        only_trace_id = only_trace_id && col == trace_id;
+      });
+      (any && only_trace_id ? down : stay).push_back(std::move(c));
+    }
+    if (down.empty()) {
+      n->predicate = AndOf(std::move(stay));
+      return false;
+    }
+    auto f = std::make_unique<PlanNode>();
+    f->kind = Kind::kFilter;
+    f->range = n->range;
+    f->output_schema = match->input()->output_schema;
+    f->predicate = AndOf(std::move(down));
+    f->inputs.push_back(std::move(match->inputs[0]));
+    match->inputs[0] = std::move(f);
+    fired->push_back(fmt::format("{}: trace_id filter moved below match", name()));
     if (stay.empty()) {
       *slot = std::move(n->inputs[0]);
     } else {
@@ -562,12 +600,62 @@ class ProjectionPruning final : public Rule {
         n->output_schema = std::make_shared<Schema>(std::move(fields));
         return remap;
       }
-      case Kind::kMatch:
-        break;
+      case Kind::kMatch: {
+        // The output is the input's columns: the input keeps what the output needs, the
+        // columns that link spans and feed the trace fields, and what the leaves read.
+        const auto ni = static_cast<size_t>(n->input()->output_schema->num_fields());
+        std::vector<bool> below = needed;
+        TraceColumns& c = n->trace_columns;
+        for (int index : {c.trace_id, c.span_id, c.parent_id}) {
+          if (index >= 0) below[static_cast<size_t>(index)] = true;
+        }
+        for (TraceField f : n->trace_fields) {
+          std::vector<int> feeds;
+          if (f == TraceField::kDuration) feeds = {c.timestamp, c.duration};
+          if (f == TraceField::kRootName) feeds = {c.name};
+          if (f == TraceField::kRootService) feeds = {c.service};
+          for (int index : feeds) {
+            if (index >= 0) below[static_cast<size_t>(index)] = true;
+          }
+        }
+        std::vector<bool> leaf_columns(ni + n->trace_fields.size(), false);
+        ForEachLeaf(*n->spanset, [&](const PExpr& e) { Need(e, &leaf_columns); });
+        for (size_t i = 0; i < ni; ++i) below[i] = below[i] || leaf_columns[i];
+        const std::vector<int> in_remap = Prune(n->input(), below);
+        int kept = 0;
+        for (int r : in_remap) kept += r >= 0 ? 1 : 0;
+        // Leaves: input columns move with the input; the trace fields follow the kept columns.
+        std::vector<int> leaf_remap = in_remap;
+        for (size_t k = 0; k < n->trace_fields.size(); ++k) {
+          leaf_remap.push_back(kept + static_cast<int>(k));
+        }
+        ForEachLeafMutable(n->spanset.get(), [&](PExpr* e) { RemapColumns(e, leaf_remap); });
+        for (int* index : {&c.trace_id, &c.span_id, &c.parent_id, &c.timestamp, &c.duration,
+                           &c.name, &c.service}) {
+          if (*index >= 0) *index = in_remap[static_cast<size_t>(*index)];
+        }
+        n->output_schema = n->input()->output_schema;
+        std::vector<Field> fields = n->output_schema->fields();
+        for (TraceField f : n->trace_fields)
+          fields.push_back({TraceFieldName(f), TraceFieldType(f)});
+        n->match_schema = std::make_shared<Schema>(std::move(fields));
+        return in_remap;
+      }
     }
     std::vector<int> identity(needed.size());
     for (size_t i = 0; i < identity.size(); ++i) identity[i] = static_cast<int>(i);
     return identity;
+  }
+
+  static void ForEachLeaf(const Spanset& s, const std::function<void(const PExpr&)>& f) {
+    if (s.filter) f(*s.filter);
+    if (s.lhs) ForEachLeaf(*s.lhs, f);
+    if (s.rhs) ForEachLeaf(*s.rhs, f);
+  }
+  static void ForEachLeafMutable(Spanset* s, const std::function<void(PExpr*)>& f) {
+    if (s->filter) f(s->filter.get());
+    if (s->lhs) ForEachLeafMutable(s->lhs.get(), f);
+    if (s->rhs) ForEachLeafMutable(s->rhs.get(), f);
   }
 
   std::vector<std::string>* fired_ = nullptr;

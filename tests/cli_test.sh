@@ -140,8 +140,10 @@ check "check finds type errors" run 1 check "$T/types.tql"
 check "type error message" contains "$T/err" "2:9: error: cannot compare duration with string"
 check "run warns about a typo" run 0 run --input "spans=$T/spans.ndjson" 'spans | where stauts == "error"'
 check "typo warning" contains "$T/err" "warning: unknown column 'stauts' reads as null; did you mean 'status'?"
-check "stages the executor lacks are an error" run 1 run --input "spans=$T/spans.ndjson" 'spans | match { service == "cart" }'
-check "not-yet message" contains "$T/err" "cannot run in this version of tql yet"
+check "match runs" run 0 run --format csv --input "spans=$T/spans.ndjson" 'spans | match {} | count'
+check "match {} keeps every span" contains "$T/out" "500"
+check "match warns without linking columns" run 0 run --input "spans=$T/spans.ndjson" 'spans | project-away parent_id | match {} > {}'
+check "match names the missing column" contains "$T/err" "warning: match needs the column 'parent_id' to link spans"
 check "explain -v prints the bound query" run 0 explain -v --input "spans=$T/spans.ndjson" 'spans | project service, n = 1'
 check "explain shows result columns" contains "$T/out" '-> service: string, n: int'
 check "explain shows the plan" contains "$T/out" 'Project [service, n = 1]'
