@@ -1,5 +1,5 @@
 // Differential test: runs every case of queries.test through `tql run` and the equivalent SQL
-// through DuckDB, on the same generated spans, and checks that the results agree exactly.
+// through DuckDB, on the same generated spans and logs, and checks that the results agree exactly.
 //
 //   node differential.mjs TQL_BINARY WORK_DIR [CASE_NAME...]
 //
@@ -256,9 +256,11 @@ function canonTql(v, kind) {
 // ---------------------------------------------------------------------------------------------
 // Running one side
 
+// `data` maps each source name (spans, logs) to its file; tql reads every one of them.
 function runTql(tql, data, query) {
+  const inputs = Object.entries(data).flatMap(([name, file]) => ['--input', `${name}=${file}`]);
   return new Promise((resolve) => {
-    execFile(tql, ['run', '--input', `spans=${data}`, '--format', 'json', query],
+    execFile(tql, ['run', ...inputs, '--format', 'json', query],
              { maxBuffer: 1 << 30, timeout: TQL_TIMEOUT_MS },
              (error, stdout, stderr) => {
                if (error) {
@@ -377,17 +379,20 @@ function dump(name, got, want) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The data: tql gen writes it; DuckDB reads the same file into the table `spans`, nested
-// objects flattened into dotted columns, in tql's column order.
+// The data: tql gen writes the spans and their logs; DuckDB reads the same files into the tables
+// `spans` and `logs`, nested objects flattened into dotted columns, in tql's column order.
 
-async function loadSpans(con, tql, data) {
+// Loads the source `table` (its file is data[table]) as tql reads it. `rows` is the number of
+// rows it must have, or null for as many as tql counts.
+async function loadTable(con, tql, data, table, rows) {
+  const file = data[table];
   // tql's columns, in its order: the header of its first row.
-  const head = await runTql(tql, data, 'spans | take 1');
+  const head = await runTql(tql, data, `${table} | take 1`);
   if (head.error) throw new Error(head.error);
   const tqlColumns = parseJson(head.stdout)[0].entries.map(([k]) => k);
   // DuckDB's columns must be the same set; the table is created in tql's order, the rows in
   // file order, so that DuckDB's rowid is the line number - 1, the order tql reads.
-  const probe = await describeNdjson(con, data);
+  const probe = await describeNdjson(con, file);
   for (const [name, type] of probe.types) {
     if (name !== 'timestamp' && name !== 'duration' && type.typeId !== DuckDBTypeId.LIST) {
       columnKind(type, name); // a type tql has a column type for, or an error
@@ -396,11 +401,18 @@ async function loadSpans(con, tql, data) {
   const missing = tqlColumns.filter((c) => !probe.types.has(c));
   const extra = probe.names.filter((c) => !tqlColumns.includes(c));
   if (missing.length || extra.length) {
-    throw new Error(`tql and DuckDB read different columns: only tql: [${missing}], only DuckDB: [${extra}]`);
+    throw new Error(`tql and DuckDB read different columns of ${table}: only tql: [${missing}], only DuckDB: [${extra}]`);
   }
-  await loadNdjson(con, data, 'spans', tqlColumns);
-  const count = await con.runAndReadAll('SELECT count(*) FROM spans');
-  if (count.getRows()[0][0] !== BigInt(SPANS)) throw new Error(`DuckDB read ${count.getRows()[0][0]} rows`);
+  await loadNdjson(con, file, table, tqlColumns);
+  if (rows === null) {
+    const counted = await runTql(tql, data, `${table} | count`);
+    if (counted.error) throw new Error(counted.error);
+    rows = BigInt(parseJson(counted.stdout)[0].entries[0][1].text);
+  }
+  const count = await con.runAndReadAll(`SELECT count(*) FROM ${table}`);
+  if (count.getRows()[0][0] !== BigInt(rows)) {
+    throw new Error(`DuckDB read ${count.getRows()[0][0]} rows of ${table}, tql ${rows}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -423,14 +435,16 @@ async function main() {
   }
 
   mkdirSync(work, { recursive: true });
-  const data = path.resolve(work, 'spans.ndjson');
+  // gen writes the logs of the spans in --out X.ndjson to X.logs.ndjson.
+  const data = { spans: path.resolve(work, 'spans.ndjson'), logs: path.resolve(work, 'spans.logs.ndjson') };
   await new Promise((resolve, reject) =>
-    execFile(tql, ['gen', '--spans', String(SPANS), '--seed', String(SEED), '--out', data],
+    execFile(tql, ['gen', '--spans', String(SPANS), '--seed', String(SEED), '--logs', '--out', data.spans],
              (error, _out, stderr) => (error ? reject(new Error(`tql gen failed: ${stderr}`)) : resolve())));
 
   const db = await DuckDBInstance.create(':memory:', { threads: String(WORKERS) });
   const setup = await db.connect();
-  await loadSpans(setup, tql, data);
+  await loadTable(setup, tql, data, 'spans', SPANS);
+  await loadTable(setup, tql, data, 'logs', null);
   setup.closeSync();
   if (VERBOSE) console.log(`data generated and loaded in ${Date.now() - started} ms`);
 
