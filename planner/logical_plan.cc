@@ -709,12 +709,17 @@ void ExplainNode(const PlanNode& node, int depth, std::string* out) {
       if (node.filter) {
         *out += fmt::format("{}  filter: {}\n", pad, node.filter->ToString(*node.output_schema));
       }
-      if (!node.scan_predicates.empty()) {
-        std::vector<std::string> preds;
-        for (const ScanPredicate& p : node.scan_predicates) {
-          preds.push_back(p.ToString(*node.output_schema));
-        }
-        *out += fmt::format("{}  skip batches by min/max: {}\n", pad, fmt::join(preds, ", "));
+      std::vector<std::string> by_range, by_bloom;
+      for (const ScanPredicate& p : node.scan_predicates) {
+        (p.constant.type == TypeId::kString ? by_bloom : by_range)
+            .push_back(p.ToString(*node.output_schema));
+      }
+      if (!by_range.empty()) {
+        *out += fmt::format("{}  skip batches by min/max: {}\n", pad, fmt::join(by_range, ", "));
+      }
+      if (!by_bloom.empty()) {
+        *out +=
+            fmt::format("{}  skip batches by Bloom filter: {}\n", pad, fmt::join(by_bloom, ", "));
       }
       break;
     }

@@ -691,7 +691,11 @@ class StatisticsSkipping final : public Rule {
         }
         if (lit->constant.type == TypeId::kFloat && lit->constant.f != lit->constant.f) continue;
         const TypeId t = col->type;
-        if (!IsInt64Backed(t) && t != TypeId::kFloat) continue;
+        // An identifier string equal to a constant: the batches' Bloom filters can refute it.
+        const bool identifier = t == TypeId::kString && op == CompareOp::kEq &&
+                                lit->constant.type == TypeId::kString &&
+                                IsIdentifierColumn(n->output_schema->field(col->column).name);
+        if (!IsInt64Backed(t) && t != TypeId::kFloat && !identifier) continue;
         if ((t == TypeId::kFloat) != (lit->constant.type == TypeId::kFloat)) continue;
         ScanPredicate p;
         p.column = col->column;

@@ -32,7 +32,8 @@ std::string ScanPredicate::ToString(const Schema& schema) const {
 
 bool ScanPredicate::MayMatch(const ColumnStats& s) const {
   if (!s.has_values && !s.has_nan) return false;  // every value is null: nothing compares true
-  int lo_cmp, hi_cmp;                             // sign of (min - c) and (max - c)
+  if (constant.type == TypeId::kString) return op != CompareOp::kEq || s.MayContain(constant.s);
+  int lo_cmp, hi_cmp;  // sign of (min - c) and (max - c)
   if (constant.type == TypeId::kFloat) {
     // NaN sorts above every number; min/max (which exclude NaN) cannot refute it.
     if (s.has_nan || constant.f != constant.f) return true;

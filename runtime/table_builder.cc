@@ -498,7 +498,7 @@ Result<Table> TableBuilder::Finish() {
     vectors.reserve(columns_.size());
     for (size_t i = 0; i < columns_.size(); ++i) {
       TQL_ASSIGN_OR_RETURN(Vector v, BuildSlice(*columns_[i], start, n, dictionaries[i]));
-      v.set_stats(ComputeStats(v));
+      v.set_stats(ComputeStats(v, IsIdentifierColumn(columns_[i]->name)));
       vectors.push_back(std::move(v));
     }
     table.batches.emplace_back(table.schema, std::move(vectors), n);

@@ -1,6 +1,7 @@
 #include "runtime/vector.h"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 namespace tql {
@@ -139,8 +140,50 @@ Vector Vector::Decoded() const {
                  validity_, null_count_);
 }
 
-std::shared_ptr<const ColumnStats> ComputeStats(const Vector& v) {
+namespace {
+
+// Blocked Bloom filter: one 64-bit word per value, three bits in it, about 8 bits per row.
+uint64_t BloomHash(std::string_view value) {
+  return std::hash<std::string_view>{}(value);
+}
+uint64_t BloomBits(uint64_t h) {
+  return (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63)) |
+         (uint64_t{1} << ((h >> 12) & 63));
+}
+size_t BloomWord(uint64_t h, size_t words) {
+  return static_cast<size_t>(h >> 32) & (words - 1);
+}
+
+}  // namespace
+
+bool ColumnStats::MayContain(std::string_view value) const {
+  if (bloom.empty()) return true;
+  const uint64_t h = BloomHash(value);
+  const uint64_t b = BloomBits(h);
+  return (bloom[BloomWord(h, bloom.size())] & b) == b;
+}
+
+bool IsIdentifierColumn(std::string_view name) {
+  auto ends_with = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  return ends_with("_id") || ends_with(".id");
+}
+
+std::shared_ptr<const ColumnStats> ComputeStats(const Vector& v, bool identifier) {
   auto stats = std::make_shared<ColumnStats>();
+  if (identifier && v.type() == TypeId::kString) {
+    size_t words = 1;
+    while (words * 8 < static_cast<size_t>(v.length())) words <<= 1;  // 8 bits per row
+    stats->bloom.assign(words, 0);
+    for (int64_t i = 0; i < v.length(); ++i) {
+      if (!v.IsValid(i)) continue;
+      stats->has_values = true;
+      const uint64_t h = BloomHash(v.GetString(i));
+      stats->bloom[BloomWord(h, words)] |= BloomBits(h);
+    }
+    return stats;
+  }
   if (IsInt64Backed(v.type())) {
     const int64_t* x = v.int64_values();
     for (int64_t i = 0; i < v.length(); ++i) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "runtime/buffer.h"
 #include "runtime/check.h"
@@ -21,7 +22,18 @@ struct ColumnStats {
   double min_float = 0, max_float = 0;  // float (NaN excluded)
   bool has_values = false;              // false: every value is null (or NaN)
   bool has_nan = false;                 // a NaN compares above every number
+  // Identifier strings (IsIdentifierColumn): a blocked Bloom filter of the values, so that
+  // `trace_id == "..."` skips the batches that cannot hold the value. Empty: none.
+  std::vector<uint64_t> bloom;
+
+  // False when the Bloom filter proves no row holds `value`.
+  bool MayContain(std::string_view value) const;
 };
+
+// True for string columns that name things one at a time (`trace_id`, `span_id`,
+// `parent_id`, and names ending in `_id` or `.id`): the readers keep a Bloom filter of their
+// values per batch, since they are what a query isolates one request, user or span by.
+bool IsIdentifierColumn(std::string_view name);
 
 class Vector {
  public:
@@ -100,7 +112,8 @@ class Vector {
   std::shared_ptr<const ColumnStats> stats_;
 };
 
-// Computes the statistics of an int64-backed or float vector (null for other types).
-std::shared_ptr<const ColumnStats> ComputeStats(const Vector& v);
+// Computes the statistics of an int64-backed or float vector, or with `identifier` the Bloom
+// filter of a string vector (null for other types).
+std::shared_ptr<const ColumnStats> ComputeStats(const Vector& v, bool identifier = false);
 
 }  // namespace tql

@@ -8,7 +8,7 @@
 //
 // Datasets: `small` (tests/queries/data: hand-written spans and logs with nulls, unicode,
 // dynamic values), `traces` (tests/queries/data/traces.ndjson: hand-written traces with
-// orphans, a deep chain, a fan-out and a cycle, 4 rows per batch), `gen` (2000 generated spans
+// orphans, a deep chain, a fan-out and a cycle, 8 rows per batch), `gen` (2000 generated spans
 // and their logs, seed 42, in batches of 256 rows)
 // and `gen200k` (200000 generated spans, seed 42, for high-cardinality group-bys). Rows print as
 // tab-separated text under a header of `name:type` columns; null prints as `null`.
@@ -68,11 +68,11 @@ const Dataset& GetDataset(const std::string& name) {
     AddSource(&d, "spans", ReadJson(spans, read));
     AddSource(&d, "logs", ReadJson(logs, read));
   } else if (name == "traces") {
-    // Hand-written traces in scrambled order, 4 rows per batch so every trace is split across
+    // Hand-written traces in scrambled order, 8 rows per batch so every trace is split across
     // batches: a typical request, a single span, orphans, a deep chain, a wide fan-out, a
     // parent cycle and a span without a trace_id.
     JsonReadOptions read;
-    read.table.rows_per_batch = 4;
+    read.table.rows_per_batch = 8;
     AddSource(&d, "spans", ReadJsonFile(TQL_SOURCE_DIR "/tests/queries/data/traces.ndjson", read));
   } else if (name == "gen200k") {
     // Enough rows for 100k+ groups (span_id, and trace_id with user.id).
