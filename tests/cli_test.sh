@@ -219,8 +219,32 @@ check "a row limit above the input runs" run 0 run --row-limit 100000000 --input
 check "a time limit must be positive" run 2 run --time-limit 0 --input "spans=$T/all.ndjson" 'spans | count'
 check "a big enough time limit runs" run 0 run --time-limit 60000 --input "spans=$T/all.ndjson" 'spans | count'
 
-# --- subcommands that later versions fill in say so
-check "trace not available" run 2 trace abc --input "spans=$T/spans.ndjson"
+# --- trace: one request as a waterfall and as a JSON tree (exact outputs in tests/trace/)
+D="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TR="$D/queries/data/traces.ndjson"
+check "trace" run 0 trace T1 --input "spans=$TR"
+check "trace waterfall: nested spans, errors, offsets" diff -u "$D/trace/T1.txt" "$T/out"
+check "no colour when stdout is not a terminal" bash -c "! grep -q $'\x1b' '$T/out'"
+check "trace of orphans" run 0 trace T3 --input "spans=$TR"
+check "orphans are roots, and say so" diff -u "$D/trace/T3.txt" "$T/out"
+check "trace with logs" run 0 trace t2 --input "spans=$D/queries/data/spans.ndjson" \
+  --input "logs=$D/queries/data/logs.ndjson"
+check "logs under their spans, error messages" diff -u "$D/trace/t2.txt" "$T/out"
+check "trace json" run 0 trace t5 --format json --input "spans=$D/queries/data/spans.ndjson" \
+  --input "logs=$D/queries/data/logs.ndjson"
+check "nested JSON, a log without a span at the top" diff -u "$D/trace/t5.json" "$T/out"
+check "--color always" run 0 trace T1 --color always --input "spans=$TR"
+check "colour escapes" grep -q $'\x1b\\[' "$T/out"
+check "trace --stats" run 0 trace T1 --stats --repeat 3 --input "spans=$TR"
+check "trace stats" contains "$T/err" "rows scanned: 30 in 1 batch(es)"
+check "unknown trace id" run 1 trace nope --input "spans=$TR"
+check "unknown trace id message" contains "$T/err" "no span has trace_id 'nope'"
+check "trace needs spans" run 2 trace T1 --input "logs=$D/queries/data/logs.ndjson"
+check "trace needs spans message" contains "$T/err" "give --input spans=FILE"
+check "trace id with a quote" run 1 trace 'a"b' --input "spans=$TR"
+check "generated trace" run 0 trace "$(head -1 "$T/spans.ndjson" | sed 's/.*"trace_id":"\([0-9a-f]*\)".*/\1/')" \
+  --input "spans=$T/spans.ndjson" --input "logs=$T/spans.logs.ndjson"
+check "generated trace has logs" contains "$T/out" " logs · started "
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

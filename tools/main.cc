@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -29,6 +30,7 @@
 #include "tools/gen/telemetry_generator.h"
 #include "tools/inputs.h"
 #include "tools/result_format.h"
+#include "tools/trace_view.h"
 
 namespace tql {
 namespace {
@@ -888,6 +890,102 @@ int FunctionsCommand(bool markdown) {
   return kExitOk;
 }
 
+// tql trace: one trace's spans (and logs) as a waterfall or nested JSON.
+
+struct TraceOptions {
+  std::string trace_id;
+  std::vector<std::string> inputs;
+  std::string format = "text";
+  std::string color = "auto";
+  bool stats = false;
+  int repeat = 1;
+};
+
+// `SOURCE | where trace_id == "ID"`: the planner pushes the predicate into the scan, where the
+// batches' Bloom filters skip all but the batches that hold the trace.
+std::unique_ptr<PlanNode> TraceQuery(const std::string& source, const std::string& id,
+                                     const Catalog& catalog) {
+  std::string literal;
+  for (char ch : id) {
+    if (ch == '"' || ch == '\\') literal += '\\';
+    literal += ch;
+  }
+  return Compile(fmt::format("{} | where trace_id == \"{}\"", source, literal), catalog, "", {},
+                 /*plan_required=*/true)
+      .plan;
+}
+
+int TraceCommand(const TraceOptions& o) {
+  if (o.trace_id.empty() || std::any_of(o.trace_id.begin(), o.trace_id.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) < 0x20;
+      })) {
+    return UsageError("the trace id must be non-empty text without control characters");
+  }
+  Result<LoadedInputs> inputs = LoadInputs(o.inputs, /*skip_bad_lines=*/false);
+  if (!inputs.ok()) return UsageError(inputs.status().message());
+  for (const std::string& note : inputs->notes) fmt::print(stderr, "tql: {}\n", note);
+  if (inputs->tables.count("spans") == 0) {
+    return UsageError("tql trace reads the source 'spans': give --input spans=FILE");
+  }
+  const bool with_logs = inputs->tables.count("logs") > 0;
+  std::unique_ptr<PlanNode> spans_plan = TraceQuery("spans", o.trace_id, inputs->catalog);
+  if (!spans_plan) return kExitQueryError;
+  std::unique_ptr<PlanNode> logs_plan;
+  if (with_logs) {
+    logs_plan = TraceQuery("logs", o.trace_id, inputs->catalog);
+    if (!logs_plan) return kExitQueryError;
+  }
+  TraceViewOptions view;
+  view.json = o.format == "json";
+  const bool tty = isatty(fileno(stdout)) != 0;
+  view.color =
+      o.color == "always" || (o.color == "auto" && tty && std::getenv("NO_COLOR") == nullptr);
+  if (tty) {
+    winsize ws{};
+    if (ioctl(fileno(stdout), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) view.width = ws.ws_col;
+  }
+  std::string text;
+  std::vector<double> times_ms;
+  ScanStats scan;
+  for (int i = 0; i < std::max(1, o.repeat); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    scan = {};
+    Result<Table> spans = ExecutePlan(*spans_plan, inputs->tables, &scan, {});
+    if (!spans.ok()) {
+      fmt::print(stderr, "tql: {}\n", spans.status().message());
+      return kExitQueryError;
+    }
+    Result<Table> logs = Table{};
+    if (logs_plan) logs = ExecutePlan(*logs_plan, inputs->tables, &scan, {});
+    if (!logs.ok()) {
+      fmt::print(stderr, "tql: {}\n", logs.status().message());
+      return kExitQueryError;
+    }
+    Result<std::string> rendered =
+        RenderTrace(o.trace_id, *spans, logs_plan ? &*logs : nullptr, view);
+    if (!rendered.ok()) {
+      fmt::print(stderr, "tql: {}\n", rendered.status().message());
+      return kExitQueryError;
+    }
+    text = std::move(rendered).value();
+    times_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  if (o.stats) {
+    std::sort(times_ms.begin(), times_ms.end());
+    fmt::print(stderr,
+               "trace: found, assembled and rendered in min {:.3f} ms, median {:.3f} ms over {} "
+               "run(s)\n",
+               times_ms.front(), times_ms[times_ms.size() / 2], times_ms.size());
+    fmt::print(stderr, "rows scanned: {} in {} batch(es); {} batch(es) skipped by statistics\n",
+               scan.rows_read, scan.batches_read, scan.batches_skipped);
+  }
+  return kExitOk;
+}
+
 int NotAvailable(const std::string& command) {
   return UsageError(fmt::format("'tql {}' is not available in this version", command));
 }
@@ -972,11 +1070,19 @@ int Main(int argc, char** argv) {
   fmt_cmd->add_flag("--check", fmt_check, "change nothing; exit 1 if a file would change");
   fmt_cmd->add_option("files", fmt_files, ".tql files")->required();
 
-  std::string trace_id;
-  std::vector<std::string> trace_inputs;
+  TraceOptions trace;
   auto* trace_cmd = app.add_subcommand("trace", "show one request: span waterfall with its logs");
-  trace_cmd->add_option("trace_id", trace_id, "the trace id")->required();
-  trace_cmd->add_option("--input", trace_inputs, "spans=FILE, logs=FILE")->allow_extra_args(false);
+  trace_cmd->add_option("trace_id", trace.trace_id, "the trace id")->required();
+  trace_cmd->add_option("--input", trace.inputs, "spans=FILE, logs=FILE")
+      ->type_name("NAME=FILE")
+      ->allow_extra_args(false);
+  trace_cmd->add_option("--format", trace.format, "text (a waterfall) or json (nested)")
+      ->check(CLI::IsMember({"text", "json"}));
+  trace_cmd->add_option("--color", trace.color, "auto (when stdout is a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  trace_cmd->add_flag("--stats", trace.stats, "print the time taken and the rows scanned");
+  trace_cmd->add_option("--repeat", trace.repeat, "render N times (timing)")
+      ->check(CLI::PositiveNumber);
 
   auto* alert_cmd = app.add_subcommand("alert", "evaluate alert manifests");
   std::string alert_manifest, alert_at;
@@ -1038,7 +1144,7 @@ int Main(int argc, char** argv) {
   if (fmt_cmd->parsed()) return FmtCommand(fmt_files, fmt_check);
   if (gen_cmd->parsed()) return GenCommand(gen);
   if (functions_cmd->parsed()) return FunctionsCommand(functions_markdown);
-  if (trace_cmd->parsed()) return NotAvailable("trace");
+  if (trace_cmd->parsed()) return TraceCommand(trace);
   if (alert_cmd->parsed()) return NotAvailable("alert eval");
   if (import_cmd->parsed()) return NotAvailable("import");
   if (bench_cmd->parsed()) return BenchCommand(bench);
