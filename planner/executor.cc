@@ -150,6 +150,11 @@ class Executor {
         for (const PlanNode::JoinKey& k : node.join_keys) {
           keys.push_back({k.left, k.right, k.as_float});
         }
+        if (node.join_kind == PlanNode::JoinKind::kInner) {
+          return Run(*node.input(), Own(std::make_unique<SmallerSideJoin>(
+                                        std::move(keys), node.inputs[0]->output_schema,
+                                        node.output_schema, right.TakeTable(), ctx_.control, out)));
+        }
         auto op = std::make_unique<JoinOperator>(static_cast<JoinOperator::Kind>(node.join_kind),
                                                  std::move(keys), node.inputs[0]->output_schema,
                                                  node.output_schema, ctx_.control, out);

@@ -789,8 +789,9 @@ void ExplainNode(const PlanNode& node, int depth, std::string* out) {
       for (const PlanNode::JoinKey& k : node.join_keys) {
         keys.push_back(node.inputs[0]->output_schema->field(k.left).name);
       }
-      *out += fmt::format("{}Join {} on [{}], building on the right\n", pad,
-                          kKinds[static_cast<int>(node.join_kind)], fmt::join(keys, ", "));
+      *out += fmt::format("{}Join {} on [{}], building on the {}\n", pad,
+                          kKinds[static_cast<int>(node.join_kind)], fmt::join(keys, ", "),
+                          node.join_kind == PlanNode::JoinKind::kInner ? "smaller side" : "right");
       break;
     }
     case PlanNode::Kind::kMatch: {

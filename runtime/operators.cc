@@ -424,8 +424,8 @@ Status JoinOperator::Emit(const Batch& left, std::vector<std::pair<int32_t, int3
   if (left_refs->empty()) return Status::Ok();
   TQL_ASSIGN_OR_RETURN(Batch l, TakeRows(left_schema_, {&left}, *left_refs));
   TQL_ASSIGN_OR_RETURN(Batch r, TakeRows(right_.schema, right_batches_, *right_refs));
-  std::vector<Vector> cols = l.columns();
-  for (const Vector& v : r.columns()) cols.push_back(v);
+  std::vector<Vector> cols = build_columns_first_ ? r.columns() : l.columns();
+  for (const Vector& v : build_columns_first_ ? l.columns() : r.columns()) cols.push_back(v);
   const auto n = static_cast<int64_t>(left_refs->size());
   left_refs->clear();
   right_refs->clear();
@@ -475,6 +475,55 @@ Status JoinOperator::Consume(Chunk& chunk) {
   });
   TQL_RETURN_IF_ERROR(status);
   return Emit(b, &left_refs, &right_refs);
+}
+
+SmallerSideJoin::SmallerSideJoin(std::vector<JoinOperator::Key> keys, SchemaPtr left_schema,
+                                 SchemaPtr output_schema, Table right, QueryControl* control,
+                                 BatchConsumer* next)
+    : keys_(std::move(keys)),
+      left_schema_(left_schema),
+      output_schema_(std::move(output_schema)),
+      right_(std::move(right)),
+      control_(control),
+      next_(next),
+      held_(std::move(left_schema), control, "the left side of a join") {
+  right_rows_ = right_.num_rows();
+}
+
+Status SmallerSideJoin::Consume(Chunk& chunk) {
+  if (join_) return join_->Consume(chunk);
+  TQL_RETURN_IF_ERROR(held_.Consume(chunk));
+  held_rows_ += chunk.sel.count();
+  if (held_rows_ <= right_rows_) return Status::Ok();
+  // The left is the larger side: build on the right, as a plain join does.
+  join_ = std::make_unique<JoinOperator>(JoinOperator::Kind::kInner, keys_, left_schema_,
+                                         output_schema_, control_, next_);
+  TQL_RETURN_IF_ERROR(join_->Build(std::move(right_)));
+  Table held = held_.TakeTable();
+  for (const Batch& b : held.batches) {
+    if (join_->Satisfied()) break;
+    Chunk c{b, Selection::All(b.num_rows())};
+    TQL_RETURN_IF_ERROR(join_->Consume(c));
+  }
+  return Status::Ok();
+}
+
+Status SmallerSideJoin::Finish() {
+  if (join_) return join_->Finish();
+  // The left ended first: it is the smaller side. Build on it; the right rows probe.
+  std::vector<JoinOperator::Key> swapped;
+  for (const JoinOperator::Key& k : keys_) swapped.push_back({k.right, k.left, k.as_float});
+  join_ = std::make_unique<JoinOperator>(JoinOperator::Kind::kInner, std::move(swapped),
+                                         right_.schema, output_schema_, control_, next_);
+  join_->set_build_columns_first(true);
+  Table right = std::move(right_);
+  TQL_RETURN_IF_ERROR(join_->Build(held_.TakeTable()));
+  for (const Batch& b : right.batches) {
+    if (join_->Satisfied()) break;
+    Chunk c{b, Selection::All(b.num_rows())};
+    TQL_RETURN_IF_ERROR(join_->Consume(c));
+  }
+  return join_->Finish();
 }
 
 }  // namespace tql

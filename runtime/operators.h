@@ -155,6 +155,9 @@ class JoinOperator final : public BatchConsumer {
                QueryControl* control, BatchConsumer* next);
   // Every row of the right side, before the first Consume.
   Status Build(Table right);
+  // The output holds the built side's columns first (an inner join that built on its left:
+  // the consumed rows are then the right side's).
+  void set_build_columns_first(bool first) { build_columns_first_ = first; }
   Status Consume(Chunk& chunk) override;
   Status Finish() override { return next_->Finish(); }
   bool Satisfied() const override { return next_->Satisfied(); }
@@ -176,6 +179,32 @@ class JoinOperator final : public BatchConsumer {
   Batch null_row_;
   std::unordered_map<std::string, std::vector<std::pair<int32_t, int32_t>>> table_;
   std::string key_;
+  bool build_columns_first_ = false;
+};
+
+// An inner join that builds its hash table on the smaller side. The left rows are held until
+// they outnumber the right side's: if the left ends first, its rows are built and the right
+// streams through them; otherwise the right is built, and the held left rows, then the rest,
+// stream through it. The held rows count against the memory limit.
+class SmallerSideJoin final : public BatchConsumer {
+ public:
+  SmallerSideJoin(std::vector<JoinOperator::Key> keys, SchemaPtr left_schema,
+                  SchemaPtr output_schema, Table right, QueryControl* control, BatchConsumer* next);
+  Status Consume(Chunk& chunk) override;
+  Status Finish() override;
+  bool Satisfied() const override { return join_ ? join_->Satisfied() : next_->Satisfied(); }
+
+ private:
+  std::vector<JoinOperator::Key> keys_;
+  SchemaPtr left_schema_;
+  SchemaPtr output_schema_;
+  Table right_;
+  int64_t right_rows_ = 0;
+  QueryControl* control_;
+  BatchConsumer* next_;
+  CollectSink held_;
+  int64_t held_rows_ = 0;
+  std::unique_ptr<JoinOperator> join_;  // once the side to build on is known
 };
 
 }  // namespace tql

@@ -1,0 +1,6 @@
+-- The SQL of bench/queries/traces.tql, by name: `NAME: SQL` lines.
+descendant: WITH RECURSIVE up AS (SELECT trace_id, span_id, parent_id AS ancestor FROM spans WHERE "db.system" = 'postgresql' AND duration > 100000000 UNION SELECT u.trace_id, u.span_id, p.parent_id FROM up u JOIN spans p ON p.trace_id = u.trace_id AND p.span_id = u.ancestor) SELECT count(DISTINCT u.trace_id || '/' || u.span_id) FROM up u JOIN spans a ON a.trace_id = u.trace_id AND a.span_id = u.ancestor WHERE a.service = 'api-gateway' AND a.kind = 'server'
+sibling: SELECT count(*) FROM spans s WHERE s.status = 'error' AND EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_id) AND EXISTS (SELECT 1 FROM spans b WHERE b.trace_id = s.trace_id AND b.parent_id = s.parent_id AND b.rowid <> s.rowid AND b."db.system" = 'redis' AND b.duration > 100000000)
+logs_join_spans: SELECT count(*) FROM (SELECT trace_id FROM logs WHERE severity = 'ERROR') l JOIN (SELECT trace_id FROM spans WHERE duration > 500000000) s ON l.trace_id = s.trace_id
+trace_spans: SELECT count(*) FROM spans WHERE trace_id = '7a768c8cffefea0580e1e8bc19334ca0'
+trace_logs: SELECT count(*) FROM logs WHERE trace_id = '7a768c8cffefea0580e1e8bc19334ca0'
