@@ -142,6 +142,8 @@ check "run warns about a typo" run 0 run --input "spans=$T/spans.ndjson" 'spans 
 check "typo warning" contains "$T/err" "warning: unknown column 'stauts' reads as null; did you mean 'status'?"
 check "match runs" run 0 run --format csv --input "spans=$T/spans.ndjson" 'spans | match {} | count'
 check "match {} keeps every span" contains "$T/out" "500"
+check "match counts against the memory limit" run 1 run --memory-limit 1KB --input "spans=$T/spans.ndjson" 'spans | match {} | count'
+check "match memory message" contains "$T/err" "the spans of a match needs more than the memory limit"
 check "match warns without linking columns" run 0 run --input "spans=$T/spans.ndjson" 'spans | project-away parent_id | match {} > {}'
 check "match names the missing column" contains "$T/err" "warning: match needs the column 'parent_id' to link spans"
 check "explain -v prints the bound query" run 0 explain -v --input "spans=$T/spans.ndjson" 'spans | project service, n = 1'

@@ -72,6 +72,41 @@ TEST(CppApi, CompilesAndRuns) {
   EXPECT_FALSE(tql::Version().empty());
 }
 
+// match over spans a host hands in as Arrow arrays: a trace split across two batches, its
+// children arriving before their root.
+TEST(CppApi, MatchOverArrowBatches) {
+  static const char* const formats[] = {"u", "u", "u", "u"};
+  static const char* const names[] = {"trace_id", "span_id", "parent_id", "service"};
+  const char* const rows[2][3][4] = {
+      {{"t1", "db1", "api1", "db"}, {"t2", "api2", nullptr, "api"}, {"t1", "db2", "api1", "db"}},
+      {{"t1", "api1", nullptr, "api"}, {"t2", "db3", "api2", "db"}, {"t3", "db4", "gone", "db"}}};
+  tql::Catalog catalog;
+  for (const auto& batch : rows) {
+    ArrowSchema schema;
+    ArrowArray array;
+    make_schema(&schema, 4, formats, names);
+    ArrowArray* cols[4];
+    for (int c = 0; c < 4; ++c) {
+      const char* values[3] = {batch[0][c], batch[1][c], batch[2][c]};
+      cols[c] = string_column(3, values);
+    }
+    make_struct(&array, 3, 4, cols);
+    ASSERT_TRUE(catalog.AddArrowArray("spans", schema, &array).ok());
+    schema.release(&schema);
+  }
+  tql::Engine engine = NewEngine();
+  // db spans whose parent is an api span: db1, db2 (t1) and db3 (t2); db4's parent never came.
+  auto query = engine.Compile(
+      catalog,
+      R"(spans | match { service == "api" } > { service == "db" } | summarize n = count() by trace_id | summarize traces = count(), spans = sum(n))");
+  ASSERT_TRUE(query.ok()) << query.error().message();
+  EXPECT_NE(query->explain().find("Match {service == \"api\"} > {service == \"db\"}"),
+            std::string_view::npos);
+  auto result = query->Execute();
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  EXPECT_EQ(Ints(std::move(result).value(), "spans"), std::vector<int64_t>{3});
+}
+
 TEST(CppApi, ErrorsCarryDiagnostics) {
   tql::Engine engine = NewEngine();
   tql::Catalog catalog = SpanCatalog();
