@@ -11,6 +11,8 @@ namespace tql {
 namespace {
 
 constexpr uint32_t kEmpty = std::numeric_limits<uint32_t>::max();
+// Traces of at most this many spans link parents by a linear search, larger ones by hashing.
+constexpr int32_t kLinearLink = 16;
 
 // The bytes that identify a linking value (valid while its batch lives); false for null.
 bool LinkKey(const Vector& v, int64_t row, std::string_view* out) {
@@ -127,13 +129,22 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
     KeyIndex traces;
     traces.Reset(static_cast<size_t>(n / 8));
     int64_t row = 0;
-    std::string_view key;
+    std::string_view key, last_key;
+    uint32_t last = kEmpty;  // the previous row's trace: spans of a trace tend to come together
     for (const Batch& b : batches) {
       if (control != nullptr) TQL_RETURN_IF_ERROR(control->Check());
       const Vector* ids = columns.trace_id >= 0 ? &b.column(columns.trace_id) : nullptr;
       for (int64_t r = 0; r < b.num_rows(); ++r, ++row) {
         uint32_t t = num_traces;
-        if (ids != nullptr && LinkKey(*ids, r, &key)) t = traces.FindOrInsert(key, num_traces);
+        if (ids != nullptr && LinkKey(*ids, r, &key)) {
+          if (last != kEmpty && key == last_key) {
+            t = last;
+          } else {
+            t = traces.FindOrInsert(key, num_traces);
+            last = t;
+            last_key = key;
+          }
+        }
         if (t == num_traces) ++num_traces;
         f.trace_of_row_[static_cast<size_t>(row)] = t;
       }
@@ -158,6 +169,14 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
 
   // Link and lay out each trace in preorder. Scratch, by offset in the trace (arrival order):
   KeyIndex spans;
+  std::vector<std::string_view> ids;
+  // The batch of an input row: the rows of a trace are usually in one batch or the next.
+  size_t last_batch = 0;
+  auto locate = [&](int64_t row) {
+    if (row >= batch_start[last_batch] && row < batch_start[last_batch + 1]) return last_batch;
+    last_batch = BatchOf(batch_start, row);
+    return last_batch;
+  };
   std::vector<int32_t> parent, child_begin, children, order, stack, position;
   std::vector<uint8_t> state;  // 0 unvisited, 1 on the current walk up, 2 placed
   std::vector<uint32_t> rows;
@@ -170,21 +189,30 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
     parent.assign(static_cast<size_t>(size), -1);
     orphan.assign(static_cast<size_t>(size), 0);
     if (size > 1 && columns.span_id >= 0 && columns.parent_id >= 0) {
-      spans.Reset(static_cast<size_t>(size));
+      // The span ids of the trace; a small trace is searched in place, a large one hashed.
+      ids.resize(static_cast<size_t>(size));
+      const bool hashed = size > kLinearLink;
+      if (hashed) spans.Reset(static_cast<size_t>(size));
       for (int32_t i = 0; i < size; ++i) {
         const int64_t row = f.rows_[static_cast<size_t>(begin + i)];
-        const size_t bi = BatchOf(batch_start, row);
-        if (LinkKey(batches[bi].column(columns.span_id), row - batch_start[bi], &key) &&
-            !key.empty()) {
-          spans.FindOrInsert(key, static_cast<uint32_t>(i));
-        }
+        const size_t bi = locate(row);
+        std::string_view& id = ids[static_cast<size_t>(i)];
+        if (!LinkKey(batches[bi].column(columns.span_id), row - batch_start[bi], &id)) id = {};
+        if (hashed && !id.empty()) spans.FindOrInsert(id, static_cast<uint32_t>(i));
       }
+      auto find = [&](std::string_view k) {
+        if (hashed) return spans.Find(k);
+        for (int32_t j = 0; j < size; ++j) {
+          if (ids[static_cast<size_t>(j)] == k) return static_cast<uint32_t>(j);
+        }
+        return kEmpty;
+      };
       for (int32_t i = 0; i < size; ++i) {
         const int64_t row = f.rows_[static_cast<size_t>(begin + i)];
-        const size_t bi = BatchOf(batch_start, row);
+        const size_t bi = locate(row);
         const int64_t r = row - batch_start[bi];
         if (!LinkKey(batches[bi].column(columns.parent_id), r, &key) || key.empty()) continue;
-        const uint32_t p = spans.Find(key);
+        const uint32_t p = find(key);
         if (p == kEmpty) {
           orphan[static_cast<size_t>(i)] = 1;
         } else if (static_cast<int32_t>(p) != i) {
@@ -193,7 +221,7 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
       }
     } else if (size == 1 && columns.parent_id >= 0) {
       const int64_t row = f.rows_[static_cast<size_t>(begin)];
-      const size_t bi = BatchOf(batch_start, row);
+      const size_t bi = locate(row);
       // A lone span with a parent_id: its parent never arrived (unless it names itself).
       if (LinkKey(batches[bi].column(columns.parent_id), row - batch_start[bi], &key) &&
           !key.empty()) {
@@ -202,6 +230,11 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
                                                               row - batch_start[bi], &self);
         orphan[0] = has_self && self == key ? 0 : 1;
       }
+    }
+    if (size == 1) {  // a lone span: a root, or an orphan
+      f.orphan_[static_cast<size_t>(begin)] = orphan[0];
+      f.num_orphans_ += orphan[0];
+      continue;
     }
     // Cut cycles: walk up from each span; a walk that meets itself has found a cycle, which
     // is cut at the span where the walk entered it.
