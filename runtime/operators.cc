@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <numeric>
 
 #include "runtime/group_table.h"
@@ -392,19 +394,78 @@ bool JoinOperator::KeyOf(const Batch& b, int64_t row, bool left, std::string* ke
   return true;
 }
 
+namespace {
+uint64_t JoinHash(std::string_view key) {
+  return std::hash<std::string_view>{}(key);
+}
+}  // namespace
+
+int32_t JoinOperator::Find(std::string_view key) const {
+  if (slots_.empty()) return -1;
+  const uint64_t h = JoinHash(key);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.head < 0) return -1;
+    if (s.hash == h && s.key_size == key.size() &&
+        std::memcmp(key_bytes_.data() + s.key_offset, key.data(), key.size()) == 0) {
+      return s.head;
+    }
+  }
+}
+
+void JoinOperator::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(std::max<size_t>(16, old.size() * 2), Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.head < 0) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].head >= 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
 Status JoinOperator::Build(Table right) {
   right_ = std::move(right);
-  int64_t bytes = 0;
+  if (right_.num_rows() >= std::numeric_limits<int32_t>::max()) {
+    return Status(StatusCode::kLimitExceeded,
+                  "the right side of a join holds more than 2^31 rows; filter it first");
+  }
   for (size_t b = 0; b < right_.batches.size(); ++b) {
     const Batch& batch = right_.batches[b];
     for (int64_t r = 0; r < batch.num_rows(); ++r) {
       if (!KeyOf(batch, r, /*left=*/false, &key_)) continue;
-      auto [it, fresh] = table_.try_emplace(key_);
-      if (fresh) bytes += static_cast<int64_t>(key_.size() + sizeof(std::string) + 48);
-      it->second.emplace_back(static_cast<int32_t>(b), static_cast<int32_t>(r));
-      bytes += 8;
+      if ((used_ + 1) * 2 > slots_.size()) Grow();
+      const uint64_t h = JoinHash(key_);
+      const size_t mask = slots_.size() - 1;
+      const auto entry = static_cast<int32_t>(entries_.size());
+      entries_.push_back({static_cast<int32_t>(b), static_cast<int32_t>(r), -1});
+      for (size_t i = h & mask;; i = (i + 1) & mask) {
+        Slot& s = slots_[i];
+        if (s.head < 0) {
+          s = {h, static_cast<uint32_t>(key_bytes_.size()), static_cast<uint32_t>(key_.size()),
+               entry, entry};
+          key_bytes_ += key_;
+          ++used_;
+          break;
+        }
+        if (s.hash == h && s.key_size == key_.size() &&
+            std::memcmp(key_bytes_.data() + s.key_offset, key_.data(), key_.size()) == 0) {
+          entries_[static_cast<size_t>(s.tail)].next = entry;
+          s.tail = entry;
+          break;
+        }
+      }
     }
   }
+  if (key_bytes_.size() >= std::numeric_limits<uint32_t>::max()) {
+    return Status(StatusCode::kLimitExceeded,
+                  "the keys of a join's right side pass 4 GiB; filter it first");
+  }
+  const auto bytes =
+      static_cast<int64_t>(slots_.capacity() * sizeof(Slot) + entries_.capacity() * sizeof(Entry) +
+                           key_bytes_.capacity());
   if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->Reserve(bytes, "join"));
   // One row of nulls, for the left rows of a left join that match nothing.
   std::vector<Vector> nulls;
@@ -438,7 +499,7 @@ Status JoinOperator::Consume(Chunk& chunk) {
   if (kind_ == Kind::kSemi || kind_ == Kind::kAnti) {
     std::vector<int32_t> pass;
     chunk.sel.ForEach([&](int64_t r) {
-      const bool match = KeyOf(b, r, /*left=*/true, &key_) && table_.contains(key_);
+      const bool match = KeyOf(b, r, /*left=*/true, &key_) && Find(key_) >= 0;
       if (match == (kind_ == Kind::kSemi)) pass.push_back(static_cast<int32_t>(r));
     });
     if (pass.empty()) return Status::Ok();
@@ -452,20 +513,17 @@ Status JoinOperator::Consume(Chunk& chunk) {
   chunk.sel.ForEach([&](int64_t r) {
     if (!status.ok()) return;
     const auto row = static_cast<int32_t>(r);
-    const std::vector<std::pair<int32_t, int32_t>>* matches = nullptr;
-    if (KeyOf(b, r, /*left=*/true, &key_)) {
-      auto it = table_.find(key_);
-      if (it != table_.end()) matches = &it->second;
-    }
-    if (matches == nullptr) {
+    const int32_t first = KeyOf(b, r, /*left=*/true, &key_) ? Find(key_) : -1;
+    if (first < 0) {
       if (kind_ == Kind::kLeft) {
         left_refs.emplace_back(0, row);
         right_refs.emplace_back(null_batch, 0);
       }
     } else {
-      for (const auto& m : *matches) {
+      for (int32_t e = first; e >= 0; e = entries_[static_cast<size_t>(e)].next) {
+        const Entry& m = entries_[static_cast<size_t>(e)];
         left_refs.emplace_back(0, row);
-        right_refs.push_back(m);
+        right_refs.emplace_back(m.batch, m.row);
         if (static_cast<int64_t>(left_refs.size()) >= kDefaultBatchRows) {
           status = Emit(b, &left_refs, &right_refs);
           if (!status.ok()) return;

@@ -177,7 +177,26 @@ class JoinOperator final : public BatchConsumer {
   Table right_;
   std::vector<const Batch*> right_batches_;  // the right's, then one all-null row
   Batch null_row_;
-  std::unordered_map<std::string, std::vector<std::pair<int32_t, int32_t>>> table_;
+  // The hash table: open addressing over key bytes kept in `keys_`; each slot heads a chain
+  // of the built rows with its key, in build order.
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t key_offset = 0;
+    uint32_t key_size = 0;
+    int32_t head = -1;  // first entry, -1: empty slot
+    int32_t tail = -1;
+  };
+  struct Entry {
+    int32_t batch, row;
+    int32_t next;  // -1: the last of its key
+  };
+  // The first entry of `key`'s chain, or -1.
+  int32_t Find(std::string_view key) const;
+  void Grow();
+  std::vector<Slot> slots_;
+  std::vector<Entry> entries_;
+  std::string key_bytes_;
+  size_t used_ = 0;
   std::string key_;
   bool build_columns_first_ = false;
 };
