@@ -244,6 +244,14 @@ check "unknown trace id message" contains "$T/err" "no span has trace_id 'nope'"
 check "trace needs spans" run 2 trace T1 --input "logs=$D/queries/data/logs.ndjson"
 check "trace needs spans message" contains "$T/err" "give --input spans=FILE"
 check "trace id with a quote" run 1 trace 'a"b' --input "spans=$TR"
+awk 'BEGIN { for (i = 0; i < 100000; i++) {
+  p = i ? sprintf(",\"parent_id\":\"s%d\"", i - 1) : "";
+  printf "{\"timestamp\":\"2026-11-24T10:00:00Z\",\"duration\":%d,\"trace_id\":\"deep\",\"span_id\":\"s%d\"%s,\"name\":\"n%d\"}\n", 100000 - i, i, p, i } }' >"$T/chain.ndjson"
+check "trace of a 100000-deep chain" run 0 trace deep --input "spans=$T/chain.ndjson"
+check "deep spans stop moving right and say their depth" contains "$T/out" "[99999] n99999"
+check "json of a 100000-deep chain" run 0 trace deep --format json --input "spans=$T/chain.ndjson"
+check "match over a 100000-deep chain" run 0 run --format csv --input "spans=$T/chain.ndjson" 'spans | match { name == "n0" } >> { name == "n99999" } | count'
+check "the deepest span descends from the root" grep -qx 1 "$T/out"
 check "generated trace" run 0 trace "$(head -1 "$T/spans.ndjson" | sed 's/.*"trace_id":"\([0-9a-f]*\)".*/\1/')" \
   --input "spans=$T/spans.ndjson" --input "logs=$T/spans.logs.ndjson"
 check "generated trace has logs" contains "$T/out" " logs · started "

@@ -16,6 +16,9 @@ namespace tql {
 
 namespace {
 
+// Levels of indentation the views show; deeper spans stay at this indentation.
+constexpr size_t kMaxIndent = 16;
+
 // The columns the view reads by name (-1: absent or of another type).
 struct Columns {
   int timestamp = -1, duration = -1, trace_id = -1, span_id = -1, parent_id = -1;
@@ -253,8 +256,8 @@ class TextView {
   TextView(const Tree& tree, const TraceViewOptions& o) : tree_(tree), paint_(o.color) {
     total_ = std::max<int64_t>(1, tree.end - tree.start);
     // Label widths first: the bars start in one column.
-    for (size_t r : tree.roots) Measure(r, 0);
-    label_width_ = std::min<size_t>(label_width_, 64);
+    for (size_t r : tree.roots) Measure(r);
+    label_width_ = std::min<size_t>(label_width_, 72);
     bar_width_ =
         static_cast<size_t>(std::clamp<int>(o.width - static_cast<int>(label_width_) - 22, 20, 60));
     width_ = static_cast<size_t>(std::max(o.width, 40));
@@ -282,7 +285,29 @@ class TextView {
     }
     facts.push_back("started " + FormatTimestamp(tree_.start));
     out += fmt::format("{}\n\n", fmt::join(facts, " · "));
-    for (size_t r : tree_.roots) Span(r, "", "", &out);
+    // Preorder with an explicit stack: a frame is a span with its line's prefix and the
+    // prefix of the lines below it.
+    struct Frame {
+      size_t node, depth;
+      std::string self, below;
+    };
+    std::vector<Frame> stack;
+    for (size_t k = tree_.roots.size(); k-- > 0;) stack.push_back({tree_.roots[k], 0, "", ""});
+    while (!stack.empty()) {
+      Frame f = std::move(stack.back());
+      stack.pop_back();
+      Span(f.node, f.depth, f.self, f.below, &out);
+      const std::vector<size_t>& children = tree_.spans[f.node].children;
+      for (size_t k = children.size(); k-- > 0;) {
+        const bool last = k + 1 == children.size();
+        if (f.depth + 1 > kMaxIndent) {
+          stack.push_back({children[k], f.depth + 1, f.below, f.below});
+        } else {
+          stack.push_back({children[k], f.depth + 1, f.below + (last ? "└─ " : "├─ "),
+                           f.below + (last ? "   " : "│  ")});
+        }
+      }
+    }
     if (!tree_.loose_logs.empty()) {
       out += paint_("2", "logs of the trace without a span of it:") + "\n";
       for (size_t l : tree_.loose_logs) Log(tree_.logs[l], "", &out);
@@ -297,10 +322,22 @@ class TextView {
     return label;
   }
 
-  void Measure(size_t i, size_t depth) {
-    const SpanNode& n = tree_.spans[i];
-    label_width_ = std::max(label_width_, depth * 3 + Width(Label(n)));
-    for (size_t c : n.children) Measure(c, depth + 1);
+  // The widest label, indented (iterative: a trace may be a chain of any depth).
+  void Measure(size_t root) {
+    std::vector<std::pair<size_t, size_t>> stack{{root, 0}};
+    while (!stack.empty()) {
+      const auto [i, depth] = stack.back();
+      stack.pop_back();
+      const SpanNode& n = tree_.spans[i];
+      label_width_ = std::max(label_width_, std::min(depth, kMaxIndent) * 3 +
+                                                Width(DepthMark(depth)) + Width(Label(n)));
+      for (size_t c : n.children) stack.emplace_back(c, depth + 1);
+    }
+  }
+
+  // Beyond kMaxIndent levels the tree stops moving right; the label says how deep it is.
+  static std::string DepthMark(size_t depth) {
+    return depth > kMaxIndent ? fmt::format("[{}] ", depth) : std::string();
   }
 
   std::string Bar(const SpanNode& n) const {
@@ -318,20 +355,27 @@ class TextView {
     return std::string(from, ' ') + filled + std::string(bar_width_ - to, ' ');
   }
 
-  void Span(size_t i, const std::string& self, const std::string& below, std::string* out) {
+  // One span's line, its error message and its logs.
+  void Span(size_t i, size_t depth, const std::string& self, const std::string& below,
+            std::string* out) {
     const SpanNode& n = tree_.spans[i];
-    std::string label = Fit(Label(n), label_width_ > Width(self) ? label_width_ - Width(self) : 1);
+    const std::string mark = DepthMark(depth);
+    std::string label = mark + Fit(Label(n), label_width_ > Width(self) + Width(mark)
+                                                 ? label_width_ - Width(self) - Width(mark)
+                                                 : 1);
     const size_t pad =
         label_width_ > Width(self) + Width(label) ? label_width_ - Width(self) - Width(label) : 0;
     // Colour the parts of the label: service, name, the error mark.
     std::string shown = label;
-    if (!n.service.empty() && label.rfind(n.service + " ", 0) == 0) {
-      shown = paint_.Service(n.service, n.service) + label.substr(n.service.size());
+    if (!n.service.empty() &&
+        label.compare(mark.size(), n.service.size() + 1, n.service + " ") == 0) {
+      shown = mark + paint_.Service(n.service, n.service) +
+              label.substr(mark.size() + n.service.size());
     }
     if (n.error) {
-      const size_t mark = shown.rfind(" ✗");
-      if (mark != std::string::npos && mark + 4 == shown.size()) {
-        shown = shown.substr(0, mark) + " " + paint_("31;1", "✗");
+      const size_t cross = shown.rfind(" ✗");
+      if (cross != std::string::npos && cross + 4 == shown.size()) {
+        shown = shown.substr(0, cross) + " " + paint_("31;1", "✗");
       }
     }
     *out += paint_("2", self) + shown + std::string(pad, ' ') + "  " + Bar(n) + "  " +
@@ -344,10 +388,6 @@ class TextView {
       *out += paint_("2", detail) + paint_("31", "✗ " + OneLine(n.status_message)) + "\n";
     }
     for (size_t l : n.logs) Log(tree_.logs[l], detail, out);
-    for (size_t k = 0; k < n.children.size(); ++k) {
-      const bool last = k + 1 == n.children.size();
-      Span(n.children[k], below + (last ? "└─ " : "├─ "), below + (last ? "   " : "│  "), out);
-    }
   }
 
   void Log(const LogNode& l, const std::string& prefix, std::string* out) const {
@@ -404,7 +444,7 @@ class JsonView {
     out += "  \"spans\": [";
     for (size_t k = 0; k < tree_.roots.size(); ++k) {
       out += k > 0 ? ",\n" : "\n";
-      Span(tree_.roots[k], 2, &out);
+      Subtree(tree_.roots[k], &out);
     }
     out += tree_.roots.empty() ? "],\n" : "\n  ],\n";
     out += "  \"logs\": [";
@@ -417,7 +457,36 @@ class JsonView {
   }
 
  private:
-  void Span(size_t i, int depth, std::string* out) {
+  // A root and its subtree, depth first with an explicit stack (a trace may be a chain of any
+  // depth); the indentation stops growing after kMaxIndent levels.
+  void Subtree(size_t root, std::string* out) {
+    struct Frame {
+      size_t node;
+      int depth;
+      size_t next = 0;  // the next child to write
+    };
+    std::vector<Frame> stack{{root, 2}};
+    Open(root, 2, out);
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      const SpanNode& n = tree_.spans[f.node];
+      if (f.next < n.children.size()) {
+        *out += f.next > 0 ? ",\n" : "\n";
+        const size_t child = n.children[f.next++];
+        const int depth = std::min(f.depth + 2, static_cast<int>(kMaxIndent) * 2);
+        Open(child, depth, out);
+        stack.push_back({child, depth});
+        continue;
+      }
+      const std::string pad(static_cast<size_t>(f.depth) * 2, ' ');
+      *out += n.children.empty() ? "]\n" : "\n" + pad + "  ]\n";
+      *out += pad + "}";
+      stack.pop_back();
+    }
+  }
+
+  // A span's fields up to the opening of its children.
+  void Open(size_t i, int depth, std::string* out) {
     const SpanNode& n = tree_.spans[i];
     const std::string pad(static_cast<size_t>(depth) * 2, ' ');
     const std::string in = pad + "  ";
@@ -446,12 +515,6 @@ class JsonView {
     }
     *out += n.logs.empty() ? "],\n" : "\n" + in + "],\n";
     *out += in + "\"children\": [";
-    for (size_t k = 0; k < n.children.size(); ++k) {
-      *out += k > 0 ? ",\n" : "\n";
-      Span(n.children[k], depth + 2, out);
-    }
-    *out += n.children.empty() ? "]\n" : "\n" + in + "]\n";
-    *out += pad + "}";
   }
 
   void Log(const LogNode& l, int depth, std::string* out) const {
