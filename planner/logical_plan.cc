@@ -646,7 +646,9 @@ class Planner {
             {fmt::format("convert it on that side first, e.g. extend {0} = tostring({0})", name)});
         return nullptr;
       }
-      k.as_float = lt != rt;
+      // int against float compares as float; a side of type null (no values) matches nothing.
+      auto number = [](TypeId t) { return t == TypeId::kInt || t == TypeId::kFloat; };
+      k.as_float = lt != rt && number(lt) && number(rt);
       n->join_keys.push_back(k);
     }
     n->inputs.push_back(std::move(left));

@@ -688,6 +688,10 @@ Result<Datum> EvalCompare(const PExpr& e, const Batch& batch, const Selection& s
     const std::string c = b.constant.s;
     PExpr shim;
     shim.memo = e.memo;
+    if (op == CompareOp::kEq || op == CompareOp::kNe) {  // lengths first: most rows differ
+      const bool eq = op == CompareOp::kEq;
+      return StringPredicate(shim, a, sel, n, [&](std::string_view s) { return (s == c) == eq; });
+    }
     return StringPredicate(shim, a, sel, n, [&](std::string_view s) {
       const int cmp = s.compare(c);
       return ApplyCompare(op, cmp < 0 ? -1 : (cmp > 0 ? 1 : 0), 0);

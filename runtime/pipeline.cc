@@ -76,6 +76,20 @@ Status ScanFeeder::Push(Batch batch) {
   return root_->Consume(chunk);
 }
 
+Result<bool> ScanFeeder::SkipSource(const Batch& batch, const std::vector<int>& columns) {
+  for (const ScanPredicate& p : predicates_) {
+    const int c = columns[static_cast<size_t>(p.column)];
+    if (c >= batch.num_columns()) return false;  // a malformed batch: the projection says so
+    const ColumnStats* s = batch.column(c).stats();
+    if (s != nullptr && !p.MayMatch(*s)) {
+      if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->CheckScan(batch.num_rows()));
+      ++stats_->batches_skipped;
+      return true;
+    }
+  }
+  return false;
+}
+
 int64_t BatchMemory(const Batch& batch) {
   int64_t bytes = 0;
   for (const Vector& v : batch.columns()) {
@@ -137,6 +151,9 @@ Status RunScan(const std::string& source, const Table& input, const std::vector<
   for (const Batch& batch : input.batches) {
     ++index;
     if (root->Satisfied()) break;
+    // Refuted by statistics: skipped before the batch is checked and projected.
+    TQL_ASSIGN_OR_RETURN(bool skip, step.SkipSource(batch, columns));
+    if (skip) continue;
     // A producer may hand over batches that disagree with the source's schema.
     TQL_ASSIGN_OR_RETURN(Batch projected,
                          ProjectSourceBatch(source, *input.schema, columns, schema, batch, index));

@@ -110,6 +110,9 @@ class ScanFeeder {
              QueryControl* control)
       : predicates_(std::move(predicates)), root_(root), stats_(stats), control_(control) {}
   Status Push(Batch batch);
+  // True when the statistics of `batch` (a batch of the source, before projection to
+  // `columns`) refute a predicate: the batch is counted as skipped and needs no projection.
+  Result<bool> SkipSource(const Batch& batch, const std::vector<int>& columns);
   BatchConsumer* root() const { return root_; }
 
  private:

@@ -19,8 +19,11 @@ bool LinkKey(const Vector& v, int64_t row, std::string_view* out) {
   if (v.type() == TypeId::kNull || v.IsNull(row)) return false;
   switch (v.type()) {
     case TypeId::kString:
-    case TypeId::kDynamic:
       *out = v.GetString(row);
+      return true;
+    case TypeId::kDynamic:  // JSON text: an empty string or a null reads as empty
+      *out = v.GetString(row);
+      if (*out == "\"\"" || *out == "null") *out = {};
       return true;
     case TypeId::kInt:
     case TypeId::kTimestamp:
@@ -149,6 +152,12 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
         f.trace_of_row_[static_cast<size_t>(row)] = t;
       }
     }
+    // The grouping table at its largest, for as long as it lives.
+    if (control != nullptr) {
+      const auto bytes = static_cast<int64_t>(traces.memory());
+      TQL_RETURN_IF_ERROR(control->Reserve(bytes, "the traces of a match"));
+      control->Release(bytes);
+    }
   }
   f.begin_.assign(static_cast<size_t>(num_traces) + 1, 0);
   for (uint32_t t : f.trace_of_row_) ++f.begin_[t + 1];
@@ -213,22 +222,19 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
         const int64_t r = row - batch_start[bi];
         if (!LinkKey(batches[bi].column(columns.parent_id), r, &key) || key.empty()) continue;
         const uint32_t p = find(key);
-        if (p == kEmpty) {
-          orphan[static_cast<size_t>(i)] = 1;
-        } else if (static_cast<int32_t>(p) != i) {
+        if (p == kEmpty || static_cast<int32_t>(p) == i) {
+          orphan[static_cast<size_t>(i)] = 1;  // the parent never arrived, or a cycle of one
+        } else {
           parent[static_cast<size_t>(i)] = static_cast<int32_t>(p);
         }
       }
-    } else if (size == 1 && columns.parent_id >= 0) {
+    } else if (size == 1 && columns.span_id >= 0 && columns.parent_id >= 0) {
       const int64_t row = f.rows_[static_cast<size_t>(begin)];
       const size_t bi = locate(row);
-      // A lone span with a parent_id: its parent never arrived (unless it names itself).
+      // A lone span with a parent_id: its parent never arrived, or it names itself (a cycle).
       if (LinkKey(batches[bi].column(columns.parent_id), row - batch_start[bi], &key) &&
           !key.empty()) {
-        std::string_view self;
-        const bool has_self = columns.span_id >= 0 && LinkKey(batches[bi].column(columns.span_id),
-                                                              row - batch_start[bi], &self);
-        orphan[0] = has_self && self == key ? 0 : 1;
+        orphan[0] = 1;
       }
     }
     if (size == 1) {  // a lone span: a root, or an orphan
@@ -438,7 +444,11 @@ void MatchOperator::ComputeTraceValues(const std::vector<int64_t>& batch_start) 
         if (ts.IsNull(r)) continue;
         const auto t = static_cast<size_t>(forest_.trace_of_row(row));
         const int64_t start = ts.GetInt64(r);
-        const int64_t end = dur != nullptr && dur->IsValid(r) ? start + dur->GetInt64(r) : start;
+        int64_t end = start;
+        if (dur != nullptr && dur->IsValid(r) &&
+            __builtin_add_overflow(start, dur->GetInt64(r), &end)) {
+          end = dur->GetInt64(r) > 0 ? std::numeric_limits<int64_t>::max() : start;
+        }
         trace_start_[t] = std::min(trace_start_[t], start);
         trace_end_[t] = std::max(trace_end_[t], std::max(start, end));
       }
@@ -507,8 +517,8 @@ std::vector<Vector> MatchOperator::FieldColumns(int64_t base, int64_t rows) cons
           } else if (trace_start_[t] > trace_end_[t]) {
             ++nulls;
             continue;
-          } else {
-            v[r] = trace_end_[t] - trace_start_[t];
+          } else if (__builtin_sub_overflow(trace_end_[t], trace_start_[t], &v[r])) {
+            v[r] = std::numeric_limits<int64_t>::max();  // wider than a duration can say
           }
           bits::Set(validity->mutable_data(), r);
         }
@@ -634,6 +644,20 @@ Status MatchOperator::Run() {
   const int64_t held = forest_.memory() + n * static_cast<int64_t>(leaves_.size() + 1);
   if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->Reserve(held, "the traces of a match"));
   ComputeTraceValues(batch_start);
+  auto dictionary_bytes = [](const std::shared_ptr<const Vector>& d) -> int64_t {
+    if (!d) return 0;
+    return static_cast<int64_t>(d->values_buffer()->size() +
+                                (d->data_buffer() ? d->data_buffer()->size() : 0));
+  };
+  const int64_t values =
+      static_cast<int64_t>(
+          (trace_start_.capacity() + trace_end_.capacity() + trace_root_.capacity()) *
+              sizeof(int64_t) +
+          root_name_valid_.capacity() + root_service_valid_.capacity()) +
+      dictionary_bytes(root_names_) + dictionary_bytes(root_services_);
+  if (control_ != nullptr) {
+    TQL_RETURN_IF_ERROR(control_->Reserve(values, "the traces of a match"));
+  }
 
   // Each leaf's predicate over every span, with the trace fields beside the input columns.
   marks_.assign(leaves_.size(), std::vector<uint8_t>(static_cast<size_t>(n), 0));
@@ -678,7 +702,7 @@ Status MatchOperator::Run() {
                        : Selection::Of(std::move(rows))};
     TQL_RETURN_IF_ERROR(next_->Consume(chunk));
   }
-  if (control_ != nullptr) control_->Release(held);
+  if (control_ != nullptr) control_->Release(held + values);
   return Status::Ok();
 }
 

@@ -252,6 +252,12 @@ check "deep spans stop moving right and say their depth" contains "$T/out" "[999
 check "json of a 100000-deep chain" run 0 trace deep --format json --input "spans=$T/chain.ndjson"
 check "match over a 100000-deep chain" run 0 run --format csv --input "spans=$T/chain.ndjson" 'spans | match { name == "n0" } >> { name == "n99999" } | count'
 check "the deepest span descends from the root" bash -c "tr -d '\\r' <'$T/out' | grep -qx 1"
+printf '{"trace_id":12,"span_id":"a","name":"job","timestamp":"2026-11-24T10:00:00Z","duration":5}\n' >"$T/intid.ndjson"
+check "trace with an int trace_id" run 0 trace 12 --input "spans=$T/intid.ndjson"
+check "int trace_id found" contains "$T/out" "1 span · "
+printf '{"timestamp":"2026-11-24T10:00:00Z","message":"no trace here"}\n' >"$T/notrace.ndjson"
+check "logs without trace_id are left out" run 0 trace 12 --input "spans=$T/intid.ndjson" --input "logs=$T/notrace.ndjson"
+check "and the view says so" contains "$T/err" "the logs have no trace_id column; showing spans only"
 check "generated trace" run 0 trace "$(head -1 "$T/spans.ndjson" | sed 's/.*"trace_id":"\([0-9a-f]*\)".*/\1/')" \
   --input "spans=$T/spans.ndjson" --input "logs=$T/spans.logs.ndjson"
 check "generated trace has logs" contains "$T/out" " logs · started "

@@ -903,15 +903,19 @@ struct TraceOptions {
 
 // `SOURCE | where trace_id == "ID"`: the planner pushes the predicate into the scan, where the
 // batches' Bloom filters skip all but the batches that hold the trace.
+// A trace_id that is not a string (an int) is compared as text.
 std::unique_ptr<PlanNode> TraceQuery(const std::string& source, const std::string& id,
-                                     const Catalog& catalog) {
+                                     const Schema& schema, const Catalog& catalog) {
   std::string literal;
   for (char ch : id) {
     if (ch == '"' || ch == '\\') literal += '\\';
     literal += ch;
   }
-  return Compile(fmt::format("{} | where trace_id == \"{}\"", source, literal), catalog, "", {},
-                 /*plan_required=*/true)
+  const int column = schema.IndexOf("trace_id");
+  const bool text = column >= 0 && schema.field(column).type == TypeId::kString;
+  return Compile(fmt::format("{} | where {} == \"{}\"", source,
+                             text ? "trace_id" : "tostring(trace_id)", literal),
+                 catalog, "", {}, /*plan_required=*/true)
       .plan;
 }
 
@@ -927,13 +931,21 @@ int TraceCommand(const TraceOptions& o) {
   if (inputs->tables.count("spans") == 0) {
     return UsageError("tql trace reads the source 'spans': give --input spans=FILE");
   }
-  const bool with_logs = inputs->tables.count("logs") > 0;
-  std::unique_ptr<PlanNode> spans_plan = TraceQuery("spans", o.trace_id, inputs->catalog);
+  const Schema& spans_schema = *inputs->tables.at("spans").schema;
+  if (spans_schema.IndexOf("trace_id") < 0) {
+    return UsageError("the spans have no trace_id column, so no trace can be isolated");
+  }
+  std::unique_ptr<PlanNode> spans_plan =
+      TraceQuery("spans", o.trace_id, spans_schema, inputs->catalog);
   if (!spans_plan) return kExitQueryError;
   std::unique_ptr<PlanNode> logs_plan;
-  if (with_logs) {
-    logs_plan = TraceQuery("logs", o.trace_id, inputs->catalog);
-    if (!logs_plan) return kExitQueryError;
+  if (auto logs = inputs->tables.find("logs"); logs != inputs->tables.end()) {
+    if (logs->second.schema->IndexOf("trace_id") < 0) {
+      fmt::print(stderr, "tql: warning: the logs have no trace_id column; showing spans only\n");
+    } else {
+      logs_plan = TraceQuery("logs", o.trace_id, *logs->second.schema, inputs->catalog);
+      if (!logs_plan) return kExitQueryError;
+    }
   }
   TraceViewOptions view;
   view.json = o.format == "json";

@@ -87,6 +87,8 @@ struct Tree {
   std::vector<LogNode> logs;
   std::vector<size_t> loose_logs;  // logs of the trace that name no span of it
   int64_t start = 0, end = 0;
+  int64_t total = 0;       // end - start, saturated
+  bool has_start = false;  // some span has a timestamp
   int errors = 0, orphans = 0;
   std::set<std::string> services;
 };
@@ -112,6 +114,10 @@ Result<Tree> BuildTree(const Table& spans, const Table* logs) {
       n.has_start = n.ref.Has(c.timestamp);
       n.start = n.ref.Int(c.timestamp);
       n.duration = std::max<int64_t>(0, n.ref.Int(c.duration));
+      int64_t end = 0;
+      if (__builtin_add_overflow(n.start, n.duration, &end)) {
+        n.duration = std::numeric_limits<int64_t>::max() - n.start;  // ends at the last instant
+      }
       n.span_id = n.ref.Text(c.span_id);
       n.parent_id = n.ref.Text(c.parent_id);
       n.service = n.ref.Text(c.service);
@@ -140,6 +146,10 @@ Result<Tree> BuildTree(const Table& spans, const Table* logs) {
     tree.start = first ? n.start : std::min(tree.start, n.start);
     tree.end = first ? n.start + n.duration : std::max(tree.end, n.start + n.duration);
     first = false;
+  }
+  tree.has_start = !first;
+  if (__builtin_sub_overflow(tree.end, tree.start, &tree.total)) {
+    tree.total = std::numeric_limits<int64_t>::max();
   }
   auto by_start = [&](size_t a, size_t b) {
     const SpanNode& x = tree.spans[a];
@@ -246,7 +256,17 @@ class Painter {
   bool on_;
 };
 
+// t - origin, saturated at the ends of int64.
+int64_t Since(int64_t t, int64_t origin) {
+  int64_t d = 0;
+  if (__builtin_sub_overflow(t, origin, &d)) {
+    d = t > origin ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+  return d;
+}
+
 std::string Offset(int64_t nanos) {
+  if (nanos == std::numeric_limits<int64_t>::min()) return FormatDuration(nanos);
   return fmt::format("{}{}", nanos < 0 ? '-' : '+',
                      FormatDurationShort(nanos < 0 ? -nanos : nanos));
 }
@@ -254,7 +274,7 @@ std::string Offset(int64_t nanos) {
 class TextView {
  public:
   TextView(const Tree& tree, const TraceViewOptions& o) : tree_(tree), paint_(o.color) {
-    total_ = std::max<int64_t>(1, tree.end - tree.start);
+    total_ = std::max<int64_t>(1, tree.total);
     // Label widths first: the bars start in one column.
     for (size_t r : tree.roots) Measure(r);
     label_width_ = std::min<size_t>(label_width_, 72);
@@ -270,7 +290,7 @@ class TextView {
         fmt::format("{} span{}", tree_.spans.size(), tree_.spans.size() == 1 ? "" : "s"));
     facts.push_back(
         fmt::format("{} service{}", tree_.services.size(), tree_.services.size() == 1 ? "" : "s"));
-    facts.push_back(FormatDurationShort(tree_.end - tree_.start));
+    facts.push_back(FormatDurationShort(tree_.total));
     if (tree_.errors > 0) {
       facts.push_back(
           paint_("31;1", fmt::format("{} error{}", tree_.errors, tree_.errors == 1 ? "" : "s")));
@@ -283,7 +303,7 @@ class TextView {
       facts.push_back(
           fmt::format("{} log{}", tree_.logs.size(), tree_.logs.size() == 1 ? "" : "s"));
     }
-    facts.push_back("started " + FormatTimestamp(tree_.start));
+    if (tree_.has_start) facts.push_back("started " + FormatTimestamp(tree_.start));
     out += fmt::format("{}\n\n", fmt::join(facts, " · "));
     // Preorder with an explicit stack: a frame is a span with its line's prefix and the
     // prefix of the lines below it.
@@ -344,9 +364,11 @@ class TextView {
     std::string bar;
     if (!n.has_start) return std::string(bar_width_, ' ');
     const double scale = static_cast<double>(bar_width_) / static_cast<double>(total_);
-    auto from = static_cast<size_t>(static_cast<double>(n.start - tree_.start) * scale);
-    auto to =
-        static_cast<size_t>(static_cast<double>(n.start + n.duration - tree_.start) * scale + 0.5);
+    auto from = static_cast<size_t>(static_cast<double>(Since(n.start, tree_.start)) * scale);
+    auto to = static_cast<size_t>(
+        (static_cast<double>(Since(n.start, tree_.start)) + static_cast<double>(n.duration)) *
+            scale +
+        0.5);
     from = std::min(from, bar_width_ - 1);
     to = std::clamp(to, from + 1, bar_width_);
     std::string cells;
@@ -380,7 +402,7 @@ class TextView {
     }
     *out += paint_("2", self) + shown + std::string(pad, ' ') + "  " + Bar(n) + "  " +
             fmt::format("{:>8}", FormatDurationShort(n.duration)) + "  " +
-            paint_("2", n.has_start ? Offset(n.start - tree_.start) : "");
+            paint_("2", n.has_start ? Offset(Since(n.start, tree_.start)) : "");
     if (n.orphan) *out += paint_("2", fmt::format("  (parent {} not in the data)", n.parent_id));
     *out += "\n";
     const std::string detail = below + (n.children.empty() ? "   " : "│  ");
@@ -391,7 +413,7 @@ class TextView {
   }
 
   void Log(const LogNode& l, const std::string& prefix, std::string* out) const {
-    const std::string when = l.has_time ? Offset(l.time - tree_.start) : "";
+    const std::string when = l.has_time ? Offset(Since(l.time, tree_.start)) : "";
     const std::string head = fmt::format("· {} {} ", when, l.severity);
     const size_t used = Width(prefix) + Width(head);
     const std::string message = Fit(OneLine(l.message), width_ > used + 10 ? width_ - used : 10);
@@ -435,9 +457,10 @@ class JsonView {
   std::string Render(const std::string& trace_id) {
     std::string out = "{\n";
     out += fmt::format("  \"trace_id\": {},\n", Quote(trace_id));
-    out += fmt::format("  \"start\": {},\n", Quote(FormatTimestamp(tree_.start)));
-    out += fmt::format("  \"duration\": {},\n", Quote(FormatDuration(tree_.end - tree_.start)));
-    out += fmt::format("  \"duration_ns\": {},\n", tree_.end - tree_.start);
+    out += fmt::format("  \"start\": {},\n",
+                       tree_.has_start ? Quote(FormatTimestamp(tree_.start)) : "null");
+    out += fmt::format("  \"duration\": {},\n", Quote(FormatDuration(tree_.total)));
+    out += fmt::format("  \"duration_ns\": {},\n", tree_.total);
     out += fmt::format("  \"span_count\": {},\n", tree_.spans.size());
     out += fmt::format("  \"error_count\": {},\n", tree_.errors);
     out += fmt::format("  \"orphan_count\": {},\n", tree_.orphans);
@@ -491,7 +514,7 @@ class JsonView {
     const std::string pad(static_cast<size_t>(depth) * 2, ' ');
     const std::string in = pad + "  ";
     *out += pad + "{\n";
-    *out += fmt::format("{}\"span_id\": {},\n", in, Quote(n.span_id));
+    *out += fmt::format("{}\"span_id\": {},\n", in, n.span_id.empty() ? "null" : Quote(n.span_id));
     *out += fmt::format("{}\"parent_id\": {},\n", in,
                         n.parent_id.empty() ? "null" : Quote(n.parent_id));
     *out += fmt::format("{}\"service\": {},\n", in, Quote(n.service));
@@ -501,7 +524,7 @@ class JsonView {
     *out += fmt::format("{}\"orphan\": {},\n", in, n.orphan ? "true" : "false");
     if (n.has_start) {
       *out += fmt::format("{}\"start\": {},\n", in, Quote(FormatTimestamp(n.start)));
-      *out += fmt::format("{}\"offset_ns\": {},\n", in, n.start - tree_.start);
+      *out += fmt::format("{}\"offset_ns\": {},\n", in, Since(n.start, tree_.start));
     }
     *out += fmt::format("{}\"duration\": {},\n", in, Quote(FormatDuration(n.duration)));
     *out += fmt::format("{}\"duration_ns\": {},\n", in, n.duration);
@@ -519,7 +542,8 @@ class JsonView {
 
   void Log(const LogNode& l, int depth, std::string* out) const {
     const std::string pad(static_cast<size_t>(depth) * 2, ' ');
-    std::string offset = l.has_time ? fmt::format(", \"offset_ns\": {}", l.time - tree_.start) : "";
+    std::string offset =
+        l.has_time ? fmt::format(", \"offset_ns\": {}", Since(l.time, tree_.start)) : "";
     *out += fmt::format(
         "{}{{\"timestamp\": {}{}, \"severity\": {}, \"message\": {}, \"attributes\": {}}}", pad,
         l.has_time ? Quote(FormatTimestamp(l.time)) : "null", offset, Quote(l.severity),
@@ -534,7 +558,9 @@ class JsonView {
 }  // namespace
 
 std::string FormatDurationShort(int64_t nanos) {
-  if (nanos < 1000 && nanos > -1000) return FormatDuration(nanos);
+  if ((nanos < 1000 && nanos > -1000) || nanos == std::numeric_limits<int64_t>::min()) {
+    return FormatDuration(nanos);
+  }
   const bool negative = nanos < 0;
   const uint64_t magnitude =
       negative ? 0 - static_cast<uint64_t>(nanos) : static_cast<uint64_t>(nanos);
