@@ -115,7 +115,8 @@ size_t BatchOf(const std::vector<int64_t>& batch_start, int64_t row) {
 }  // namespace
 
 Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
-                                       const TraceColumns& columns, QueryControl* control) {
+                                       const TraceColumns& columns, QueryControl* control,
+                                       const std::vector<uint8_t>* candidates) {
   TraceForest f;
   std::vector<int64_t> batch_start{0};
   for (const Batch& b : batches) batch_start.push_back(batch_start.back() + b.num_rows());
@@ -130,25 +131,46 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
   uint32_t num_traces = 0;
   {
     KeyIndex traces;
-    traces.Reset(static_cast<size_t>(n / 8));
-    int64_t row = 0;
+    traces.Reset(candidates != nullptr ? 1024 : static_cast<size_t>(n / 8));
     std::string_view key, last_key;
-    uint32_t last = kEmpty;  // the previous row's trace: spans of a trace tend to come together
+    if (candidates != nullptr) {
+      // Only the traces that hold a candidate: numbered first, from the candidates' ids.
+      int64_t row = 0;
+      bool have_last = false;
+      for (const Batch& b : batches) {
+        const Vector* ids = columns.trace_id >= 0 ? &b.column(columns.trace_id) : nullptr;
+        for (int64_t r = 0; r < b.num_rows(); ++r, ++row) {
+          if (!(*candidates)[static_cast<size_t>(row)] || ids == nullptr ||
+              !LinkKey(*ids, r, &key) || (have_last && key == last_key)) {
+            continue;
+          }
+          if (traces.FindOrInsert(key, num_traces) == num_traces) ++num_traces;
+          have_last = true;
+          last_key = key;
+        }
+      }
+    }
+    int64_t row = 0;
+    bool have_last = false;  // the previous row's trace: spans of a trace tend to come together
+    uint32_t last = kEmpty;
     for (const Batch& b : batches) {
       if (control != nullptr) TQL_RETURN_IF_ERROR(control->Check());
       const Vector* ids = columns.trace_id >= 0 ? &b.column(columns.trace_id) : nullptr;
       for (int64_t r = 0; r < b.num_rows(); ++r, ++row) {
-        uint32_t t = num_traces;
+        uint32_t t = kEmpty;
         if (ids != nullptr && LinkKey(*ids, r, &key)) {
-          if (last != kEmpty && key == last_key) {
+          if (have_last && key == last_key) {
             t = last;
           } else {
-            t = traces.FindOrInsert(key, num_traces);
+            t = candidates != nullptr ? traces.Find(key) : traces.FindOrInsert(key, num_traces);
+            if (t == num_traces) ++num_traces;
+            have_last = true;
             last = t;
             last_key = key;
           }
+        } else if (candidates == nullptr || (*candidates)[static_cast<size_t>(row)]) {
+          t = num_traces++;  // no trace_id: a trace of its own
         }
-        if (t == num_traces) ++num_traces;
         f.trace_of_row_[static_cast<size_t>(row)] = t;
       }
     }
@@ -160,18 +182,22 @@ Result<TraceForest> TraceForest::Build(const std::vector<Batch>& batches,
     }
   }
   f.begin_.assign(static_cast<size_t>(num_traces) + 1, 0);
-  for (uint32_t t : f.trace_of_row_) ++f.begin_[t + 1];
+  for (uint32_t t : f.trace_of_row_) {
+    if (t != kEmpty) ++f.begin_[t + 1];
+  }
   for (size_t t = 1; t < f.begin_.size(); ++t) f.begin_[t] += f.begin_[t - 1];
-  f.rows_.resize(static_cast<size_t>(n));
+  const int64_t kept = f.begin_.back();
+  f.rows_.resize(static_cast<size_t>(kept));
   {
     std::vector<int64_t> cursor(f.begin_.begin(), f.begin_.end() - 1);
     for (int64_t row = 0; row < n; ++row) {
       const uint32_t t = f.trace_of_row_[static_cast<size_t>(row)];
+      if (t == kEmpty) continue;
       f.rows_[static_cast<size_t>(cursor[t]++)] = static_cast<uint32_t>(row);
     }
   }
-  f.parent_.assign(static_cast<size_t>(n), -1);
-  f.orphan_.assign(static_cast<size_t>(n), 0);
+  f.parent_.assign(static_cast<size_t>(kept), -1);
+  f.orphan_.assign(static_cast<size_t>(kept), 0);
   if (control != nullptr) {
     TQL_RETURN_IF_ERROR(control->Reserve(f.memory(), "the traces of a match"));
   }
@@ -634,14 +660,68 @@ const std::vector<uint8_t>& MatchOperator::Eval(const Spanset& s, int64_t t, int
   return out;
 }
 
+Status MatchOperator::EvaluateLeaves(const std::vector<int64_t>& batch_start) {
+  const std::vector<Batch>& batches = spans_.table().batches;
+  const auto n = static_cast<size_t>(batch_start.back());
+  marks_.assign(leaves_.size(), std::vector<uint8_t>(n, 0));
+  if (leaves_.empty()) return Status::Ok();
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->Check());
+    const Batch& b = batches[bi];
+    std::vector<Vector> columns = b.columns();
+    for (Vector& v : FieldColumns(batch_start[bi], b.num_rows())) columns.push_back(std::move(v));
+    const Batch extended(match_schema_, std::move(columns), b.num_rows());
+    for (size_t l = 0; l < leaves_.size(); ++l) {
+      leaves_[l].marks->Start(batch_start[bi], &marks_[l]);
+      Chunk chunk{extended, Selection::All(b.num_rows())};
+      TQL_RETURN_IF_ERROR(leaves_[l].root->Consume(chunk));
+    }
+  }
+  for (const Leaf& leaf : leaves_) TQL_RETURN_IF_ERROR(leaf.root->Finish());
+  return Status::Ok();
+}
+
+bool MatchOperator::Candidates(const Spanset& s, std::vector<uint8_t>* out) const {
+  switch (s.op) {
+    case Spanset::Op::kFilter: {
+      if (s.leaf < 0) return false;  // {}: every span
+      const std::vector<uint8_t>& m = marks_[static_cast<size_t>(s.leaf)];
+      for (size_t i = 0; i < m.size(); ++i) (*out)[i] |= m[i];
+      return true;
+    }
+    case Spanset::Op::kAnd:
+    case Spanset::Op::kOr: {
+      const bool left = Candidates(*s.lhs, out);
+      const bool right = Candidates(*s.rhs, out);
+      return left && right;
+    }
+    default:  // a structural operator selects spans of its right side
+      return Candidates(*s.rhs, out);
+  }
+}
+
 Status MatchOperator::Run() {
   const std::vector<Batch>& batches = spans_.table().batches;
   std::vector<int64_t> batch_start{0};
   for (const Batch& b : batches) batch_start.push_back(batch_start.back() + b.num_rows());
   const int64_t n = batch_start.back();
-  TQL_ASSIGN_OR_RETURN(forest_, TraceForest::Build(batches, columns_, control_));
-  // Working memory: the forest, a mark per row and leaf, the selected rows.
-  const int64_t held = forest_.memory() + n * static_cast<int64_t>(leaves_.size() + 1);
+  // Marks per leaf and row, and the selected rows.
+  const int64_t marks_bytes = n * static_cast<int64_t>(leaves_.size() + 2);
+  if (control_ != nullptr) {
+    TQL_RETURN_IF_ERROR(control_->Reserve(marks_bytes, "the traces of a match"));
+  }
+  if (fields_.empty()) {
+    // No trace field: the leaves first, then only the traces that hold a span the spanset
+    // could select (a structural operator selects from its right side) are built.
+    TQL_RETURN_IF_ERROR(EvaluateLeaves(batch_start));
+    std::vector<uint8_t> candidates(static_cast<size_t>(n), 0);
+    const bool some = Candidates(*spanset_, &candidates);
+    TQL_ASSIGN_OR_RETURN(
+        forest_, TraceForest::Build(batches, columns_, control_, some ? &candidates : nullptr));
+  } else {
+    TQL_ASSIGN_OR_RETURN(forest_, TraceForest::Build(batches, columns_, control_));
+  }
+  const int64_t held = forest_.memory();
   if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->Reserve(held, "the traces of a match"));
   ComputeTraceValues(batch_start);
   auto dictionary_bytes = [](const std::shared_ptr<const Vector>& d) -> int64_t {
@@ -658,24 +738,8 @@ Status MatchOperator::Run() {
   if (control_ != nullptr) {
     TQL_RETURN_IF_ERROR(control_->Reserve(values, "the traces of a match"));
   }
-
-  // Each leaf's predicate over every span, with the trace fields beside the input columns.
-  marks_.assign(leaves_.size(), std::vector<uint8_t>(static_cast<size_t>(n), 0));
-  if (!leaves_.empty()) {
-    for (size_t bi = 0; bi < batches.size(); ++bi) {
-      if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->Check());
-      const Batch& b = batches[bi];
-      std::vector<Vector> columns = b.columns();
-      for (Vector& v : FieldColumns(batch_start[bi], b.num_rows())) columns.push_back(std::move(v));
-      const Batch extended(match_schema_, std::move(columns), b.num_rows());
-      for (size_t l = 0; l < leaves_.size(); ++l) {
-        leaves_[l].marks->Start(batch_start[bi], &marks_[l]);
-        Chunk chunk{extended, Selection::All(b.num_rows())};
-        TQL_RETURN_IF_ERROR(leaves_[l].root->Consume(chunk));
-      }
-    }
-    for (const Leaf& leaf : leaves_) TQL_RETURN_IF_ERROR(leaf.root->Finish());
-  }
+  // With trace fields, the leaves read them: evaluated once the traces are known.
+  if (!fields_.empty()) TQL_RETURN_IF_ERROR(EvaluateLeaves(batch_start));
 
   // The spanset in each trace; the selected spans, in arrival order.
   std::vector<uint8_t> keep(static_cast<size_t>(n), 0);
@@ -702,7 +766,7 @@ Status MatchOperator::Run() {
                        : Selection::Of(std::move(rows))};
     TQL_RETURN_IF_ERROR(next_->Consume(chunk));
   }
-  if (control_ != nullptr) control_->Release(held + values);
+  if (control_ != nullptr) control_->Release(marks_bytes + held + values);
   return Status::Ok();
 }
 

@@ -43,8 +43,12 @@ struct TraceColumns {
 //   that span becomes an orphan.
 class TraceForest {
  public:
+  // With `candidates` (a flag per row), only the traces that hold a flagged row are built;
+  // the other rows belong to no trace (trace_of_row is kNoTrace).
   static Result<TraceForest> Build(const std::vector<Batch>& batches, const TraceColumns& columns,
-                                   QueryControl* control);
+                                   QueryControl* control,
+                                   const std::vector<uint8_t>* candidates = nullptr);
+  static constexpr uint32_t kNoTrace = 0xFFFFFFFF;
 
   int64_t num_traces() const { return static_cast<int64_t>(begin_.size()) - 1; }
   int64_t num_spans() const { return static_cast<int64_t>(rows_.size()); }
@@ -134,6 +138,10 @@ class MatchOperator final : public BatchConsumer {
   void ComputeTraceValues(const std::vector<int64_t>& batch_start);
   // The spans of trace `t` that `s` selects, by offset in the trace, into buffers_[id].
   const std::vector<uint8_t>& Eval(const Spanset& s, int64_t t, int* id);
+  // Each leaf's predicate over every span (with the trace fields, when the spanset reads any).
+  Status EvaluateLeaves(const std::vector<int64_t>& batch_start);
+  // Marks in `out` the rows `s` may select; false when that is every row.
+  bool Candidates(const Spanset& s, std::vector<uint8_t>* out) const;
   Status Run();
 
   const Spanset* spanset_;
