@@ -13,6 +13,7 @@ find_package(CLI11 REQUIRED)               # CLI argument parsing
 find_package(antlr4-runtime REQUIRED)      # parser runtime (4.9)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)   # regular expressions
+pkg_check_modules(YAML_CPP REQUIRED IMPORTED_TARGET yaml-cpp)  # manifests and Baselime files, with node positions
 
 find_program(ANTLR4_TOOL NAMES antlr4 REQUIRED)       # parser generator, run at build time
 find_package(Java COMPONENTS Runtime REQUIRED)

@@ -742,7 +742,11 @@ class Binder {
     if (open_) {
       // In an open schema an attribute that no row has reads as null — but a near miss of a
       // known name is most likely a typo, which must not pass silently. Once per name.
+      // Names with a sigil (`@duration`, `$baselime.namespace`) are another system's fields,
+      // written on purpose: without a sample there is nothing to say about them.
+      const bool sigil = !name.empty() && (name[0] == '@' || name[0] == '$');
       if (!warned_names_.insert(name).second) {
+      } else if (options_.only_near_misses && sigil) {
       } else if (!suggestion.empty()) {
         Warning(e.range, fmt::format("unknown column '{}' reads as null{}", name, suggestion));
       } else if (!ctx.columns->empty() && !options_.only_near_misses) {

@@ -27,6 +27,7 @@
 #include "planner/logical_plan.h"
 #include "runtime/byte_io.h"
 #include "runtime/time_format.h"
+#include "tools/as_code.h"
 #include "tools/gen/telemetry_generator.h"
 #include "tools/inputs.h"
 #include "tools/result_format.h"
@@ -678,87 +679,6 @@ int BenchCommand(const BenchOptions& o) {
 
 // ---------------------------------------------------------------------------------------------
 
-// The .tql files named by `paths`, directories searched recursively, in a stable order.
-std::vector<std::string> CollectQueryFiles(const std::vector<std::string>& paths,
-                                           std::vector<std::string>* errors) {
-  std::vector<std::string> files;
-  for (const std::string& p : paths) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(p, ec)) {
-      std::vector<std::string> found;
-      for (auto it = std::filesystem::recursive_directory_iterator(p, ec);
-           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file() && it->path().extension() == ".tql") {
-          found.push_back(it->path().string());
-        }
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (std::filesystem::exists(p, ec)) {
-      files.push_back(p);
-    } else {
-      errors->push_back(fmt::format("{}: no such file or directory", p));
-    }
-  }
-  return files;
-}
-
-int CheckCommand(const std::vector<std::string>& paths, const std::string& schema_file) {
-  std::vector<std::string> errors;
-  std::vector<std::string> files = CollectQueryFiles(paths, &errors);
-  for (const std::string& e : errors) fmt::print(stderr, "{}\n", e);
-  SchemaPtr sample;
-  if (!schema_file.empty()) {
-    Result<Table> t = ReadJsonFile(schema_file);
-    if (!t.ok()) return UsageError(t.status().message());
-    sample = t->schema;
-  }
-  bool failed = !errors.empty();
-  for (const std::string& file : files) {
-    if (!file.ends_with(".tql")) {
-      fmt::print(stderr, "{}: error: this version checks .tql files only\n", file);
-      failed = true;
-      continue;
-    }
-    std::string text;
-    if (!ReadSourceFile(file, &text)) {
-      failed = true;
-      continue;
-    }
-    ParseResult parsed = ParseQuery(text);
-    std::vector<Diagnostic> diagnostics = parsed.diagnostics;
-    if (parsed.query) {
-      // With a sample, names are checked strictly against it, whatever source the query
-      // reads; without one, the conventional span and log columns are assumed (open: other
-      // names read as null).
-      Catalog catalog;
-      const ast::Pipeline& p = parsed.query->pipeline;
-      std::vector<std::string> sources;
-      if (p.source_is_union) {
-        for (const ast::Name& n : p.union_sources) sources.push_back(n.Joined());
-      } else {
-        sources.push_back(p.source.Joined());
-      }
-      for (const ast::Stage& st : p.stages) {
-        for (const ast::Name& n : st.names) {
-          if (st.kind == ast::StageKind::kUnion) sources.push_back(n.Joined());
-        }
-        if (st.subquery && !st.subquery->source_is_union)
-          sources.push_back(st.subquery->source.Joined());
-      }
-      const SchemaPtr assumed = sample ? sample : std::make_shared<Schema>(ConventionalColumns());
-      for (const std::string& name : sources) catalog.Add(name, assumed, /*open=*/!sample);
-      BindOptions options;
-      options.only_near_misses = !sample;
-      BindResult bound = Bind(&*parsed.query, catalog, options);
-      diagnostics.insert(diagnostics.end(), bound.diagnostics.begin(), bound.diagnostics.end());
-    }
-    fmt::print(stderr, "{}", FormatDiagnostics(text, diagnostics, file));
-    failed = failed || HasErrors(diagnostics);
-  }
-  return failed ? kExitQueryError : kExitOk;
-}
-
 int FmtCommand(const std::vector<std::string>& files, bool check) {
   bool would_change = false;
   bool failed = false;
@@ -998,10 +918,6 @@ int TraceCommand(const TraceOptions& o) {
   return kExitOk;
 }
 
-int NotAvailable(const std::string& command) {
-  return UsageError(fmt::format("'tql {}' is not available in this version", command));
-}
-
 std::string VersionText() {
   return fmt::format("tql {}", TQL_VERSION);
 }
@@ -1072,7 +988,8 @@ int Main(int argc, char** argv) {
 
   std::vector<std::string> check_paths;
   std::string check_schema;
-  auto* check_cmd = app.add_subcommand("check", "validate .tql files for CI");
+  auto* check_cmd =
+      app.add_subcommand("check", "validate .tql files, manifests and Baselime files for CI");
   check_cmd->add_option("--schema", check_schema, "check names against a sample NDJSON file");
   check_cmd->add_option("paths", check_paths, "files or directories")->required();
 
@@ -1097,20 +1014,22 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
 
   auto* alert_cmd = app.add_subcommand("alert", "evaluate alert manifests");
-  std::string alert_manifest, alert_at;
-  std::vector<std::string> alert_inputs;
+  AlertEvalOptions alert;
   auto* alert_eval = alert_cmd->add_subcommand("eval", "which alerts of a manifest fire");
-  alert_eval->add_option("manifest", alert_manifest, "a .tql.yaml manifest")->required();
-  alert_eval->add_option("--input", alert_inputs, "NAME=FILE")->allow_extra_args(false);
-  alert_eval->add_option("--at", alert_at, "evaluate as of this time");
+  alert_eval->add_option("manifest", alert.manifest, "a .tql.yaml manifest")->required();
+  alert_eval->add_option("--input", alert.inputs, "NAME=FILE")->allow_extra_args(false);
+  alert_eval->add_option("--at", alert.at,
+                         "evaluate as of this RFC 3339 time (default: the latest timestamp + 1ns)");
+  alert_eval->add_option("--format", alert.format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
   alert_cmd->require_subcommand(1);
 
-  std::string import_path, import_query, import_out;
+  ImportOptions import;
   auto* import_cmd = app.add_subcommand("import", "translate Baselime files to TQL");
-  import_cmd->add_option("path", import_path, "a .baselime.yml file or .baselime/ folder")
+  import_cmd->add_option("path", import.path, "a .baselime.yml file or .baselime/ folder")
       ->required();
-  import_cmd->add_option("--query", import_query, "only this query id");
-  import_cmd->add_option("--out", import_out, "write .tql files and a manifest here");
+  import_cmd->add_option("--query", import.query, "print only this query's TQL");
+  import_cmd->add_option("--out", import.out, "write ID.tql files and a tql.yaml manifest here");
 
   bool functions_markdown = false;
   auto* functions_cmd = app.add_subcommand("functions", "list the functions and aggregates");
@@ -1157,8 +1076,8 @@ int Main(int argc, char** argv) {
   if (gen_cmd->parsed()) return GenCommand(gen);
   if (functions_cmd->parsed()) return FunctionsCommand(functions_markdown);
   if (trace_cmd->parsed()) return TraceCommand(trace);
-  if (alert_cmd->parsed()) return NotAvailable("alert eval");
-  if (import_cmd->parsed()) return NotAvailable("import");
+  if (alert_eval->parsed()) return AlertEvalCommand(alert);
+  if (import_cmd->parsed()) return ImportCommand(import);
   if (bench_cmd->parsed()) return BenchCommand(bench);
   return kExitUsageError;
 }
