@@ -61,20 +61,24 @@ function parseCases(text) {
         else if (f !== 'unordered') fail(n, `unknown or repeated flag '${f}'`);
       }
       if (cases.some((c) => c.name === m[1])) fail(n, `case '${m[1]}' appears twice`);
-      current = { name: m[1], unordered: flags.includes('unordered'), approx, tql: null, sql: null, line: n };
+      current = { name: m[1], unordered: flags.includes('unordered'), approx, tql: null, sql: null,
+                  baselime: null, line: n };
       cases.push(current);
       part = null;
-    } else if ((m = /^(tql|sql):\s*(.*)$/.exec(line))) {
+    } else if ((m = /^(tql|sql|baselime):\s*(.*)$/.exec(line))) {
       if (!current) fail(n, `${m[1]}: before the first 'case' line`);
       if (current[m[1]] !== null) fail(n, `case '${current.name}' has two ${m[1]}: parts`);
       current[m[1]] = m[2];
       part = m[1];
     } else {
-      fail(n, `expected 'case NAME [unordered] [approx=COL:REL,...]', 'tql: ...' or 'sql: ...', found '${line}'`);
+      fail(n, `expected 'case NAME [unordered] [approx=COL:REL,...]', 'tql: ...', 'baselime: ...' or 'sql: ...', found '${line}'`);
     }
   });
   for (const c of cases) {
-    if (!c.tql || !c.sql) fail(c.line, `case '${c.name}' needs both a tql: and a sql: part`);
+    if (c.tql && c.baselime) fail(c.line, `case '${c.name}' has both a tql: and a baselime: part`);
+    if (!(c.tql || c.baselime) || !c.sql) {
+      fail(c.line, `case '${c.name}' needs a tql: (or baselime:) and a sql: part`);
+    }
   }
   return cases;
 }
@@ -447,6 +451,16 @@ async function main() {
   await loadTable(setup, tql, data, 'logs', null);
   setup.closeSync();
   if (VERBOSE) console.log(`data generated and loaded in ${Date.now() - started} ms`);
+
+  // A baselime: case runs the TQL that `tql import FILE --query ID` translates it to (FILE is
+  // relative to tests/, ID its name without .baselime.yml).
+  for (const c of cases.filter((each) => each.baselime)) {
+    const file = path.join(HERE, '..', c.baselime);
+    const id = path.basename(file).replace(/\.baselime\.ya?ml$/, '');
+    c.tql = await new Promise((resolve, reject) =>
+      execFile(tql, ['import', file, '--query', id], (error, out, stderr) =>
+        (error ? reject(new Error(`tql import ${c.baselime} failed: ${stderr}`)) : resolve(out.trim()))));
+  }
 
   // Each worker takes the next case: tql in a child process while DuckDB runs the SQL.
   const results = new Array(cases.length);
