@@ -951,7 +951,6 @@ class ProjectReader {
       ok = false;
     }
     if (const MapEntry* cs = r.List("channels", false)) {
-      int n = 0;
       for (const YAML::Node& c : cs->value) {
         if (c.IsScalar()) {
           if (!channel_ids_.Has(c.Scalar())) {
@@ -976,12 +975,10 @@ class ProjectReader {
           a.channels.push_back(same->id);
           continue;
         }
-        std::string id;
-        do {
-          id = fmt::format("{}-{}{}", a.id, inline_channel.type,
-                           n == 0 ? "" : fmt::format("-{}", n));
-          ++n;
-        } while (channel_ids_.Has(id));
+        std::string id = fmt::format("{}-{}", a.id, inline_channel.type);
+        for (int n = 2; channel_ids_.Has(id); ++n) {
+          id = fmt::format("{}-{}-{}", a.id, inline_channel.type, n);
+        }
         channel_ids_.Add(file, id, c);
         inline_channel.id = id;
         a.channels.push_back(id);
@@ -1296,7 +1293,9 @@ std::string FormatManifest(const BaselimeProject& project, bool query_files) {
       out << YAML::Key << "query" << YAML::Value << a.query_id;
       out << YAML::Key << "condition" << YAML::Value << YAML::DoubleQuoted << a.condition;
       out << YAML::Key << "window" << YAML::Value << a.window;
-      out << YAML::Key << "every" << YAML::Value << a.every;
+      out << YAML::Key << "every" << YAML::Value;
+      if (a.every.find(' ') != std::string::npos) out << YAML::DoubleQuoted;
+      out << a.every;
       out << YAML::Key << "enabled" << YAML::Value << a.enabled;
       if (!a.channels.empty()) {
         out << YAML::Key << "notify" << YAML::Value << YAML::Flow << a.channels;

@@ -12,6 +12,7 @@ trap 'rm -rf "$work"' EXIT
 "$tql" gen --spans 2000 --seed 42 --logs --out "$work/spans.ndjson" > /dev/null 2>&1
 failures=0
 cases=0
+shared="$here/../../../shared/baselime-examples"  # the real files beside the checkout
 cd "$here/baselime"
 for f in *.baselime.yml; do
   id="${f%.baselime.yml}"
@@ -31,7 +32,7 @@ done
 if ! out="$("$tql" check . 2>&1)" || [ -n "$out" ]; then
   echo "FAIL: tql check baselime/ printed:"; printf '%s\n' "$out"; failures=$((failures + 1))
 fi
-for f in *.baselime.yml ../../../../shared/baselime-examples/*.yml; do
+for f in *.baselime.yml "$shared"/*.yml ../import/ops ../valid/service; do
   [ -f "$f" ] || continue
   rm -rf "$work/out"
   if ! "$tql" import "$f" --out "$work/out" > /dev/null 2>&1 || ! out="$("$tql" check "$work/out" 2>&1)" \
@@ -40,5 +41,33 @@ for f in *.baselime.yml ../../../../shared/baselime-examples/*.yml; do
     failures=$((failures + 1))
   fi
 done
+# Whole projects: the manifest `tql import` prints, against import/NAME.expected.
+for project in "$shared/basic.baselime.yml" "$shared/orl-queries-sample.yml" "$here/valid/service" \
+               "$here/import/ops"; do
+  name="$(basename "$project")"
+  name="${name%%.*}"
+  cases=$((cases + 1))
+  actual="$(cd "$(dirname "$project")" && "$tql" import "$(basename "$project")" 2>&1; echo "exit: $?")"
+  if [ "${TQL_UPDATE_GOLDEN:-}" = 1 ]; then
+    printf '%s\n' "$actual" > "$here/import/$name.expected"
+  elif [ "$actual" != "$(cat "$here/import/$name.expected" 2>/dev/null)" ]; then
+    echo "FAIL: import $name"
+    diff <(cat "$here/import/$name.expected" 2>/dev/null) <(printf '%s\n' "$actual") | head -20
+    failures=$((failures + 1))
+  fi
+done
+# --query prints one query; an unknown id is a usage error with "did you mean".
+actual="$("$tql" import "$here/import/ops" --query gateway-latency 2>&1; echo "exit: $?")"
+actual+=$'\n'"$("$tql" import "$here/import/ops" --query gateway-latenc 2>&1 | sed "s|$here/||"; echo "exit: ${PIPESTATUS[0]}")"
+if [ "${TQL_UPDATE_GOLDEN:-}" = 1 ]; then
+  printf '%s\n' "$actual" > "$here/import/query.expected"
+elif [ "$actual" != "$(cat "$here/import/query.expected")" ]; then
+  echo "FAIL: import --query"; diff "$here/import/query.expected" <(printf '%s\n' "$actual"); failures=$((failures + 1))
+fi
+# Broken input: problems printed, exit 1, nothing written.
+rm -rf "$work/out"
+if "$tql" import "$here/check/f01-folder" --out "$work/out" > /dev/null 2>&1 || [ -e "$work/out" ]; then
+  echo "FAIL: import of a broken folder succeeded or wrote files"; failures=$((failures + 1))
+fi
 echo "baselime import cases: $cases, failed: $failures"
 [ "$cases" -ge 40 ] && [ "$failures" -eq 0 ]
