@@ -641,4 +641,106 @@ std::string FormatQuery(const Query& query) {
   return out;
 }
 
+namespace {
+
+struct Element {
+  SourceRange range;
+  std::string text;
+  std::vector<std::string> leading;   // own-line comments (a "" entry: a blank line)
+  std::vector<std::string> trailing;  // comments after it on its last line
+};
+
+bool OnlyBlanksBefore(std::string_view source, uint32_t at) {
+  for (uint32_t i = at; i > 0; --i) {
+    const char c = source[i - 1];
+    if (c == '\n') return true;
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+// A blank line between the comment and the code or comment before it.
+bool BlankLineBefore(std::string_view source, uint32_t at) {
+  int newlines = 0;
+  for (uint32_t i = at; i > 0; --i) {
+    const char c = source[i - 1];
+    if (c == '\n') {
+      if (++newlines == 2) return true;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      return false;
+    }
+  }
+  return false;  // the start of the file
+}
+
+}  // namespace
+
+std::string FormatQueryKeepingComments(const Query& query, std::string_view source,
+                                       const std::vector<Comment>& comments) {
+  std::vector<Element> elements;
+  for (const Let& let : query.lets) {
+    elements.push_back({let.range,
+                        fmt::format("let {} = {};", FormatName(let.name), FormatExpr(*let.value)),
+                        {},
+                        {}});
+  }
+  const Pipeline& p = query.pipeline;
+  std::string source_text;
+  SourceRange source_range = p.range;
+  if (p.source_is_union) {
+    AppendUnion(&source_text, p.union_with_source, p.union_sources);
+  } else {
+    source_text = FormatName(p.source);
+  }
+  // The source ends with its (last) name: a comment after it belongs to what follows.
+  source_range.end = p.source_is_union && !p.union_sources.empty()
+                         ? p.union_sources.back().range.end
+                         : p.source.range.end;
+  if (!p.stages.empty()) source_range.end = std::min(source_range.end, p.stages[0].range.begin);
+  elements.push_back({source_range, source_text, {}, {}});
+  for (const Stage& st : p.stages) {
+    std::string text = "| ";
+    AppendStage(&text, st, "\n| ");
+    elements.push_back({st.range, std::move(text), {}, {}});
+  }
+  std::vector<std::string> at_end;
+  for (const Comment& c : comments) {
+    const bool own_line = OnlyBlanksBefore(source, c.range.begin);
+    if (!own_line) {
+      // The element holding the code before the comment on its line.
+      Element* e = &elements.front();
+      for (Element& each : elements) {
+        if (each.range.begin < c.range.begin) e = &each;
+      }
+      if (c.range.begin >= e->range.end) {
+        e->trailing.push_back(c.text);
+      } else {
+        e->leading.push_back(c.text);
+      }
+      continue;
+    }
+    Element* next = nullptr;
+    for (Element& each : elements) {
+      if (each.range.end > c.range.begin) {
+        next = &each;
+        break;
+      }
+    }
+    std::vector<std::string>* list = next != nullptr ? &next->leading : &at_end;
+    if (BlankLineBefore(source, c.range.begin) && !(next == &elements.front() && list->empty())) {
+      list->push_back("");
+    }
+    list->push_back(c.text);
+  }
+  std::string out;
+  for (const Element& e : elements) {
+    for (const std::string& c : e.leading) out += c + "\n";
+    out += e.text;
+    for (const std::string& c : e.trailing) out += " " + c;
+    out += "\n";
+  }
+  for (const std::string& c : at_end) out += c + "\n";
+  return out;
+}
+
 }  // namespace tql::ast

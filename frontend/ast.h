@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "frontend/diagnostics.h"
@@ -222,10 +223,23 @@ struct Query {
   Pipeline pipeline;
 };
 
+// A `// line` or `/* block */` comment as written, with its place in the source.
+struct Comment {
+  SourceRange range;
+  std::string text;
+};
+
 // Canonical text: the same query always prints the same way, whatever spacing, keyword case,
 // aliases (`filter`, `limit`, `order by`, `&&`) and redundant parentheses it was written with.
 // Stages go one per line, `| stage`; lets one per line before the source.
 std::string FormatQuery(const Query& query);
+// The canonical text with the comments of `source` kept: a comment on a line of its own goes on
+// its own line before the let, source or stage it precedes (a blank line before it is kept);
+// a comment after an element on the line where it ends stays at the end of its line. A comment
+// inside an element (between its tokens) moves to the line before the element. The result ends
+// with a line break and formats to itself.
+std::string FormatQueryKeepingComments(const Query& query, std::string_view source,
+                                       const std::vector<Comment>& comments);
 std::string FormatPipeline(const Pipeline& pipeline);
 std::string FormatStage(const Stage& stage);  // without the leading '|'
 std::string FormatExpr(const Expr& expr);

@@ -1349,7 +1349,13 @@ ParseResult ParseQuery(std::string_view text) {
     SplitBangWords(tokens.getTokens());
     CheckTokens(tokens.getTokens(), offsets, &result.diagnostics);
     for (Token* t : tokens.getTokens()) {
-      if (t->getChannel() == Token::HIDDEN_CHANNEL) result.has_comments = true;
+      if (t->getChannel() != Token::HIDDEN_CHANNEL) continue;
+      result.has_comments = true;
+      const SourceRange r = offsets.RangeOf(t);
+      std::string comment(text.substr(r.begin, r.end - r.begin));
+      while (!comment.empty() && (comment.back() == '\r' || comment.back() == ' '))
+        comment.pop_back();
+      result.comments.push_back({r, std::move(comment)});
     }
     if (!result.diagnostics.empty()) return result;
     TqlParser& parser = m.parser;

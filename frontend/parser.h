@@ -14,7 +14,8 @@ namespace tql {
 struct ParseResult {
   std::optional<ast::Query> query;  // set when there are no errors
   std::vector<Diagnostic> diagnostics;
-  bool has_comments = false;  // the canonical printer does not keep comments yet
+  bool has_comments = false;
+  std::vector<ast::Comment> comments;  // in source order, for FormatQueryKeepingComments
 };
 
 // Longer queries are rejected before parsing (source ranges are 32-bit byte offsets).

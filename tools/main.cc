@@ -694,12 +694,8 @@ int FmtCommand(const std::vector<std::string>& files, bool check) {
       failed = true;
       continue;
     }
-    if (parsed.has_comments) {
-      fmt::print(stderr, "{}: warning: left unchanged: this version of fmt cannot keep comments\n",
-                 file);
-      continue;
-    }
-    const std::string canonical = ast::FormatQuery(*parsed.query) + "\n";
+    const std::string canonical =
+        ast::FormatQueryKeepingComments(*parsed.query, text, parsed.comments);
     if (canonical == text) continue;
     would_change = true;
     fmt::print("{}\n", file);
