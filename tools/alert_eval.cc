@@ -1,6 +1,7 @@
 #include "tools/alert_eval.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -137,6 +138,14 @@ Result<std::vector<AlertOutcome>> EvaluateAlerts(const Manifest& manifest,
     if (!planned.plan) {
       return Status::QueryError("{}", fmt::format("alert '{}': {}", alert.id,
                                                   FormatDiagnostics(*text, planned.diagnostics)));
+    }
+    o.query = *text;
+    o.plan = ExplainPlan(*planned.plan);
+    for (const PushdownInfo& p : DescribePushdown(*planned.plan)) {
+      o.plan += fmt::format("pushdown to {}: columns [{}]", p.source, fmt::join(p.columns, ", "));
+      if (!p.predicates.empty())
+        o.plan += fmt::format("; predicates [{}]", fmt::join(p.predicates, ", "));
+      o.plan += "\n";
     }
     ScanStats stats;
     ExecOptions exec;

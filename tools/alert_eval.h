@@ -18,6 +18,8 @@ struct AlertOutcome {
   int64_t rows = 0;   // result rows that satisfy the condition
   int64_t from = 0;   // the window, [from, to) in nanoseconds since the epoch
   int64_t to = 0;
+  std::string query;  // the TQL it ran (empty when disabled)
+  std::string plan;   // its optimized plan and what went into each scan, as `tql explain` prints
 };
 
 // The latest `timestamp` of any source + 1 ns: the default evaluation time, so that the

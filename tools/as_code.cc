@@ -287,6 +287,12 @@ int AlertEvalCommand(const AlertEvalOptions& o) {
     fmt::print(stderr, "tql: {}\n", outcomes.status().message());
     return kExitQueryError;
   }
+  if (o.explain) {
+    for (const AlertOutcome& a : *outcomes) {
+      if (a.query.empty()) continue;
+      fmt::print(stderr, "alert {}:\n{}\nplan:\n{}\n", a.id, a.query, a.plan);
+    }
+  }
   if (o.format == "json") {
     fmt::print("[");
     for (size_t i = 0; i < outcomes->size(); ++i) {

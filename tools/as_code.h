@@ -22,6 +22,7 @@ struct AlertEvalOptions {
   std::vector<std::string> inputs;
   std::string at;  // RFC 3339; empty: the latest timestamp in the inputs + 1 ns
   std::string format = "table";
+  bool explain = false;  // also print each alert's query and plan (stderr)
 };
 int AlertEvalCommand(const AlertEvalOptions& options);
 

@@ -1018,6 +1018,8 @@ int Main(int argc, char** argv) {
                          "evaluate as of this RFC 3339 time (default: the latest timestamp + 1ns)");
   alert_eval->add_option("--format", alert.format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
+  alert_eval->add_flag("--explain", alert.explain,
+                       "print the query each alert runs and its plan (to stderr)");
   alert_cmd->require_subcommand(1);
 
   ImportOptions import;

@@ -17,6 +17,8 @@ for at in 2026-11-24T10:05:00Z 2026-11-24T10:12:00Z 2026-11-24T10:15:00Z 2026-11
 done
 actual+="== table, default time"$'\n'
 actual+="$("$tql" alert eval alerts.tql.yaml --input spans=events.ndjson 2>&1; echo "exit: $?")"$'\n'
+actual+="== --explain: the window reaches the scan"$'\n'
+actual+="$("$tql" alert eval alerts.tql.yaml --input spans=events.ndjson --at 2026-11-24T10:12:00Z --explain 2>&1 > /dev/null; echo "exit: $?")"$'\n'
 actual+="== a source without the input"$'\n'
 actual+="$("$tql" alert eval alerts.tql.yaml --input logs=events.ndjson 2>&1; echo "exit: $?")"$'\n'
 actual+="== a broken manifest"$'\n'
