@@ -415,7 +415,7 @@ void TranslateQuery(YamlFile* file, const YAML::Node& params, const YAML::Node& 
       if (datasets.empty()) file->Error(many->key, "'datasets' is empty");
     }
   } else {
-    file->Error(r.Anchor(), "a query's parameters have no 'datasets'");
+    file->Error(r.Anchor(), "no 'datasets' in a query's parameters");
   }
   std::string tql;
   if (datasets.size() == 1) {
@@ -891,7 +891,10 @@ class ProjectReader {
       if (const MapEntry* q = pr.Scalar("query", true)) {
         a.query_id = QueryRef(q->value);
         query = project_->FindQuery(a.query_id);
-        if (query == nullptr) {
+        if (a.query_id.empty()) {
+          file->Error(q->value, "'query' names no query: write !ref QUERY_ID");
+          ok = false;
+        } else if (query == nullptr) {
           file->Error(
               q->value,
               fmt::format("alert '{}' names query '{}', which does not exist", a.id, a.query_id),
@@ -931,7 +934,7 @@ class ProjectReader {
         file->Error(d->key, "an alert has 'window' or 'duration', not both");
         ok = false;
       } else if (w == nullptr && d == nullptr) {
-        file->Error(pr.Anchor(), "an alert's parameters have no 'window'");
+        file->Error(pr.Anchor(), "no 'window' (or 'duration') in an alert's parameters");
         ok = false;
       } else {
         const MapEntry* e = pr.Scalar(w != nullptr ? "window" : "duration", true);

@@ -47,6 +47,11 @@ YamlFile::YamlFile(std::string path, std::string source, std::string text,
   try {
     root_ = YAML::Load(text_);
     parsed_ = true;
+  } catch (const YAML::DeepRecursion& e) {
+    const uint32_t at = e.mark.pos < 0 ? 0 : static_cast<uint32_t>(e.mark.pos);
+    Add(MakeDiagnostic(Severity::kError, {ToSource(at), ToSource(at) + 1},
+                       "invalid YAML: nested too deeply"));
+    root_ = YAML::Node();
   } catch (const YAML::Exception& e) {
     // yaml-cpp's marks are 0-based; a mark of -1 means "unknown", the end of the text.
     const uint32_t at =
@@ -238,6 +243,14 @@ std::string YamlFile::FormatProblems() const {
   std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return a.range.begin < b.range.begin;
   });
+  // A YAML alias repeats its anchor's nodes, and their problems, at the same place: once is
+  // enough.
+  sorted.erase(std::unique(sorted.begin(), sorted.end(),
+                           [](const Diagnostic& a, const Diagnostic& b) {
+                             return a.range.begin == b.range.begin && a.range.end == b.range.end &&
+                                    a.message == b.message;
+                           }),
+               sorted.end());
   return FormatDiagnostics(source_, sorted, path_);
 }
 
@@ -303,7 +316,7 @@ const MapEntry* MapReader::Find(const std::string& key) const {
 const MapEntry* MapReader::Scalar(const std::string& key, bool required) {
   const MapEntry* e = Find(key);
   if (e == nullptr) {
-    if (required) file_->Error(Anchor(), fmt::format("{} has no '{}'", what_, key));
+    if (required) file_->Error(Anchor(), fmt::format("no '{}' in {}", key, what_));
     return nullptr;
   }
   if (IsNullValue(e->value)) {
@@ -321,7 +334,7 @@ const MapEntry* MapReader::Scalar(const std::string& key, bool required) {
 const MapEntry* MapReader::List(const std::string& key, bool required) {
   const MapEntry* e = Find(key);
   if (e == nullptr) {
-    if (required) file_->Error(Anchor(), fmt::format("{} has no '{}'", what_, key));
+    if (required) file_->Error(Anchor(), fmt::format("no '{}' in {}", key, what_));
     return nullptr;
   }
   if (IsNullValue(e->value)) return e;
@@ -335,7 +348,7 @@ const MapEntry* MapReader::List(const std::string& key, bool required) {
 const MapEntry* MapReader::Map(const std::string& key, bool required) {
   const MapEntry* e = Find(key);
   if (e == nullptr) {
-    if (required) file_->Error(Anchor(), fmt::format("{} has no '{}'", what_, key));
+    if (required) file_->Error(Anchor(), fmt::format("no '{}' in {}", key, what_));
     return nullptr;
   }
   if (!e->value.IsMap()) {

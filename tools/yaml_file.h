@@ -2,6 +2,7 @@
 //! it reported at those places as `PATH:LINE:COL: error: MESSAGE`.
 #pragma once
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
