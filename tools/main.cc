@@ -679,7 +679,10 @@ int BenchCommand(const BenchOptions& o) {
 
 // ---------------------------------------------------------------------------------------------
 
-int FmtCommand(const std::vector<std::string>& files, bool check) {
+// tql fmt: the canonical form of each file on stdout (`--write`: in the file instead, and the
+// names of the files changed; `--check`: only the names of the files that would change, exit 1
+// if any would).
+int FmtCommand(const std::vector<std::string>& files, bool check, bool write) {
   bool would_change = false;
   bool failed = false;
   for (const std::string& file : files) {
@@ -696,10 +699,14 @@ int FmtCommand(const std::vector<std::string>& files, bool check) {
     }
     const std::string canonical =
         ast::FormatQueryKeepingComments(*parsed.query, text, parsed.comments);
+    if (!check && !write) {
+      fmt::print("{}", canonical);
+      continue;
+    }
     if (canonical == text) continue;
     would_change = true;
     fmt::print("{}\n", file);
-    if (!check) {
+    if (write) {
       std::ofstream out(file, std::ios::binary | std::ios::trunc);
       out << canonical;
       if (!out) {
@@ -990,9 +997,12 @@ int Main(int argc, char** argv) {
   check_cmd->add_option("paths", check_paths, "files or directories")->required();
 
   std::vector<std::string> fmt_files;
-  bool fmt_check = false;
-  auto* fmt_cmd = app.add_subcommand("fmt", "rewrite .tql files in canonical form");
-  fmt_cmd->add_flag("--check", fmt_check, "change nothing; exit 1 if a file would change");
+  bool fmt_check = false, fmt_write = false;
+  auto* fmt_cmd = app.add_subcommand("fmt", "print .tql files in canonical form");
+  auto* fmt_check_flag = fmt_cmd->add_flag("--check", fmt_check,
+                                           "list the files that would change; exit 1 if any would");
+  fmt_cmd->add_flag("-w,--write", fmt_write, "rewrite the files; list those changed")
+      ->excludes(fmt_check_flag);
   fmt_cmd->add_option("files", fmt_files, ".tql files")->required();
 
   TraceOptions trace;
@@ -1070,7 +1080,7 @@ int Main(int argc, char** argv) {
                           explain_query, explain_file);
   }
   if (check_cmd->parsed()) return CheckCommand(check_paths, check_schema);
-  if (fmt_cmd->parsed()) return FmtCommand(fmt_files, fmt_check);
+  if (fmt_cmd->parsed()) return FmtCommand(fmt_files, fmt_check, fmt_write);
   if (gen_cmd->parsed()) return GenCommand(gen);
   if (functions_cmd->parsed()) return FunctionsCommand(functions_markdown);
   if (trace_cmd->parsed()) return TraceCommand(trace);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `tql fmt` on every fmt/NAME.tql: the rewritten file against NAME.expected (comments kept),
+# `tql fmt` on every fmt/NAME.tql: what it prints and the file `--write` rewrites against
+# NAME.expected (comments kept),
 # the rewritten file formats to itself (`fmt --check` exits 0), and `fmt --check` exits 1 on
 # the original when it differs. TQL_UPDATE_GOLDEN=1 rewrites the .expected files.
 set -uo pipefail
@@ -13,7 +14,10 @@ for f in "$here"/*.tql; do
   name="$(basename "$f" .tql)"
   cases=$((cases + 1))
   cp "$f" "$work/$name.tql"
-  "$tql" fmt "$work/$name.tql" > /dev/null 2>&1 || { echo "FAIL: fmt $name"; failures=$((failures + 1)); }
+  "$tql" fmt --write "$work/$name.tql" > /dev/null 2>&1 || { echo "FAIL: fmt $name"; failures=$((failures + 1)); }
+  "$tql" fmt "$f" > "$work/$name.printed" 2>&1
+  cmp -s "$work/$name.printed" "$work/$name.tql" \
+    || { echo "FAIL: fmt $name prints other text than --write writes"; failures=$((failures + 1)); }
   if [ "${TQL_UPDATE_GOLDEN:-}" = 1 ]; then
     cp "$work/$name.tql" "$here/$name.expected"
   elif ! cmp -s "$work/$name.tql" "$here/$name.expected"; then
