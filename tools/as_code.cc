@@ -13,6 +13,7 @@
 #include "runtime/time_format.h"
 #include "tools/alert_eval.h"
 #include "tools/baselime.h"
+#include "tools/cli_support.h"
 #include "tools/inputs.h"
 #include "tools/manifest.h"
 #include "tools/query_check.h"
@@ -22,24 +23,6 @@ namespace tql {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitQueryError = 1;
-constexpr int kExitUsageError = 2;
-
-int UsageError(const std::string& message) {
-  fmt::print(stderr, "tql: {}\n", message);
-  return kExitUsageError;
-}
-
-bool ReadText(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.ends_with(suffix);
@@ -154,7 +137,7 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
     switch (u.kind) {
       case FileKind::kQuery: {
         std::string text;
-        if (!ReadText(u.path, &text)) {
+        if (!ReadTextFile(u.path, &text)) {
           fmt::print(stderr, "{}: error: cannot read the file\n", u.path);
           failed = true;
           break;
@@ -166,7 +149,7 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
       }
       case FileKind::kManifest: {
         std::string text;
-        if (!ReadText(u.path, &text)) {
+        if (!ReadTextFile(u.path, &text)) {
           fmt::print(stderr, "{}: error: cannot read the file\n", u.path);
           failed = true;
           break;
@@ -253,7 +236,7 @@ int AlertEvalCommand(const AlertEvalOptions& o) {
     return UsageError(fmt::format("unknown --format '{}'", o.format));
   }
   std::string text;
-  if (!ReadText(o.manifest, &text)) {
+  if (!ReadTextFile(o.manifest, &text)) {
     return UsageError(fmt::format("cannot read '{}'", o.manifest));
   }
   YamlFile file(o.manifest, text);

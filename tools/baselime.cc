@@ -14,6 +14,7 @@
 #include "frontend/ast.h"
 #include "frontend/parser.h"
 #include "runtime/time_format.h"
+#include "tools/cli_support.h"
 #include "tools/query_check.h"
 
 namespace tql {
@@ -32,15 +33,6 @@ std::string Trim(std::string_view s) {
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
-}
-
-bool ReadText(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
 }
 
 // A Baselime field name as a TQL name: each dotted part as it must be written (backticks for
@@ -781,10 +773,8 @@ class ProjectReader {
       } else if (t == "channel") {
         ReadChannel(file, e.key, props->value);
       } else {
-        std::vector<std::string> kinds = {"query", "alert", "dashboard", "channel"};
-        std::vector<std::string> hints = DidYouMean(t, kinds);
-        hints.push_back("a resource's type is query, alert, dashboard or channel");
-        file->Error(type->value, fmt::format("unknown resource type '{}'", t), std::move(hints));
+        CheckOneOf(file, type->value, t, {"query", "alert", "dashboard", "channel"},
+                   "resource type");
       }
     }
   }
@@ -841,13 +831,7 @@ class ProjectReader {
     bool ok = true;
     if (const MapEntry* t = r.Scalar("type", true)) {
       c->type = t->value.Scalar();
-      static const std::vector<std::string> kTypes = {"email", "slack", "webhook"};
-      if (std::find(kTypes.begin(), kTypes.end(), c->type) == kTypes.end()) {
-        std::vector<std::string> hints = DidYouMean(c->type, kTypes);
-        hints.push_back("a channel's type is email, slack or webhook");
-        file->Error(t->value, fmt::format("unknown channel type '{}'", c->type), std::move(hints));
-        ok = false;
-      }
+      ok = CheckOneOf(file, t->value, c->type, kChannelTypes, "channel type");
     } else {
       ok = false;
     }
@@ -1053,15 +1037,7 @@ class ProjectReader {
           }
           if (const MapEntry* t = wr.Scalar("type", false)) {
             panel.type = t->value.Scalar();
-            static const std::vector<std::string> kTypes = {"timeseries", "statistic", "table",
-                                                            "timeseries_bar"};
-            if (std::find(kTypes.begin(), kTypes.end(), panel.type) == kTypes.end()) {
-              std::vector<std::string> hints = DidYouMean(panel.type, kTypes);
-              hints.push_back(fmt::format("a widget's type is {}", QuotedList(kTypes)));
-              file->Error(t->value, fmt::format("unknown widget type '{}'", panel.type),
-                          std::move(hints));
-              ok = false;
-            }
+            ok = CheckOneOf(file, t->value, panel.type, kPanelTypes, "widget type") && ok;
           } else {
             panel.type = "table";
           }
@@ -1153,7 +1129,7 @@ void ReadFolder(BaselimeProject* project, ProjectReader* reader, const fs::path&
   std::sort(files.begin(), files.end());
   for (const fs::path& name : {folder / "index.yml", folder / "index.yaml"}) {
     std::string text;
-    if (!ReadText(name.string(), &text)) continue;
+    if (!ReadTextFile(name.string(), &text)) continue;
     project->files.push_back(std::make_unique<YamlFile>(name.string(), text));
     YamlFile* index = project->files.back().get();
     if (!index->parsed()) break;
@@ -1187,7 +1163,7 @@ void ReadFolder(BaselimeProject* project, ProjectReader* reader, const fs::path&
     const std::string base = p.filename().string();
     if (p.parent_path() == folder && (base == "index.yml" || base == "index.yaml")) continue;
     std::string text;
-    if (!ReadText(p.string(), &text)) continue;
+    if (!ReadTextFile(p.string(), &text)) continue;
     YamlFile* file = AddSubstitutedFile(project, p.string(), text, variables);
     if (file->parsed()) reader->ReadResourceFile(file);
   }
@@ -1247,7 +1223,7 @@ std::unique_ptr<BaselimeProject> LoadBaselime(const std::string& path, const Sch
     ReadFolder(project.get(), &reader, folder);
   } else {
     std::string text;
-    if (!ReadText(path, &text)) {
+    if (!ReadTextFile(path, &text)) {
       project->files.push_back(std::make_unique<YamlFile>(path, ""));
       project->files.back()->Error(SourceRange{0, 0}, "cannot read the file");
       return project;

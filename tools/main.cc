@@ -28,6 +28,7 @@
 #include "runtime/byte_io.h"
 #include "runtime/time_format.h"
 #include "tools/as_code.h"
+#include "tools/cli_support.h"
 #include "tools/gen/telemetry_generator.h"
 #include "tools/inputs.h"
 #include "tools/result_format.h"
@@ -36,27 +37,9 @@
 namespace tql {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitQueryError = 1;
-constexpr int kExitUsageError = 2;
-
-int UsageError(const std::string& message) {
-  fmt::print(stderr, "tql: {}\n", message);
-  return kExitUsageError;
-}
-
-bool ReadWholeFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
 // Reads a .tql file named on the command line, reporting a failure as `FILE: error: ...`.
 bool ReadSourceFile(const std::string& file, std::string* text) {
-  if (ReadWholeFile(file, text)) return true;
+  if (ReadTextFile(file, text)) return true;
   fmt::print(stderr, "{}: error: cannot read the file\n", file);
   return false;
 }
@@ -165,7 +148,7 @@ std::optional<QueryText> ResolveQuery(const std::string& query, const std::strin
   }
   if (!file.empty()) {
     QueryText q{"", file};
-    if (!ReadWholeFile(file, &q.text)) {
+    if (!ReadTextFile(file, &q.text)) {
       UsageError(fmt::format("cannot read '{}'", file));
       return std::nullopt;
     }
@@ -426,7 +409,7 @@ int MergeCommand(const std::vector<std::string>& files, const std::string& forma
   std::vector<Shard> shards(files.size());
   for (size_t i = 0; i < files.size(); ++i) {
     std::string bytes;
-    if (!ReadWholeFile(files[i], &bytes)) {
+    if (!ReadTextFile(files[i], &bytes)) {
       return UsageError(fmt::format("cannot read '{}'", files[i]));
     }
     if (!DecodeShard(bytes, &shards[i])) {
@@ -573,7 +556,7 @@ int BenchCommand(const BenchOptions& o) {
   }
   if (!o.queries_file.empty()) {
     std::string text;
-    if (!ReadWholeFile(o.queries_file, &text)) {
+    if (!ReadTextFile(o.queries_file, &text)) {
       return UsageError(fmt::format("cannot read '{}'", o.queries_file));
     }
     std::istringstream lines(text);

@@ -13,6 +13,7 @@
 #include "frontend/parser.h"
 #include "frontend/suggest.h"
 #include "runtime/time_format.h"
+#include "tools/cli_support.h"
 
 namespace tql {
 
@@ -51,16 +52,12 @@ QuerySource CheckFileQuery(YamlFile* file, const YAML::Node& node, const SchemaP
   q.node = node;
   const std::filesystem::path base = std::filesystem::path(file->path()).parent_path();
   q.file = (base / node.Scalar()).lexically_normal().string();
-  std::ifstream in(q.file, std::ios::binary);
-  if (!in) {
+  if (!ReadTextFile(q.file, &q.file_text)) {
     file->Error(node, fmt::format("cannot read the query file '{}'", q.file));
     q.check.diagnostics.push_back(MakeDiagnostic(Severity::kError, {}, "unreadable"));
     q.file.clear();
     return q;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  q.file_text = ss.str();
   q.text = q.file_text;
   q.check = CheckQueryText(q.text, sample);
   return q;
@@ -312,13 +309,7 @@ ManifestChannel ReadChannel(YamlFile* file, const YAML::Node& node, IdSet* ids) 
   c.id = ReadId(file, &r, ids, &id_node);
   if (const MapEntry* t = r.Scalar("type", true)) {
     c.type = t->value.Scalar();
-    static const std::vector<std::string> kTypes = {"slack", "email", "webhook"};
-    if (std::find(kTypes.begin(), kTypes.end(), c.type) == kTypes.end()) {
-      std::vector<std::string> hints = DidYouMean(c.type, kTypes);
-      hints.push_back("a channel's type is 'slack', 'email' or 'webhook'");
-      file->Error(t->value, fmt::format("unknown channel type '{}'", c.type), std::move(hints));
-      c.type.clear();
-    }
+    if (!CheckOneOf(file, t->value, c.type, kChannelTypes, "channel type")) c.type.clear();
   }
   if (const MapEntry* t = r.List("targets", true)) {
     if (IsNullValue(t->value) || t->value.size() == 0) {
@@ -505,14 +496,7 @@ Manifest LoadManifest(YamlFile* file, const SchemaPtr& sample) {
           }
           if (const MapEntry* t = pr.Scalar("type", false)) {
             p.type = t->value.Scalar();
-            static const std::vector<std::string> kTypes = {"table", "timeseries", "timeseries_bar",
-                                                            "statistic"};
-            if (std::find(kTypes.begin(), kTypes.end(), p.type) == kTypes.end()) {
-              std::vector<std::string> hints = DidYouMean(p.type, kTypes);
-              hints.push_back(fmt::format("a panel's type is {}", QuotedList(kTypes)));
-              file->Error(t->value, fmt::format("unknown panel type '{}'", p.type),
-                          std::move(hints));
-            }
+            CheckOneOf(file, t->value, p.type, kPanelTypes, "panel type");
           } else {
             p.type = "table";
           }

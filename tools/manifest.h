@@ -58,6 +58,11 @@ struct ManifestAlert {
   std::string name;  // optional human-readable title
 };
 
+// The kinds of channel and panel a manifest (and a Baselime file) may name.
+inline const std::vector<std::string> kChannelTypes = {"slack", "email", "webhook"};
+inline const std::vector<std::string> kPanelTypes = {"table", "timeseries", "timeseries_bar",
+                                                     "statistic"};
+
 struct ManifestChannel {
   std::string id;
   std::string type;  // slack, email, webhook

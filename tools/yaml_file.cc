@@ -375,6 +375,15 @@ YAML::Node MapReader::Anchor() const {
   return map_;
 }
 
+bool CheckOneOf(YamlFile* file, const YAML::Node& node, const std::string& value,
+                const std::vector<std::string>& allowed, const std::string& what) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return true;
+  std::vector<std::string> hints = DidYouMean(value, allowed);
+  hints.push_back(fmt::format("a {} is {}", what, QuotedList(allowed)));
+  file->Error(node, fmt::format("unknown {} '{}'", what, value), std::move(hints));
+  return false;
+}
+
 bool IsValidId(const std::string& id) {
   if (id.empty() || id.size() > 256) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {

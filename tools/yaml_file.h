@@ -140,6 +140,11 @@ class IdSet {
   std::vector<std::string> ids_;
 };
 
+// Is `value` (written at `node`) one of `allowed`? If not, reports "unknown WHAT 'value'" with
+// "did you mean" and the list: `what` is e.g. "channel type".
+bool CheckOneOf(YamlFile* file, const YAML::Node& node, const std::string& value,
+                const std::vector<std::string>& allowed, const std::string& what);
+
 // Ids: letters, digits, `_` and `-`.
 bool IsValidId(const std::string& id);
 
