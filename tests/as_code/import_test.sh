@@ -12,7 +12,11 @@ trap 'rm -rf "$work"' EXIT
 "$tql" gen --spans 2000 --seed 42 --logs --out "$work/spans.ndjson" > /dev/null 2>&1
 failures=0
 cases=0
-shared="$here/../../../shared/baselime-examples"  # the real files beside the checkout
+shared="$here/../../../shared/baselime-examples"  # the real files, beside the checkout
+if [ ! -d "$shared" ]; then
+  echo "FAIL: no $shared: the real Baselime examples are read from ../shared beside the checkout"
+  exit 1
+fi
 cd "$here/baselime"
 for f in *.baselime.yml; do
   id="${f%.baselime.yml}"
