@@ -85,7 +85,57 @@ class Planner {
     scan->source_schema = schema;
     scan->output_schema = schema;
     for (int i = 0; i < schema->num_fields(); ++i) scan->columns.push_back(i);
+    if (options_.time_range) return InTimeRange(std::move(scan), *options_.time_range, source);
     return scan;
+  }
+
+  // `scan` filtered to `from <= column < to`.
+  PlanPtr InTimeRange(PlanPtr scan, const ScanTimeRange& r, const ast::Name& source) {
+    const Schema& schema = *scan->output_schema;
+    const int column = schema.IndexOf(r.column);
+    if (column < 0 || schema.field(column).type != TypeId::kTimestamp) {
+      Error(source.range, fmt::format("source '{}' has no {} column (a timestamp) to restrict to "
+                                      "the time range",
+                                      source.Joined(), r.column));
+      return nullptr;
+    }
+    auto bound = [&](ast::Op op, int64_t at) {
+      auto e = std::make_unique<ast::Expr>();
+      e->kind = ast::ExprKind::kBinary;
+      e->op = op;
+      e->type = TypeId::kBool;
+      e->range = source.range;
+      auto col = std::make_unique<ast::Expr>();
+      col->kind = ast::ExprKind::kName;
+      col->name.parts = {r.column};
+      col->column = r.column;
+      col->type = TypeId::kTimestamp;
+      col->range = source.range;
+      ast::Literal lit;
+      lit.type = TypeId::kTimestamp;
+      lit.int_value = at;
+      ast::ExprPtr value = ast::MakeLiteral(source.range, lit);
+      value->type = TypeId::kTimestamp;
+      e->args.push_back(std::move(col));
+      e->args.push_back(std::move(value));
+      return e;
+    };
+    ast::Expr both;
+    both.kind = ast::ExprKind::kBinary;
+    both.op = ast::Op::kAnd;
+    both.type = TypeId::kBool;
+    both.range = source.range;
+    both.args.push_back(bound(ast::Op::kGe, r.from));
+    both.args.push_back(bound(ast::Op::kLt, r.to));
+    PExprPtr p = Compile(both, schema);
+    if (!p) return nullptr;
+    auto n = std::make_unique<PlanNode>();
+    n->kind = PlanNode::Kind::kFilter;
+    n->range = source.range;
+    n->output_schema = scan->output_schema;
+    n->predicate = CastTo(std::move(p), TypeId::kBool);
+    n->inputs.push_back(std::move(scan));
+    return n;
   }
 
   // `input`'s rows with the columns of a union: matched by name, missing ones null, the

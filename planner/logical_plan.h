@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,11 +104,21 @@ struct PlanNode {
 
 using PlanPtr = std::unique_ptr<PlanNode>;
 
+// Rows of every source restricted to `from <= COLUMN < to` (an alert's window): a filter over
+// each scan of the plan, which the optimizer pushes into the scan. A source without the column
+// (as a timestamp) is an error.
+struct ScanTimeRange {
+  std::string column = "timestamp";
+  int64_t from = 0;
+  int64_t to = 0;
+};
+
 struct PlanOptions {
   // Values of `$parameters` (the CLI's --param, the API's bind calls).
   std::map<std::string, Value> parameters;
   int64_t now = 0;  // now(), fixed for the query
   bool optimize = true;
+  std::optional<ScanTimeRange> time_range;
 };
 
 struct PlanResult {

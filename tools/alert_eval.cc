@@ -15,28 +15,11 @@ namespace tql {
 
 namespace {
 
-ast::Literal TimestampLiteral(int64_t ns) {
-  ast::Literal l;
-  l.type = TypeId::kTimestamp;
-  l.int_value = ns;
-  return l;
-}
-
-// The `where` stage of `text` (a one-stage query over a placeholder source).
+// The `where` stage of `predicate` (a one-stage query over a placeholder source).
 std::optional<ast::Stage> ParseWhere(const std::string& predicate) {
-  ParseResult parsed = ParseQuery("window | where " + predicate);
+  ParseResult parsed = ParseQuery("result | where " + predicate);
   if (!parsed.query || parsed.query->pipeline.stages.size() != 1) return std::nullopt;
   return std::move(parsed.query->pipeline.stages[0]);
-}
-
-bool InsertWindow(ast::Pipeline* p, const std::string& predicate) {
-  auto stage = ParseWhere(predicate);
-  if (!stage) return false;
-  for (ast::Stage& s : p->stages) {
-    if (s.subquery && !InsertWindow(s.subquery.get(), predicate)) return false;
-  }
-  p->stages.insert(p->stages.begin(), std::move(*stage));
-  return true;
 }
 
 // The start of the window that ends at `at` (clamped at the earliest representable time).
@@ -66,26 +49,17 @@ std::optional<int64_t> LatestTimestamp(const LoadedInputs& inputs) {
   return latest;
 }
 
-Result<std::string> AlertQueryText(const Manifest& manifest, const ManifestAlert& alert,
-                                   int64_t at) {
+Result<std::string> AlertQueryText(const Manifest& manifest, const ManifestAlert& alert) {
   const QuerySource& source = manifest.AlertQuery(alert);
   ParseResult parsed = ParseQuery(source.text);
   if (!parsed.query) {
-    return Status::QueryError("{}", fmt::format("alert '{}': its query does not parse", alert.id));
-  }
-  const int64_t from = WindowStart(at, alert.window);
-  const std::string window =
-      fmt::format("timestamp >= {} and timestamp < {}", ast::FormatLiteral(TimestampLiteral(from)),
-                  ast::FormatLiteral(TimestampLiteral(at)));
-  if (!InsertWindow(&parsed.query->pipeline, window)) {
-    return Status::QueryError("{}", fmt::format("alert '{}': cannot apply the window", alert.id));
+    return Status::QueryError("alert '{}': its query does not parse", alert.id);
   }
   const AlertCondition& c = alert.condition;
   auto condition = ParseWhere(fmt::format("{} {} {}", ast::FormatNamePart(c.column),
                                           ast::OpText(c.op), ast::FormatLiteral(c.literal)));
   if (!condition) {
-    return Status::QueryError("{}",
-                              fmt::format("alert '{}': invalid condition '{}'", alert.id, c.text));
+    return Status::QueryError("alert '{}': invalid condition '{}'", alert.id, c.text);
   }
   parsed.query->pipeline.stages.push_back(std::move(*condition));
   return ast::FormatQuery(*parsed.query);
@@ -105,7 +79,7 @@ Result<std::vector<AlertOutcome>> EvaluateAlerts(const Manifest& manifest,
       out.push_back(o);
       continue;
     }
-    Result<std::string> text = AlertQueryText(manifest, alert, at);
+    Result<std::string> text = AlertQueryText(manifest, alert);
     if (!text.ok()) return text.status();
     ParseResult parsed = ParseQuery(*text);
     if (!parsed.query) {
@@ -134,6 +108,7 @@ Result<std::vector<AlertOutcome>> EvaluateAlerts(const Manifest& manifest,
     }
     PlanOptions options;
     options.now = now;
+    options.time_range = ScanTimeRange{"timestamp", o.from, o.to};
     PlanResult planned = PlanQuery(*parsed.query, bound, inputs.catalog, options);
     if (!planned.plan) {
       return Status::QueryError("{}", fmt::format("alert '{}': {}", alert.id,

@@ -26,10 +26,10 @@ struct AlertOutcome {
 // newest row is inside every window. Null when no source has timestamps.
 std::optional<int64_t> LatestTimestamp(const LoadedInputs& inputs);
 
-// The query an alert runs at `at`: its query with `at - window <= timestamp < at` right after
-// each source (so it reaches the scan), then the condition as a filter on the result.
-Result<std::string> AlertQueryText(const Manifest& manifest, const ManifestAlert& alert,
-                                   int64_t at);
+// The query an alert runs: its query with the condition as a filter on the result. Its rows
+// are restricted to the window by the plan (PlanOptions::time_range): every scan, of the
+// source, of a union and of a join's pipeline, takes `at - window <= timestamp < at`.
+Result<std::string> AlertQueryText(const Manifest& manifest, const ManifestAlert& alert);
 
 // Evaluates every alert in manifest order. An alert that cannot run (a source without a
 // timestamp column, a query error) fails the whole evaluation with its message.

@@ -252,6 +252,12 @@ std::optional<std::string> TranslateFilter(YamlFile* file, const YAML::Node& nod
     while (e < text.size() && (std::isalpha(static_cast<unsigned char>(text[e])) || text[e] == '_'))
       ++e;
     op = text.substr(p, e - p);
+  } else if (p + op.size() < text.size() &&
+             std::string_view("=<>!").find(text[p + op.size()]) != std::string_view::npos) {
+    // `==`, `<>`, `=>`: not an operator followed by a value that starts with a symbol.
+    size_t e = p;
+    while (e < text.size() && std::string_view("=<>!").find(text[e]) != std::string_view::npos) ++e;
+    op = text.substr(p, e - p);
   }
   const std::string rest = Trim(std::string_view(text).substr(p + op.size()));
   const std::string name = FieldName(key);
@@ -289,14 +295,37 @@ std::optional<std::string> TranslateFilter(YamlFile* file, const YAML::Node& nod
       file->Error(node, fmt::format("{} takes a list: (a, b, c)", op));
       return std::nullopt;
     }
+    // Items split at commas outside quotes: ('a,b', c) has two.
     std::vector<std::string> items;
-    std::istringstream in(rest.substr(1, rest.size() - 2));
-    for (std::string item; std::getline(in, item, ',');) {
+    const std::string inner = rest.substr(1, rest.size() - 2);
+    std::string item;
+    char quote = 0;
+    for (size_t i = 0; i <= inner.size(); ++i) {
+      const char c = i < inner.size() ? inner[i] : ',';
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+        item += c;
+        continue;
+      }
+      if (i < inner.size() && (c == '\'' || c == '"')) {
+        quote = c;
+        item += c;
+        continue;
+      }
+      if (c != ',') {
+        item += c;
+        continue;
+      }
       if (Trim(item).empty()) {
         file->Error(node, fmt::format("an empty item in the list of {}", op));
         return std::nullopt;
       }
       items.push_back(TypedValue(item));
+      item.clear();
+    }
+    if (quote != 0) {
+      file->Error(node, fmt::format("an unterminated quote in the list of {}", op));
+      return std::nullopt;
     }
     std::string list;
     for (size_t i = 0; i < items.size(); ++i) list += (i > 0 ? ", " : "") + items[i];
@@ -507,7 +536,9 @@ void TranslateQuery(YamlFile* file, const YAML::Node& params, const YAML::Node& 
           file->Error(n->value,
                       fmt::format("invalid regular expression '{}': {}", value, re.error()));
         }
-        tql += fmt::format("\n| search regex {}", StringLiteral(pattern));
+        // TQL's search ignores case unless matchcase is given.
+        tql += fmt::format("\n| search {}regex {}", match_case ? "matchcase " : "",
+                           StringLiteral(pattern));
       } else {
         tql += fmt::format("\n| search {}{}", match_case ? "matchcase " : "", StringLiteral(value));
       }
@@ -678,6 +709,7 @@ void TranslateQuery(YamlFile* file, const YAML::Node& params, const YAML::Node& 
   }
   ParseResult parsed = ParseQuery(tql);
   q->tql = parsed.query ? ast::FormatQuery(*parsed.query) : tql;
+  q->result = check.columns;
 }
 
 struct Threshold {
@@ -753,6 +785,8 @@ class ProjectReader {
       return;
     }
     for (const MapEntry& e : Entries(root)) {
+      // Ids are unique across every resource of the folder, whatever its type.
+      if (!e.key.IsScalar() || !resource_ids_.Add(file, e.key.Scalar(), e.key)) continue;
       if (!e.value.IsMap()) {
         file->Error(e.key, fmt::format("resource '{}' is not a mapping with 'type' and "
                                        "'properties'",
@@ -900,6 +934,17 @@ class ProjectReader {
           } else if (query != nullptr) {
             a.condition =
                 fmt::format("{} {} {}", ColumnName(query->first_calculation), th->op, th->value);
+            // A threshold is a number; a calculation over a duration column is a duration,
+            // and no unit can be assumed for the number.
+            for (const Field& f : query->result) {
+              if (f.name != query->first_calculation || f.type != TypeId::kDuration) continue;
+              file->Error(t->value,
+                          fmt::format("the threshold compares '{}', a duration, with the number {}",
+                                      f.name, th->value),
+                          {"a Baselime threshold has no unit: write the alert in the manifest with "
+                           "a duration such as 1s"});
+              ok = false;
+            }
           }
         } else {
           ok = false;
@@ -959,7 +1004,9 @@ class ProjectReader {
               return o.type == inline_channel.type && o.targets == inline_channel.targets;
             });
         if (same != project_->channels.end()) {
-          a.channels.push_back(same->id);
+          if (std::find(a.channels.begin(), a.channels.end(), same->id) == a.channels.end()) {
+            a.channels.push_back(same->id);
+          }
           continue;
         }
         std::string id = fmt::format("{}-{}", a.id, inline_channel.type);
@@ -1055,6 +1102,7 @@ class ProjectReader {
 
   BaselimeProject* project_;
   SchemaPtr sample_;
+  IdSet resource_ids_{"resource"};
   IdSet query_ids_{"query"};
   IdSet alert_ids_{"alert"};
   IdSet channel_ids_{"channel"};
@@ -1172,11 +1220,13 @@ void ReadFolder(BaselimeProject* project, ProjectReader* reader, const fs::path&
 }  // namespace
 
 bool BaselimeProject::HasErrors() const {
-  return std::any_of(files.begin(), files.end(), [](const auto& f) { return f->HasErrors(); });
+  return !path_errors.empty() ||
+         std::any_of(files.begin(), files.end(), [](const auto& f) { return f->HasErrors(); });
 }
 
 std::string BaselimeProject::FormatProblems() const {
   std::string out;
+  for (const std::string& e : path_errors) out += e + "\n";
   for (const auto& f : files) out += f->FormatProblems();
   return out;
 }
@@ -1215,8 +1265,15 @@ std::unique_ptr<BaselimeProject> LoadBaselime(const std::string& path, const Sch
       folder = (fs::path(path) / ".baselime").string();
     } else if (fs::exists(fs::path(path) / ".baselime.yml", ec)) {
       return LoadBaselime((fs::path(path) / ".baselime.yml").string(), sample);
+    } else if (fs::exists(fs::path(path) / "index.yml", ec) ||
+               fs::exists(fs::path(path) / "index.yaml", ec)) {
+      folder = path;  // a .baselime folder by another name
     } else {
-      folder = path;
+      project->path_errors.push_back(fmt::format(
+          "{}: error: no Baselime files here: a .baselime/ folder, a .baselime.yml file or an "
+          "index.yml",
+          path));
+      return project;
     }
   }
   if (!folder.empty()) {
@@ -1224,8 +1281,7 @@ std::unique_ptr<BaselimeProject> LoadBaselime(const std::string& path, const Sch
   } else {
     std::string text;
     if (!ReadTextFile(path, &text)) {
-      project->files.push_back(std::make_unique<YamlFile>(path, ""));
-      project->files.back()->Error(SourceRange{0, 0}, "cannot read the file");
+      project->path_errors.push_back(fmt::format("{}: error: cannot read the file", path));
       return project;
     }
     project->files.push_back(std::make_unique<YamlFile>(path, text));

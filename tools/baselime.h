@@ -25,6 +25,7 @@ struct BaselimeQuery {
   std::string tql;                   // the translation; empty when it failed
   std::string first_calculation;     // the result column an alert's threshold compares
   std::vector<std::string> columns;  // the result's column names, in order
+  std::vector<Field> result;         // and their types, from checking the translation
 };
 
 struct BaselimeChannel {
@@ -61,6 +62,7 @@ struct BaselimeProject {
   std::string service;
   std::string description;
   std::vector<std::unique_ptr<YamlFile>> files;  // every file read, with its problems
+  std::vector<std::string> path_errors;          // `PATH: error: ...` lines (unreadable paths)
   std::vector<BaselimeQuery> queries;
   std::vector<BaselimeAlert> alerts;
   std::vector<BaselimeChannel> channels;

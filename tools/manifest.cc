@@ -32,12 +32,23 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// The checks made so far, by the place of the query text in the file: a YAML alias repeats a
+// node, and its query is checked once.
+using CheckCache = std::map<uint32_t, QueryCheck>;
+
 // Checks the query text held by `node` (a YAML scalar) and reports its diagnostics inside it.
-QuerySource CheckInlineQuery(YamlFile* file, const YAML::Node& node, const SchemaPtr& sample) {
+QuerySource CheckInlineQuery(YamlFile* file, const YAML::Node& node, const SchemaPtr& sample,
+                             CheckCache* cache) {
   QuerySource q;
   q.node = node;
   q.text = node.Scalar();
+  const uint32_t at = file->Offset(node);
+  if (auto it = cache->find(at); it != cache->end()) {
+    q.check = it->second;
+    return q;
+  }
   q.check = CheckQueryText(q.text, sample);
+  (*cache)[at] = q.check;
   for (const Diagnostic& d : q.check.diagnostics) {
     Diagnostic mapped = d;
     mapped.range = file->ValueRange(node, d.range);
@@ -103,11 +114,18 @@ void CheckCondition(YamlFile* file, const YAML::Node& node, const AlertCondition
 }  // namespace
 
 std::optional<int64_t> ParseManifestDuration(const std::string& text) {
+  // NUMBER [spaces] UNIT: white space only around the whole and between the two.
   std::string t;
-  for (char c : text) {
-    if (c != ' ' && c != '\t') t += c;
+  size_t i = 0;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  while (i < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == '_')) {
+    t += text[i++];
   }
-  if (t.empty()) return std::nullopt;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) t += text[i++];
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  if (t.empty() || i != text.size()) return std::nullopt;
   // Baselime's spellings of a unit: 5mins, 30 mins, 1hour, 2 days.
   static const std::pair<const char*, const char*> kUnits[] = {
       {"seconds", "s"}, {"second", "s"}, {"secs", "s"}, {"sec", "s"},   {"minutes", "m"},
@@ -287,7 +305,8 @@ namespace {
 // A query reference (`query:` of an alert or a panel): the id of a manifest query, or TQL.
 // A single name that is no query id is taken as a dangling id, not as a source name.
 void ReadQueryRef(YamlFile* file, const MapEntry& e, const IdSet& query_ids,
-                  const SchemaPtr& sample, std::string* query_id, QuerySource* inline_query) {
+                  const SchemaPtr& sample, CheckCache* cache, std::string* query_id,
+                  QuerySource* inline_query) {
   const std::string& v = e.value.Scalar();
   if (query_ids.Has(v)) {
     *query_id = v;
@@ -299,7 +318,7 @@ void ReadQueryRef(YamlFile* file, const MapEntry& e, const IdSet& query_ids,
     *query_id = v;
     return;
   }
-  *inline_query = CheckInlineQuery(file, e.value, sample);
+  *inline_query = CheckInlineQuery(file, e.value, sample, cache);
 }
 
 ManifestChannel ReadChannel(YamlFile* file, const YAML::Node& node, IdSet* ids) {
@@ -351,6 +370,7 @@ Manifest LoadManifest(YamlFile* file, const SchemaPtr& sample) {
     }
   }
 
+  CheckCache cache;
   IdSet query_ids("query");
   if (const MapEntry* qs = top.List("queries", false)) {
     for (const YAML::Node& node : qs->value) {
@@ -369,7 +389,7 @@ Manifest LoadManifest(YamlFile* file, const SchemaPtr& sample) {
         file->Error(r.Anchor(), "a query needs 'query' (TQL text) or 'file' (a .tql file)");
       } else if (text != nullptr) {
         if ((text = r.Scalar("query", true)) != nullptr) {
-          q.query = CheckInlineQuery(file, text->value, sample);
+          q.query = CheckInlineQuery(file, text->value, sample, &cache);
         }
       } else if ((path = r.Scalar("file", true)) != nullptr) {
         q.query = CheckFileQuery(file, path->value, sample);
@@ -404,7 +424,7 @@ Manifest LoadManifest(YamlFile* file, const SchemaPtr& sample) {
       a.id = ReadId(file, &r, &alert_ids, &a.id_node);
       if (const MapEntry* n = r.Scalar("name", false)) a.name = n->value.Scalar();
       if (const MapEntry* q = r.Scalar("query", true)) {
-        ReadQueryRef(file, *q, query_ids, sample, &a.query_id, &a.inline_query);
+        ReadQueryRef(file, *q, query_ids, sample, &cache, &a.query_id, &a.inline_query);
       }
       if (const MapEntry* c = r.Scalar("condition", true)) {
         std::string error;
@@ -492,7 +512,7 @@ Manifest LoadManifest(YamlFile* file, const SchemaPtr& sample) {
           MapReader pr(file, pn, "a panel", {"query", "type", "title"});
           ManifestPanel p;
           if (const MapEntry* q = pr.Scalar("query", true)) {
-            ReadQueryRef(file, *q, query_ids, sample, &p.query_id, &p.inline_query);
+            ReadQueryRef(file, *q, query_ids, sample, &cache, &p.query_id, &p.inline_query);
           }
           if (const MapEntry* t = pr.Scalar("type", false)) {
             p.type = t->value.Scalar();

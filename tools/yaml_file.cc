@@ -6,6 +6,7 @@
 #include <cctype>
 #include <exception>
 #include <set>
+#include <tuple>
 
 #include "frontend/suggest.h"
 
@@ -44,18 +45,22 @@ YamlFile::YamlFile(std::string path, std::string source, std::string text,
       source_(std::move(source)),
       text_(std::move(text)),
       substitutions_(std::move(substitutions)) {
+  budget_ = 100000 + static_cast<int64_t>(text_.size());
+  // yaml-cpp's marks do not count a byte-order mark.
+  if (text_.starts_with("\xEF\xBB\xBF")) bom_ = 3;
   try {
     root_ = YAML::Load(text_);
     parsed_ = true;
   } catch (const YAML::DeepRecursion& e) {
-    const uint32_t at = e.mark.pos < 0 ? 0 : static_cast<uint32_t>(e.mark.pos);
+    const uint32_t at = e.mark.pos < 0 ? 0 : static_cast<uint32_t>(e.mark.pos) + bom_;
     Add(MakeDiagnostic(Severity::kError, {ToSource(at), ToSource(at) + 1},
                        "invalid YAML: nested too deeply"));
     root_ = YAML::Node();
   } catch (const YAML::Exception& e) {
     // yaml-cpp's marks are 0-based; a mark of -1 means "unknown", the end of the text.
-    const uint32_t at =
-        e.mark.pos < 0 ? static_cast<uint32_t>(text_.size()) : static_cast<uint32_t>(e.mark.pos);
+    const uint32_t at = e.mark.pos < 0 ? static_cast<uint32_t>(text_.size())
+                                       : std::min(static_cast<uint32_t>(e.mark.pos) + bom_,
+                                                  static_cast<uint32_t>(text_.size()));
     std::string message = e.msg.empty() ? std::string("invalid YAML") : e.msg;
     Add(MakeDiagnostic(Severity::kError, {ToSource(at), ToSource(at) + 1},
                        fmt::format("invalid YAML: {}", message)));
@@ -82,14 +87,19 @@ uint32_t YamlFile::ToSource(uint32_t text_offset) const {
 
 uint32_t YamlFile::Offset(const YAML::Node& node) const {
   const int pos = node.Mark().pos;
-  if (pos < 0 || static_cast<size_t>(pos) >= text_.size()) {
+  if (pos < 0 || static_cast<size_t>(pos) + bom_ >= text_.size()) {
     return static_cast<uint32_t>(text_.size());
   }
-  size_t p = static_cast<size_t>(pos);
-  // Skip a tag (`!ref`) and an anchor (`&name`) written before the value.
+  size_t p = static_cast<size_t>(pos) + bom_;
+  // Skip a tag (`!ref`) and an anchor (`&name`) written before the value, and the line break
+  // and indentation when the value starts on the next line.
   while (p < text_.size() && (text_[p] == '!' || text_[p] == '&')) {
-    while (p < text_.size() && !IsBlank(text_[p]) && text_[p] != '\n') ++p;
-    while (p < text_.size() && IsBlank(text_[p])) ++p;
+    while (p < text_.size() && !IsBlank(text_[p]) && text_[p] != '\n' && text_[p] != '\r') ++p;
+    const bool empty = node.IsScalar() && node.Scalar().empty();
+    while (p < text_.size() &&
+           (IsBlank(text_[p]) || (!empty && (text_[p] == '\r' || text_[p] == '\n')))) {
+      ++p;
+    }
   }
   return static_cast<uint32_t>(p);
 }
@@ -109,11 +119,18 @@ std::vector<uint32_t> YamlFile::ValueMap(const YAML::Node& scalar) const {
     // Skip the header line; the content's indentation is that of its first non-empty line.
     while (j < text_.size() && text_[j] != '\n') ++j;
     if (j < text_.size()) ++j;
+    // With an indentation indicator (`|2`) the value keeps some of those spaces: subtract the
+    // ones its first non-empty line starts with.
+    size_t kept = 0;
+    for (size_t v = value.find_first_not_of('\n');
+         v != std::string::npos && v < value.size() && value[v] == ' '; ++v) {
+      ++kept;
+    }
     for (size_t k = j; k < text_.size();) {
       size_t spaces = 0;
       while (k + spaces < text_.size() && text_[k + spaces] == ' ') ++spaces;
-      if (k + spaces < text_.size() && text_[k + spaces] != '\n') {
-        indent = spaces;
+      if (k + spaces < text_.size() && text_[k + spaces] != '\n' && text_[k + spaces] != '\r') {
+        indent = spaces >= kept ? spaces - kept : 0;
         break;
       }
       k += spaces + 1;
@@ -163,6 +180,12 @@ std::vector<uint32_t> YamlFile::ValueMap(const YAML::Node& scalar) const {
     if (style == '\'' && s == '\'' && j + 1 < text_.size() && text_[j + 1] == '\'' && c == '\'') {
       map[i++] = static_cast<uint32_t>(j);
       j += 2;
+      continue;
+    }
+    if (c == '\n' && s == '\r' && j + 1 < text_.size() && text_[j + 1] == '\n') {
+      map[i++] = static_cast<uint32_t>(j);  // the line's end is where its \r is
+      j += 2;
+      line_start = style == '|' || style == '>';
       continue;
     }
     if (s == c) {
@@ -238,6 +261,19 @@ void YamlFile::Warning(SourceRange range, std::string message, std::vector<std::
   Add(MakeDiagnostic(Severity::kWarning, range, std::move(message), std::move(hints)));
 }
 
+bool YamlFile::Charge(const YAML::Node& at) {
+  if (budget_ > 0) {
+    --budget_;
+    return true;
+  }
+  if (budget_ == 0) {
+    Error(at,
+          "the file expands to too many entries to check (YAML aliases?): the rest is not read");
+    budget_ = -1;  // and nothing more is reported
+  }
+  return false;
+}
+
 std::string YamlFile::FormatProblems() const {
   std::vector<Diagnostic> sorted = diagnostics_;
   std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
@@ -245,11 +281,11 @@ std::string YamlFile::FormatProblems() const {
   });
   // A YAML alias repeats its anchor's nodes, and their problems, at the same place: once is
   // enough.
-  sorted.erase(std::unique(sorted.begin(), sorted.end(),
-                           [](const Diagnostic& a, const Diagnostic& b) {
-                             return a.range.begin == b.range.begin && a.range.end == b.range.end &&
-                                    a.message == b.message;
-                           }),
+  std::set<std::tuple<uint32_t, uint32_t, std::string>> seen;
+  sorted.erase(std::remove_if(sorted.begin(), sorted.end(),
+                              [&](const Diagnostic& d) {
+                                return !seen.emplace(d.range.begin, d.range.end, d.message).second;
+                              }),
                sorted.end());
   return FormatDiagnostics(source_, sorted, path_);
 }
@@ -283,6 +319,7 @@ std::string QuotedList(const std::vector<std::string>& words) {
 MapReader::MapReader(YamlFile* file, const YAML::Node& map, std::string what,
                      std::vector<std::string> known)
     : file_(file), map_(map), what_(std::move(what)), known_(std::move(known)) {
+  if (!file_->Charge(map)) return;
   std::set<std::string> seen;
   for (const MapEntry& e : Entries(map)) {
     if (!e.key.IsScalar()) {

@@ -56,9 +56,16 @@ class YamlFile {
     Warning(Range(node), std::move(message), std::move(hints));
   }
   // Diagnostics whose ranges are offsets into the file (not the parsed text).
-  void Add(Diagnostic d) { diagnostics_.push_back(std::move(d)); }
+  // Once the budget (Charge) is spent, nothing more is added.
+  void Add(Diagnostic d) {
+    if (budget_ >= 0) diagnostics_.push_back(std::move(d));
+  }
 
   bool HasErrors() const { return tql::HasErrors(diagnostics_); }
+
+  // Counts one more mapping read. YAML aliases let a small file stand for a huge tree; past a
+  // budget proportional to the file's size the rest is not read (reported once, at `at`).
+  bool Charge(const YAML::Node& at);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   // Every problem in the order of its place in the file.
   std::string FormatProblems() const;
@@ -74,6 +81,8 @@ class YamlFile {
   std::vector<Substitution> substitutions_;
   YAML::Node root_;
   bool parsed_ = false;
+  uint32_t bom_ = 0;
+  int64_t budget_ = 0;  // the byte-order mark's length, which yaml-cpp's marks leave out
   std::vector<Diagnostic> diagnostics_;
 };
 

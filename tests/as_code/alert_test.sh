@@ -19,6 +19,12 @@ actual+="== table, default time"$'\n'
 actual+="$("$tql" alert eval alerts.tql.yaml --input spans=events.ndjson 2>&1; echo "exit: $?")"$'\n'
 actual+="== --explain: the window reaches the scan"$'\n'
 actual+="$("$tql" alert eval alerts.tql.yaml --input spans=events.ndjson --at 2026-11-24T10:12:00Z --explain 2>&1 > /dev/null; echo "exit: $?")"$'\n'
+actual+="== several sources: union stage, union source, join; every scan in the window"$'\n'
+for at in 2026-11-24T09:00:00Z 2026-11-24T10:12:00Z 2026-11-24T10:30:00Z; do
+  actual+="-- --at $at"$'\n'
+  actual+="$("$tql" alert eval sources.tql.yaml --input spans=events.ndjson --input logs=logs.ndjson --at "$at" --format json 2>&1; echo "exit: $?")"$'\n'
+done
+actual+="$("$tql" alert eval sources.tql.yaml --input spans=events.ndjson --input logs=logs.ndjson --at 2026-11-24T10:12:00Z --explain 2>&1 > /dev/null | grep -E '^alert|pushdown'; echo "exit: $?")"$'\n'
 actual+="== a source without the input"$'\n'
 actual+="$("$tql" alert eval alerts.tql.yaml --input logs=events.ndjson 2>&1; echo "exit: $?")"$'\n'
 actual+="== a broken manifest"$'\n'

@@ -73,5 +73,11 @@ rm -rf "$work/out"
 if "$tql" import "$here/check/f01-folder" --out "$work/out" > /dev/null 2>&1 || [ -e "$work/out" ]; then
   echo "FAIL: import of a broken folder succeeded or wrote files"; failures=$((failures + 1))
 fi
+# A folder without Baselime files is an error, not an empty manifest.
+mkdir -p "$work/empty/.github"
+echo "on: push" > "$work/empty/.github/ci.yml"
+if out="$("$tql" import "$work/empty" 2>&1)" || [[ "$out" != *"no Baselime files here"* ]]; then
+  echo "FAIL: import of a folder without Baselime files: $out"; failures=$((failures + 1))
+fi
 echo "baselime import cases: $cases, failed: $failures"
 [ "$cases" -ge 40 ] && [ "$failures" -eq 0 ]
