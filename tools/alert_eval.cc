@@ -67,7 +67,7 @@ Result<std::string> AlertQueryText(const Manifest& manifest, const ManifestAlert
 
 Result<std::vector<AlertOutcome>> EvaluateAlerts(const Manifest& manifest,
                                                  const LoadedInputs& inputs, int64_t at,
-                                                 int64_t now) {
+                                                 int64_t now, const ExecOptions& base) {
   std::vector<AlertOutcome> out;
   for (const ManifestAlert& alert : manifest.alerts) {
     AlertOutcome o;
@@ -123,7 +123,7 @@ Result<std::vector<AlertOutcome>> EvaluateAlerts(const Manifest& manifest,
       o.plan += "\n";
     }
     ScanStats stats;
-    ExecOptions exec;
+    ExecOptions exec = base;
     exec.now = now;
     Result<Table> result = ExecutePlan(*planned.plan, inputs.tables, &stats, exec);
     if (!result.ok()) {

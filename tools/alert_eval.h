@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "planner/executor.h"
 #include "runtime/status.h"
 #include "tools/inputs.h"
 #include "tools/manifest.h"
@@ -33,8 +34,9 @@ Result<std::string> AlertQueryText(const Manifest& manifest, const ManifestAlert
 
 // Evaluates every alert in manifest order. An alert that cannot run (a source without a
 // timestamp column, a query error) fails the whole evaluation with its message.
+// `exec` supplies the engine (its compiler) and limits; its `now` is replaced by `now`.
 Result<std::vector<AlertOutcome>> EvaluateAlerts(const Manifest& manifest,
                                                  const LoadedInputs& inputs, int64_t at,
-                                                 int64_t now);
+                                                 int64_t now, const ExecOptions& exec = {});
 
 }  // namespace tql

@@ -265,7 +265,10 @@ int AlertEvalCommand(const AlertEvalOptions& o) {
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  Result<std::vector<AlertOutcome>> outcomes = EvaluateAlerts(manifest, *inputs, at, now);
+  ExecOptions exec;
+  exec.compiler = o.compiler;
+  exec.adaptive = o.adaptive;
+  Result<std::vector<AlertOutcome>> outcomes = EvaluateAlerts(manifest, *inputs, at, now, exec);
   if (!outcomes.ok()) {
     fmt::print(stderr, "tql: {}\n", outcomes.status().message());
     return kExitQueryError;

@@ -7,6 +7,8 @@
 
 namespace tql {
 
+class KernelCompiler;
+
 // Exit status: 0 when nothing has an error (warnings may print), 1 otherwise, 2 for usage.
 int CheckCommand(const std::vector<std::string>& paths, const std::string& schema_file);
 
@@ -23,6 +25,10 @@ struct AlertEvalOptions {
   std::string at;  // RFC 3339; empty: the latest timestamp in the inputs + 1 ns
   std::string format = "table";
   bool explain = false;  // also print each alert's query and plan (stderr)
+  // Compiles the plans' filters (the JIT); null: the interpreter. `adaptive`: start on the
+  // interpreter while kernels compile (`--engine auto`).
+  KernelCompiler* compiler = nullptr;
+  bool adaptive = false;
 };
 int AlertEvalCommand(const AlertEvalOptions& options);
 

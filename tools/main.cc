@@ -1013,6 +1013,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}));
   alert_eval->add_flag("--explain", alert.explain,
                        "print the query each alert runs and its plan (to stderr)");
+  std::string alert_engine = "auto";
+  alert_eval->add_option("--engine", alert_engine, "auto, jit or interp")
+      ->check(CLI::IsMember({"auto", "jit", "interp"}));
   alert_cmd->require_subcommand(1);
 
   ImportOptions import;
@@ -1067,7 +1070,25 @@ int Main(int argc, char** argv) {
   if (gen_cmd->parsed()) return GenCommand(gen);
   if (functions_cmd->parsed()) return FunctionsCommand(functions_markdown);
   if (trace_cmd->parsed()) return TraceCommand(trace);
-  if (alert_eval->parsed()) return AlertEvalCommand(alert);
+  if (alert_eval->parsed()) {
+#ifdef TQL_HAVE_JIT
+    std::unique_ptr<JitKernelCompiler> jit;
+    if (alert_engine != "interp") {
+      Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
+      if (j.ok()) {
+        jit = std::move(j).value();
+      } else if (alert_engine == "jit") {
+        return UsageError(fmt::format("--engine jit: {}", j.status().message()));
+      }
+    }
+    alert.compiler = jit.get();
+    alert.adaptive = alert_engine == "auto";
+    return AlertEvalCommand(alert);
+#else
+    if (alert_engine == "jit") return UsageError("--engine jit: this build of tql has no JIT");
+    return AlertEvalCommand(alert);
+#endif
+  }
   if (import_cmd->parsed()) return ImportCommand(import);
   if (bench_cmd->parsed()) return BenchCommand(bench);
   return kExitUsageError;

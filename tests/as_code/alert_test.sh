@@ -38,6 +38,17 @@ elif [ "$actual" != "$(cat expected.txt)"$'\n' ]; then
   failures=$((failures + 1))
 fi
 
+# Both engines give the same outcomes as the default (auto).
+for engine in interp jit; do
+  for at in 2026-11-24T10:12:00Z 2026-11-24T10:15:00Z; do
+    want="$("$tql" alert eval alerts.tql.yaml --input spans=events.ndjson --at "$at" --format json)"
+    got="$("$tql" alert eval alerts.tql.yaml --input spans=events.ndjson --at "$at" --format json --engine "$engine")"
+    if [ "$got" != "$want" ]; then
+      echo "FAIL: --engine $engine at $at: $got"; failures=$((failures + 1))
+    fi
+  done
+done
+
 # Generated data: the alert's count is the rows of the query over [at - window, at).
 "$tql" gen --spans 3000 --seed 11 --out "$work/spans.ndjson" > /dev/null 2>&1
 cat > "$work/gen.tql.yaml" <<'YAML'
