@@ -25,6 +25,14 @@ for f in *.baselime.yml; do
   actual="$translated"$'\n'"----"$'\n'
   actual+="$("$tql" run --input spans="$work/spans.ndjson" --input logs="$work/spans.logs.ndjson" \
                "$translated" 2>&1; echo "exit: $?")"
+  # The interpreter and the JIT agree on every translation.
+  for engine in interp jit; do
+    other="$("$tql" run --engine "$engine" --input spans="$work/spans.ndjson" \
+               --input logs="$work/spans.logs.ndjson" "$translated" 2>&1; echo "exit: $?")"
+    if [ "$translated"$'\n'"----"$'\n'"$other" != "$actual" ]; then
+      echo "FAIL: $f: --engine $engine gives other rows"; failures=$((failures + 1))
+    fi
+  done
   if [ "${TQL_UPDATE_GOLDEN:-}" = 1 ]; then
     printf '%s\n' "$actual" > "$id.expected"
   elif [ "$actual" != "$(cat "$id.expected" 2>/dev/null)" ]; then
