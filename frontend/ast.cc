@@ -316,7 +316,19 @@ void AppendExpr(std::string* out, const Expr& e, int min_precedence) {
       *out += "$" + e.name.parts[0];
       break;
     case ExprKind::kCall: {
-      const std::string name = LowerAscii(e.name.Joined());
+      // Function names print as written but lower case; a part that is not identifier-shaped
+      // (`\`1 in\``) keeps its backticks. Reserved words are fine here: `count()`.
+      std::string name;
+      for (const std::string& raw : e.name.parts) {
+        const std::string part = LowerAscii(raw);
+        const bool plain = !part.empty() &&
+                           (std::isalpha(static_cast<unsigned char>(part[0])) || part[0] == '_') &&
+                           std::all_of(part.begin(), part.end(), [](char c) {
+                             return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                           });
+        if (!name.empty()) name += '.';
+        name += plain ? part : FormatNamePart(part);
+      }
       std::string args;
       AppendList(&args, e.args, 0);
       // `datetime(` followed by a digit is a datetime literal to the lexer: a call of that name
