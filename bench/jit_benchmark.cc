@@ -43,9 +43,19 @@ void BM_BandwidthSum(benchmark::State& state) {
 }
 BENCHMARK(BM_BandwidthSum)->Unit(benchmark::kMillisecond);
 
-JitKernelCompiler& Compiler() {
-  static std::unique_ptr<JitKernelCompiler> compiler = JitKernelCompiler::Create().value();
-  return *compiler;
+// Tier 0: the first tier alone (what a query waits for); 1: the optimized tier alone (what
+// replaces it in the background); 2: both, as queries run (the default).
+JitKernelCompiler& Compiler(int64_t tier = 2) {
+  using Tiers = JitKernelCompiler::Tiers;
+  static std::unique_ptr<JitKernelCompiler> compilers[3] = {
+      JitKernelCompiler::Create(256, false, Tiers::kFastOnly).value(),
+      JitKernelCompiler::Create(256, false, Tiers::kOptimizedOnly).value(),
+      JitKernelCompiler::Create(256, false, Tiers::kTiered).value()};
+  return *compilers[tier];
+}
+
+const char* TierName(int64_t tier) {
+  return tier == 0 ? "first tier" : tier == 1 ? "optimized tier" : "both tiers";
 }
 
 // `column > literal`.
@@ -58,7 +68,8 @@ PExprPtr Greater(int64_t literal) {
 }
 
 // A compiled `x > literal` over the same column, in batches of 8192 rows as a scan feeds it;
-// Arg is the literal (990: 1% of the rows pass, 500: half of them).
+// the first Arg is the literal (990: 1% of the rows pass, 500: half of them), the second the
+// tier whose code runs.
 void BM_JitFilterScan(benchmark::State& state) {
   const auto& v = Values();
   auto schema = std::make_shared<Schema>(std::vector<Field>{{"x", TypeId::kInt}});
@@ -72,7 +83,7 @@ void BM_JitFilterScan(benchmark::State& state) {
   }
   PExprPtr predicate = Greater(state.range(0));
   std::vector<const PExpr*> residual;
-  auto kernel = Compiler().CompileFilter(*predicate, &residual);
+  auto kernel = Compiler(state.range(1)).CompileFilter(*predicate, &residual);
   const EvalContext ctx;
   int64_t selected = 0;
   for (auto _ : state) {
@@ -84,27 +95,35 @@ void BM_JitFilterScan(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kRows * 8);
   state.counters["selected"] = static_cast<double>(selected);
+  state.SetLabel(TierName(state.range(1)));
 }
-BENCHMARK(BM_JitFilterScan)->Arg(990)->Arg(500)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_JitFilterScan)
+    ->Args({990, 0})
+    ->Args({990, 1})
+    ->Args({500, 0})
+    ->Args({500, 1})
+    ->Unit(benchmark::kMillisecond);
 
-// Cold compiles: random predicates of depth 1 to Arg (the shapes of tests/jit_filter_test.cc:
-// depth 1 is a filter of one or a few comparisons, depth 4 a tree of dozens of nodes), each
-// timed when it missed the cache. Reports the p50 and p99 in milliseconds.
+// Cold compiles: random predicates of depth 1 to the first Arg (the shapes of
+// tests/jit_filter_test.cc: depth 1 is a filter of one or a few comparisons, depth 4 a tree of
+// dozens of nodes), each timed when it missed the cache, on the tier of the second Arg.
+// Reports the p50 and p99 in milliseconds.
 void BM_ColdCompile(benchmark::State& state) {
+  JitKernelCompiler& compiler = Compiler(state.range(1));
   std::vector<double> ms;
   uint64_t seed = 1;
   for (auto _ : state) {
     test::Generator gen(seed++);
     PExprPtr predicate =
         gen.Bool(1 + static_cast<int>(seed % static_cast<uint64_t>(state.range(0))));
-    const int64_t before = Compiler().stats().kernels_compiled;
+    const int64_t before = compiler.stats().kernels_compiled;
     std::vector<const PExpr*> residual;
     const auto start = std::chrono::steady_clock::now();
-    auto kernel = Compiler().CompileFilter(*predicate, &residual);
+    auto kernel = compiler.CompileFilter(*predicate, &residual);
     const double took =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     benchmark::DoNotOptimize(kernel);
-    if (Compiler().stats().kernels_compiled > before) ms.push_back(took);
+    if (compiler.stats().kernels_compiled > before) ms.push_back(took);
   }
   if (ms.empty()) return;
   std::sort(ms.begin(), ms.end());
@@ -114,8 +133,15 @@ void BM_ColdCompile(benchmark::State& state) {
   state.counters["p50_ms"] = at(0.50);
   state.counters["p99_ms"] = at(0.99);
   state.counters["compiled"] = static_cast<double>(ms.size());
+  state.SetLabel(TierName(state.range(1)));
 }
-BENCHMARK(BM_ColdCompile)->Arg(1)->Arg(4)->Iterations(300)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ColdCompile)
+    ->Args({1, 0})
+    ->Args({4, 0})
+    ->Args({1, 1})
+    ->Args({4, 1})
+    ->Iterations(300)
+    ->Unit(benchmark::kMillisecond);
 
 // A cache hit: the same shape with another literal, normalized, looked up and bound.
 void BM_CacheHit(benchmark::State& state) {

@@ -516,7 +516,8 @@ using KernelFn = int64_t (*)(const void* const* data, const uint8_t* const* vali
 }  // namespace
 
 struct JitKernelCompiler::Kernel {
-  KernelFn fn = nullptr;
+  // The code to run: the first tier's, replaced by the optimized tier's once that compiles.
+  mutable std::atomic<KernelFn> fn{nullptr};
   std::vector<Storage> storage;  // per column slot
 };
 
@@ -551,8 +552,8 @@ void FillTable(const Datum& d, const Selection& sel, uint8_t* table) {
 // column has no nulls, a match table per string predicate, and the rows of `sel`.
 class JitFilter final : public CompiledFilter {
  public:
-  JitFilter(std::shared_ptr<const void> kernel, KernelFn fn, std::vector<Storage> storage,
-            std::vector<int> columns, std::vector<uint64_t> params,
+  JitFilter(std::shared_ptr<const void> kernel, const std::atomic<KernelFn>* fn,
+            std::vector<Storage> storage, std::vector<int> columns, std::vector<uint64_t> params,
             std::vector<const PExpr*> conjuncts, const std::vector<Leaf>& leaves)
       : kernel_(std::move(kernel)),
         fn_(fn),
@@ -653,8 +654,9 @@ class JitFilter final : public CompiledFilter {
     thread_local std::vector<int32_t> scratch;
     if (scratch.size() < static_cast<size_t>(count) + 8)
       scratch.resize(static_cast<size_t>(count) + 8);
-    const int64_t n = fn_(data.data(), validity.data(), params_.data(), tables.data(),
-                          sel.dense() ? nullptr : sel.rows().data(), count, scratch.data());
+    const KernelFn fn = fn_->load(std::memory_order_acquire);
+    const int64_t n = fn(data.data(), validity.data(), params_.data(), tables.data(),
+                         sel.dense() ? nullptr : sel.rows().data(), count, scratch.data());
     Selection result;
     if (n == count && sel.dense()) {
       result = Selection::All(count);
@@ -714,7 +716,7 @@ class JitFilter final : public CompiledFilter {
   };
 
   std::shared_ptr<const void> kernel_;  // keeps the kernel alive while this filter exists
-  KernelFn fn_;
+  const std::atomic<KernelFn>* fn_;     // the kernel's current code
   std::vector<Storage> storage_;
   std::vector<int> columns_;
   std::vector<uint64_t> params_;
@@ -905,16 +907,28 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
 }  // namespace
 
 Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cache_capacity,
-                                                                     bool keep_ir) {
-  TQL_ASSIGN_OR_RETURN(std::unique_ptr<JitEngine> engine, JitEngine::Create());
-  TQL_RETURN_IF_ERROR(engine->DefineAbsolute(kPositionsSymbol, Positions().data()));
-  return std::unique_ptr<JitKernelCompiler>(
-      new JitKernelCompiler(std::move(engine), std::max<size_t>(1, cache_capacity), keep_ir));
+                                                                     bool keep_ir, Tiers tiers) {
+  // Printing the IR is for explain: the optimized kernel, compiled before it is shown.
+  if (keep_ir) tiers = Tiers::kOptimizedOnly;
+  std::unique_ptr<JitEngine> optimized, fast;
+  if (tiers != Tiers::kFastOnly) {
+    TQL_ASSIGN_OR_RETURN(optimized, JitEngine::Create(JitEngine::Tier::kOptimized));
+    TQL_RETURN_IF_ERROR(optimized->DefineAbsolute(kPositionsSymbol, Positions().data()));
+  }
+  if (tiers != Tiers::kOptimizedOnly) {
+    TQL_ASSIGN_OR_RETURN(fast, JitEngine::Create(JitEngine::Tier::kFast));
+    TQL_RETURN_IF_ERROR(fast->DefineAbsolute(kPositionsSymbol, Positions().data()));
+  }
+  return std::unique_ptr<JitKernelCompiler>(new JitKernelCompiler(
+      std::move(optimized), std::move(fast), std::max<size_t>(1, cache_capacity), keep_ir));
 }
 
-JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity,
-                                     bool keep_ir)
-    : engine_(std::move(engine)), capacity_(capacity), keep_ir_(keep_ir) {}
+JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> optimized,
+                                     std::unique_ptr<JitEngine> fast, size_t capacity, bool keep_ir)
+    : engine_(std::move(optimized)),
+      fast_engine_(std::move(fast)),
+      capacity_(capacity),
+      keep_ir_(keep_ir) {}
 
 JitKernelCompiler::~JitKernelCompiler() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -966,6 +980,46 @@ std::shared_ptr<PendingFilter> JitKernelCompiler::CompileFilterAsync(const PExpr
   return pending;
 }
 
+void JitKernelCompiler::OptimizeInBackground(std::shared_ptr<const Kernel> kernel,
+                                             const std::string& name,
+                                             const std::vector<const PExpr*>& conjuncts) {
+  // REQUIRES: mu_ held. The thread works on its own copy of the conjuncts, normalized again
+  // (the same layout: normalization is deterministic).
+  auto copies = std::make_shared<std::vector<PExprPtr>>();
+  for (const PExpr* c : conjuncts) copies->push_back(CloneExpr(*c));
+  ++in_flight_;
+  std::thread([this, kernel = std::move(kernel), name, copies] {
+    const auto start = std::chrono::steady_clock::now();
+    Layout layout;
+    std::string key;
+    std::vector<const PExpr*> compiled;
+    for (const PExprPtr& c : *copies) {
+      const bool ok = Normalize(*c, &layout, &key);
+      (void)ok;  // it normalized the first time
+      for (Leaf& leaf : layout.leaves) leaf.top_level = leaf.top_level || leaf.expr == c.get();
+      compiled.push_back(c.get());
+    }
+    Result<void*> address = [&]() -> Result<void*> {
+      std::lock_guard<std::mutex> lock(optimize_mu_);
+      return BuildKernel(*engine_, name + "_optimized", compiled, layout, nullptr);
+    }();
+    // On failure the first tier's code stays.
+    if (address.ok())
+      kernel->fn.store(reinterpret_cast<KernelFn>(*address), std::memory_order_release);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (address.ok()) ++stats_.kernels_optimized;
+    stats_.optimize_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    --in_flight_;
+    idle_.notify_all();
+  }).detach();
+}
+
+void JitKernelCompiler::WaitForOptimized() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
 JitStats JitKernelCompiler::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
@@ -999,7 +1053,7 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
   for (const auto& [column, storage] : layout.columns) {
     key += fmt::format("|{}", static_cast<int>(storage));
   }
-  key += "|" + engine_->cpu();
+  key += "|" + (engine_ ? engine_ : fast_engine_)->cpu();
   std::shared_ptr<const Kernel> kernel;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -1012,8 +1066,9 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
       const auto start = std::chrono::steady_clock::now();
       const std::string name = fmt::format("tql_filter_{}", next_id_++);
       std::string ir;
-      Result<void*> address =
-          BuildKernel(*engine_, name, compiled, layout, keep_ir_ ? &ir : nullptr);
+      // The first tier when there is one: the query waits only for it.
+      JitEngine& first = fast_engine_ ? *fast_engine_ : *engine_;
+      Result<void*> address = BuildKernel(first, name, compiled, layout, keep_ir_ ? &ir : nullptr);
       stats_.compile_ms +=
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
@@ -1023,8 +1078,9 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
       }
       if (keep_ir_) ir_.push_back(fmt::format("; kernel {} for {}\n{}", name, key, ir));
       auto built = std::make_shared<Kernel>();
-      built->fn = reinterpret_cast<KernelFn>(*address);
+      built->fn.store(reinterpret_cast<KernelFn>(*address), std::memory_order_release);
       for (const auto& [column, storage] : layout.columns) built->storage.push_back(storage);
+      if (fast_engine_ && engine_) OptimizeInBackground(built, name, compiled);
       kernel = std::move(built);
       ++stats_.kernels_compiled;
       lru_.emplace_front(key, kernel);
@@ -1037,7 +1093,7 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
   }
   std::vector<int> columns;
   for (const auto& [column, storage] : layout.columns) columns.push_back(column);
-  return std::make_shared<JitFilter>(kernel, kernel->fn, kernel->storage, std::move(columns),
+  return std::make_shared<JitFilter>(kernel, &kernel->fn, kernel->storage, std::move(columns),
                                      std::move(layout.params), std::move(compiled), layout.leaves);
 }
 

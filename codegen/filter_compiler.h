@@ -22,15 +22,25 @@ class JitEngine;
 struct JitStats {
   int64_t kernels_compiled = 0;
   int64_t cache_hits = 0;
-  double compile_ms = 0;  // total wall time spent generating and compiling kernels
+  double compile_ms = 0;          // wall time the queries waited for kernels (the first tier)
+  int64_t kernels_optimized = 0;  // second-tier kernels swapped in
+  double optimize_ms = 0;         // wall time of the background optimized compiles
 };
 
 class JitKernelCompiler final : public KernelCompiler {
  public:
   // `keep_ir`: keep the optimized IR of every kernel for ir() (printing it costs about as much
   // as optimizing it).
+  // Two tiers by default: a kernel is first compiled quickly (JitEngine::Tier::kFast), which is
+  // what a query waits for, and compiled again optimized on a background thread; the optimized
+  // code replaces the first tier's in the same kernel when it is ready (in flight, for every
+  // filter using it). One tier only: for tests of each, and for explain.
+  enum class Tiers { kTiered, kFastOnly, kOptimizedOnly };
+  // `keep_ir` keeps the optimized IR of every kernel for ir() (printing it costs about as much
+  // as optimizing it) and implies kOptimizedOnly.
   static Result<std::unique_ptr<JitKernelCompiler>> Create(size_t cache_capacity = 256,
-                                                           bool keep_ir = false);
+                                                           bool keep_ir = false,
+                                                           Tiers tiers = Tiers::kTiered);
   ~JitKernelCompiler() override;
 
   std::shared_ptr<const CompiledFilter> CompileFilter(const PExpr& predicate,
@@ -38,15 +48,23 @@ class JitKernelCompiler final : public KernelCompiler {
   std::shared_ptr<PendingFilter> CompileFilterAsync(const PExpr& predicate) override;
 
   JitStats stats() const;
+  // Blocks until every background compile has finished (tests and benchmarks).
+  void WaitForOptimized();
   // The optimized IR of the kernels compiled so far, in order (for `tql explain --ir`), when
   // the compiler was created to keep it.
   std::vector<std::string> ir() const;
 
  private:
   struct Kernel;
-  JitKernelCompiler(std::unique_ptr<JitEngine> engine, size_t capacity, bool keep_ir);
+  JitKernelCompiler(std::unique_ptr<JitEngine> optimized, std::unique_ptr<JitEngine> fast,
+                    size_t capacity, bool keep_ir);
+  // REQUIRES: mu_ held.
+  void OptimizeInBackground(std::shared_ptr<const Kernel> kernel, const std::string& name,
+                            const std::vector<const PExpr*>& conjuncts);
 
-  std::unique_ptr<JitEngine> engine_;
+  std::unique_ptr<JitEngine> engine_;       // the optimized tier (null: the first tier only)
+  std::unique_ptr<JitEngine> fast_engine_;  // the first tier (null: optimized only)
+  std::mutex optimize_mu_;                  // serializes the optimized engine's compiles
   size_t capacity_;
   bool keep_ir_;
   mutable std::mutex mu_;

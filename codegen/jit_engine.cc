@@ -31,12 +31,16 @@ void InitializeLlvmOnce() {
 
 }  // namespace
 
-Result<std::unique_ptr<JitEngine>> JitEngine::Create() {
+Result<std::unique_ptr<JitEngine>> JitEngine::Create(Tier tier) {
   InitializeLlvmOnce();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return Status::Internal("cannot detect the host CPU: {}", ErrorText(jtmb.takeError()));
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  // Code generation dominates a kernel's compile time; at None, x86 selects instructions with
+  // FastISel.
+  jtmb->setCodeGenOptLevel(tier == Tier::kFast ? llvm::CodeGenOptLevel::None
+                                               : llvm::CodeGenOptLevel::Aggressive);
   std::unique_ptr<JitEngine> engine(new JitEngine());
+  engine->tier_ = tier;
   engine->cpu_ = jtmb->getCPU();
   auto machine = jtmb->createTargetMachine();
   if (!machine) {
@@ -64,7 +68,9 @@ JitEngine::~JitEngine() = default;
 
 Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module, std::string* ir) {
   llvm::TargetMachine* machine = machine_.get();
-  module.withModuleDo([machine, ir](llvm::Module& m) {
+  const llvm::OptimizationLevel level =
+      tier_ == Tier::kFast ? llvm::OptimizationLevel::O1 : llvm::OptimizationLevel::O2;
+  module.withModuleDo([machine, ir, level](llvm::Module& m) {
     m.setDataLayout(machine->createDataLayout());
     m.setTargetTriple(machine->getTargetTriple().str());
     llvm::LoopAnalysisManager lam;
@@ -84,7 +90,7 @@ Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module, std::string* ir)
     pb.registerFunctionAnalyses(fam);
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
     mpm.run(m, mam);
     if (ir != nullptr) {
       llvm::raw_string_ostream os(*ir);

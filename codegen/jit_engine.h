@@ -19,13 +19,18 @@ namespace tql {
 
 class JitEngine {
  public:
-  static Result<std::unique_ptr<JitEngine>> Create();
+  // How much work goes into the machine code. kOptimized: the O2 pass pipeline and aggressive
+  // code generation (the kernels that run for long). kFast: the O1 pipeline and LLVM's fast
+  // instruction selection, about half the compile time for somewhat slower code (the first
+  // tier, used until the optimized kernel is ready).
+  enum class Tier { kFast, kOptimized };
+  static Result<std::unique_ptr<JitEngine>> Create(Tier tier = Tier::kOptimized);
   ~JitEngine();
   JitEngine(const JitEngine&) = delete;
   JitEngine& operator=(const JitEngine&) = delete;
 
-  // Runs the O2 pipeline for the host on the module, then hands it to the JIT; `ir` (when
-  // set) receives the optimized IR as text.
+  // Runs the tier's pass pipeline for the host on the module, then hands it to the JIT; `ir`
+  // (when set) receives the optimized IR as text.
   Status AddModule(llvm::orc::ThreadSafeModule module, std::string* ir = nullptr);
   // Makes `address` the definition of the symbol `name` in every module added after: runtime
   // functions and tables that kernels call or read are host symbols, not generated code.
@@ -43,6 +48,7 @@ class JitEngine {
   // milliseconds); AddModule calls are serialized by the callers.
   std::unique_ptr<llvm::TargetMachine> machine_;
   std::string cpu_;
+  Tier tier_ = Tier::kOptimized;
 };
 
 }  // namespace tql

@@ -59,7 +59,7 @@ JitKernelCompiler& Compiler() {
 }
 
 // Interpreter and kernel on the same rows, for the whole predicate and for its conjuncts.
-TEST(JitFilter, AgreesWithTheInterpreterOnRandomPredicatesAndBatches) {
+void AgreesOnRandomPredicates(JitKernelCompiler& compiler) {
   std::mt19937_64 rng(42);
   Generator gen(7);
   const EvalContext ctx;
@@ -67,7 +67,7 @@ TEST(JitFilter, AgreesWithTheInterpreterOnRandomPredicatesAndBatches) {
   for (int round = 0; round < 400; ++round) {
     PExprPtr predicate = gen.Bool(1 + round % 4);
     std::vector<const PExpr*> residual;
-    std::shared_ptr<const CompiledFilter> kernel = Compiler().CompileFilter(*predicate, &residual);
+    std::shared_ptr<const CompiledFilter> kernel = compiler.CompileFilter(*predicate, &residual);
     ASSERT_TRUE(kernel) << predicate->ToString(*TestSchema());
     ASSERT_TRUE(residual.empty());
     ++compiled;
@@ -86,6 +86,51 @@ TEST(JitFilter, AgreesWithTheInterpreterOnRandomPredicatesAndBatches) {
     }
   }
   EXPECT_EQ(compiled, 400);
+}
+
+// The optimized tier (the compiler that keeps IR compiles only that one).
+TEST(JitFilter, AgreesWithTheInterpreterOnRandomPredicatesAndBatches) {
+  AgreesOnRandomPredicates(Compiler());
+}
+
+// The first tier: fast instruction selection, the O1 pipeline.
+TEST(JitFilter, FirstTierAgreesWithTheInterpreter) {
+  Result<std::unique_ptr<JitKernelCompiler>> c =
+      JitKernelCompiler::Create(64, false, JitKernelCompiler::Tiers::kFastOnly);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  AgreesOnRandomPredicates(**c);
+}
+
+// Both tiers: filters made before the optimized code is swapped in keep working after it.
+TEST(JitFilter, KernelsSwapToTheOptimizedTier) {
+  Result<std::unique_ptr<JitKernelCompiler>> c = JitKernelCompiler::Create(64, false);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Generator gen(11);
+  std::mt19937_64 rng(5);
+  const EvalContext ctx;
+  std::vector<std::pair<PExprPtr, std::shared_ptr<const CompiledFilter>>> filters;
+  for (int i = 0; i < 40; ++i) {
+    PExprPtr predicate = gen.Bool(1 + i % 3);
+    std::vector<const PExpr*> residual;
+    auto kernel = (*c)->CompileFilter(*predicate, &residual);
+    ASSERT_TRUE(kernel);
+    filters.emplace_back(std::move(predicate), std::move(kernel));
+  }
+  auto check = [&] {
+    for (const auto& [predicate, kernel] : filters) {
+      Batch batch = RandomBatch(rng, 100);
+      const Selection all = Selection::All(100);
+      Result<Selection> want = SelectTrue(*predicate, batch, all, ctx);
+      ASSERT_TRUE(want.ok());
+      EXPECT_EQ(Rows(kernel->Select(batch, all, EvalContext{}).value()), Rows(*want))
+          << predicate->ToString(*TestSchema());
+    }
+  };
+  check();
+  (*c)->WaitForOptimized();
+  const JitStats stats = (*c)->stats();
+  EXPECT_EQ(stats.kernels_optimized, stats.kernels_compiled);
+  check();
 }
 
 TEST(JitFilter, LiteralsShareOneKernel) {

@@ -385,9 +385,11 @@ int RunCommand(const RunOptions& o) {
     if (jit) {
       const JitStats s = jit->stats();
       fmt::print(stderr,
-                 "engine: {}: {} kernel(s) compiled in {:.3f} ms, {} cache hit(s); what the "
-                 "kernels do not cover runs on the interpreter{}\n",
-                 o.engine, s.kernels_compiled, s.compile_ms, s.cache_hits,
+                 "engine: {}: {} kernel(s) compiled in {:.3f} ms ({} optimized in the background "
+                 "in {:.3f} ms so far), {} cache hit(s); what the kernels do not cover runs on "
+                 "the interpreter{}\n",
+                 o.engine, s.kernels_compiled, s.compile_ms, s.kernels_optimized, s.optimize_ms,
+                 s.cache_hits,
                  adaptive ? ", as does every batch that comes before its kernel is ready" : "");
     } else {
       fmt::print(stderr, "engine: interpreter\n");
