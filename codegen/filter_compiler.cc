@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <numeric>
 #include <thread>
@@ -931,8 +932,13 @@ JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> optimized,
       keep_ir_(keep_ir) {}
 
 JitKernelCompiler::~JitKernelCompiler() {
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [this] { return in_flight_ == 0; });
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait(lock, [this] { return in_flight_ == 0; });
+    stopping_ = true;  // optimizations still queued are dropped
+  }
+  optimize_cv_.notify_all();
+  if (optimizer_.joinable()) optimizer_.join();
 }
 
 namespace {
@@ -983,12 +989,14 @@ std::shared_ptr<PendingFilter> JitKernelCompiler::CompileFilterAsync(const PExpr
 void JitKernelCompiler::OptimizeInBackground(std::shared_ptr<const Kernel> kernel,
                                              const std::string& name,
                                              const std::vector<const PExpr*>& conjuncts) {
-  // REQUIRES: mu_ held. The thread works on its own copy of the conjuncts, normalized again
-  // (the same layout: normalization is deterministic).
+  // REQUIRES: mu_ held. One worker thread compiles the queue in order; a kernel that finds
+  // the queue full keeps its first-tier code (a burst of new filters cannot pile up threads).
+  if (optimize_queue_.size() >= kMaxOptimizeQueue) return;
+  // The job works on its own copy of the conjuncts, normalized again (the same layout:
+  // normalization is deterministic).
   auto copies = std::make_shared<std::vector<PExprPtr>>();
   for (const PExpr* c : conjuncts) copies->push_back(CloneExpr(*c));
-  ++in_flight_;
-  std::thread([this, kernel = std::move(kernel), name, copies] {
+  optimize_queue_.push_back([this, kernel = std::move(kernel), name, copies] {
     const auto start = std::chrono::steady_clock::now();
     Layout layout;
     std::string key;
@@ -999,25 +1007,39 @@ void JitKernelCompiler::OptimizeInBackground(std::shared_ptr<const Kernel> kerne
       for (Leaf& leaf : layout.leaves) leaf.top_level = leaf.top_level || leaf.expr == c.get();
       compiled.push_back(c.get());
     }
-    Result<void*> address = [&]() -> Result<void*> {
-      std::lock_guard<std::mutex> lock(optimize_mu_);
-      return BuildKernel(*engine_, name + "_optimized", compiled, layout, nullptr);
-    }();
+    Result<void*> address = BuildKernel(*engine_, name + "_optimized", compiled, layout, nullptr);
     // On failure the first tier's code stays.
-    if (address.ok())
+    if (address.ok()) {
       kernel->fn.store(reinterpret_cast<KernelFn>(*address), std::memory_order_release);
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (address.ok()) ++stats_.kernels_optimized;
     stats_.optimize_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    --in_flight_;
+  });
+  if (!optimizer_.joinable()) optimizer_ = std::thread([this] { OptimizeLoop(); });
+  optimize_cv_.notify_one();
+}
+
+void JitKernelCompiler::OptimizeLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    optimize_cv_.wait(lock, [this] { return stopping_ || !optimize_queue_.empty(); });
+    if (stopping_) return;
+    std::function<void()> job = std::move(optimize_queue_.front());
+    optimize_queue_.pop_front();
+    optimizing_ = true;
+    lock.unlock();
+    job();  // only this thread uses the optimized engine
+    lock.lock();
+    optimizing_ = false;
     idle_.notify_all();
-  }).detach();
+  }
 }
 
 void JitKernelCompiler::WaitForOptimized() {
   std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [this] { return in_flight_ == 0; });
+  idle_.wait(lock, [this] { return optimize_queue_.empty() && !optimizing_; });
 }
 
 JitStats JitKernelCompiler::stats() const {

@@ -6,11 +6,14 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime/kernel_compiler.h"
@@ -62,9 +65,18 @@ class JitKernelCompiler final : public KernelCompiler {
   void OptimizeInBackground(std::shared_ptr<const Kernel> kernel, const std::string& name,
                             const std::vector<const PExpr*>& conjuncts);
 
+  void OptimizeLoop();
+
   std::unique_ptr<JitEngine> engine_;       // the optimized tier (null: the first tier only)
   std::unique_ptr<JitEngine> fast_engine_;  // the first tier (null: optimized only)
-  std::mutex optimize_mu_;                  // serializes the optimized engine's compiles
+  // The optimized tier's queue (guarded by mu_) and its one worker thread, which is the only
+  // user of engine_ while the compiler has a first tier.
+  static constexpr size_t kMaxOptimizeQueue = 64;
+  std::deque<std::function<void()>> optimize_queue_;
+  std::thread optimizer_;
+  std::condition_variable optimize_cv_;
+  bool optimizing_ = false;
+  bool stopping_ = false;
   size_t capacity_;
   bool keep_ir_;
   mutable std::mutex mu_;
