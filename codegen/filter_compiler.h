@@ -51,7 +51,9 @@ class JitKernelCompiler final : public KernelCompiler {
   std::shared_ptr<PendingFilter> CompileFilterAsync(const PExpr& predicate) override;
 
   JitStats stats() const;
-  // Blocks until every background compile has finished (tests and benchmarks).
+  // Blocks until every background compile has finished. A compiler that lives until the
+  // process exits (a static) must be quiesced with this first: LLVM's own statics may already
+  // be destroyed while a background compile runs during static destruction.
   void WaitForOptimized();
   // The optimized IR of the kernels compiled so far, in order (for `tql explain --ir`), when
   // the compiler was created to keep it.

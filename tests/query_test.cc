@@ -138,6 +138,15 @@ JitKernelCompiler& Jit() {
   }();
   return *jit;
 }
+
+// The JIT optimizes kernels on a background thread: let it finish before the process exits,
+// when LLVM's own statics are being destroyed.
+class JitQuiesce : public ::testing::Environment {
+ public:
+  void TearDown() override { Jit().WaitForOptimized(); }
+};
+[[maybe_unused]] const ::testing::Environment* const kJitQuiesce =
+    ::testing::AddGlobalTestEnvironment(new JitQuiesce);
 #endif
 
 std::string RunCase(const test::GoldenCase& c) {
