@@ -920,8 +920,44 @@ Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cach
     TQL_ASSIGN_OR_RETURN(fast, JitEngine::Create(JitEngine::Tier::kFast));
     TQL_RETURN_IF_ERROR(fast->DefineAbsolute(kPositionsSymbol, Positions().data()));
   }
-  return std::unique_ptr<JitKernelCompiler>(new JitKernelCompiler(
+  std::unique_ptr<JitKernelCompiler> compiler(new JitKernelCompiler(
       std::move(optimized), std::move(fast), std::max<size_t>(1, cache_capacity), keep_ir));
+  return compiler;
+}
+
+void JitKernelCompiler::WarmUpInBackground() {
+  // LLVM initializes much of its code generation on first use (a process's first kernel takes
+  // 12-20 ms instead of 4): compile a throwaway `column > p0` on each tier while the caller
+  // loads its data. Not cached, not counted.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!fast_engine_ || !engine_ || optimizer_.joinable()) return;
+  optimize_queue_.push_back([this] {
+    auto predicate = std::make_unique<PExpr>();
+    predicate->kind = PKind::kCompare;
+    predicate->type = TypeId::kBool;
+    predicate->compare_op = CompareOp::kGt;
+    auto column = std::make_unique<PExpr>();
+    column->kind = PKind::kColumn;
+    column->type = TypeId::kInt;
+    column->column = 0;
+    auto constant = std::make_unique<PExpr>();
+    constant->kind = PKind::kConstant;
+    constant->type = TypeId::kInt;
+    constant->constant = Value::Int(0);
+    predicate->args.push_back(std::move(column));
+    predicate->args.push_back(std::move(constant));
+    Layout layout;
+    std::string key;
+    if (!Normalize(*predicate, &layout, &key)) return;
+    const std::vector<const PExpr*> conjuncts = {predicate.get()};
+    {
+      std::lock_guard<std::mutex> fast_lock(mu_);  // the first tier's engine is used under mu_
+      (void)BuildKernel(*fast_engine_, "tql_warm_up", conjuncts, layout, nullptr);
+    }
+    (void)BuildKernel(*engine_, "tql_warm_up_optimized", conjuncts, layout, nullptr);
+  });
+  optimizer_ = std::thread([this] { OptimizeLoop(); });
+  optimize_cv_.notify_one();
 }
 
 JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> optimized,

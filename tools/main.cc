@@ -293,6 +293,7 @@ int RunCommand(const RunOptions& o) {
     Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
     if (j.ok()) {
       jit = std::move(j).value();
+      jit->WarmUpInBackground();  // while the inputs load
     } else if (o.engine == "jit") {
       return UsageError(fmt::format("--engine jit: {}", j.status().message()));
     }  // auto without a working JIT: the interpreter
