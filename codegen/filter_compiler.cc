@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
 #include <numeric>
+#include <set>
 #include <thread>
 
 #include "codegen/jit_engine.h"
@@ -907,6 +909,35 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
 
 }  // namespace
 
+namespace {
+
+// The compilers alive in the process, for the exit handler (leaked: it must outlive every
+// static destructor).
+std::mutex& LiveMutex() {
+  static std::mutex* mu = new std::mutex;
+  return *mu;
+}
+std::set<JitKernelCompiler*>& Live() {
+  static std::set<JitKernelCompiler*>* live = new std::set<JitKernelCompiler*>;
+  return *live;
+}
+
+void StopAllAtExit() {
+  std::lock_guard<std::mutex> lock(LiveMutex());
+  for (JitKernelCompiler* c : Live()) c->StopBackgroundWork();
+}
+
+// Registers StopAllAtExit once. Called after a kernel has compiled, so after LLVM made the
+// statics it makes on first use: exit handlers run in reverse order of registration, so the
+// background work stops before those statics are destroyed, even when the host never frees
+// its compiler or keeps it in a static.
+void StopAtExitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::atexit(StopAllAtExit); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<JitKernelCompiler>> JitKernelCompiler::Create(size_t cache_capacity,
                                                                      bool keep_ir, Tiers tiers) {
   // Printing the IR is for explain: the optimized kernel, compiled before it is shown.
@@ -965,16 +996,30 @@ JitKernelCompiler::JitKernelCompiler(std::unique_ptr<JitEngine> optimized,
     : engine_(std::move(optimized)),
       fast_engine_(std::move(fast)),
       capacity_(capacity),
-      keep_ir_(keep_ir) {}
+      keep_ir_(keep_ir) {
+  std::lock_guard<std::mutex> lock(LiveMutex());
+  Live().insert(this);
+}
 
-JitKernelCompiler::~JitKernelCompiler() {
+void JitKernelCompiler::StopBackgroundWork() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     idle_.wait(lock, [this] { return in_flight_ == 0; });
     stopping_ = true;  // optimizations still queued are dropped
   }
   optimize_cv_.notify_all();
-  if (optimizer_.joinable()) optimizer_.join();
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (optimizer_.joinable() && optimizer_.get_id() != std::this_thread::get_id()) {
+    optimizer_.join();
+  }
+}
+
+JitKernelCompiler::~JitKernelCompiler() {
+  {
+    std::lock_guard<std::mutex> lock(LiveMutex());
+    Live().erase(this);
+  }
+  StopBackgroundWork();
 }
 
 namespace {
@@ -1053,7 +1098,10 @@ void JitKernelCompiler::OptimizeInBackground(std::shared_ptr<const Kernel> kerne
     stats_.optimize_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   });
-  if (!optimizer_.joinable()) optimizer_ = std::thread([this] { OptimizeLoop(); });
+  if (!optimizer_.joinable()) {
+    StopAtExitOnce();  // a kernel has compiled: LLVM's first-use statics exist
+    optimizer_ = std::thread([this] { OptimizeLoop(); });
+  }
   optimize_cv_.notify_one();
 }
 
@@ -1066,7 +1114,8 @@ void JitKernelCompiler::OptimizeLoop() {
     optimize_queue_.pop_front();
     optimizing_ = true;
     lock.unlock();
-    job();  // only this thread uses the optimized engine
+    job();             // only this thread uses the optimized engine
+    StopAtExitOnce();  // after the warm-up, the first compile of the process
     lock.lock();
     optimizing_ = false;
     idle_.notify_all();

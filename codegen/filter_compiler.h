@@ -56,9 +56,11 @@ class JitKernelCompiler final : public KernelCompiler {
   // the caller does next, e.g. loading its inputs. Two tiers only; call it before the first
   // CompileFilter. The compiler must then be destroyed (or quiesced) before the process exits.
   void WarmUpInBackground();
-  // Blocks until every background compile has finished. A compiler that lives until the
-  // process exits (a static) must be quiesced with this first: LLVM's own statics may already
-  // be destroyed while a background compile runs during static destruction.
+  // Stops the background thread (what is queued is dropped; a compile under way finishes).
+  // The destructor does it; so does an exit handler, for compilers still alive at exit.
+  void StopBackgroundWork();
+  // Blocks until every background compile has finished. (A compiler alive at exit is stopped
+  // by an exit handler that runs before LLVM's first-use statics are destroyed.)
   void WaitForOptimized();
   // The optimized IR of the kernels compiled so far, in order (for `tql explain --ir`), when
   // the compiler was created to keep it.
@@ -83,6 +85,7 @@ class JitKernelCompiler final : public KernelCompiler {
   std::thread optimizer_;
   std::condition_variable optimize_cv_;
   bool optimizing_ = false;
+  std::mutex join_mu_;  // the exit handler and the destructor may both stop the thread
   bool stopping_ = false;
   size_t capacity_;
   bool keep_ir_;

@@ -161,8 +161,8 @@ tql_status tql_options_set_threads(tql_options* options, int32_t threads, tql_er
 
 /* `options` may be NULL (the defaults); it is read, not kept. */
 tql_status tql_engine_new(const tql_options* options, tql_engine** out, tql_error** error);
-/* Free engines (and their queries) before the process exits, not from a static destructor:
- * the JIT may still be optimizing a kernel on a background thread. */
+/* The JIT optimizes kernels on a background thread; an engine still alive at exit stops it in an
+ * exit handler, so a host need not free its engine before exiting. */
 void tql_engine_free(tql_engine* engine);
 /* 1 when the engine compiles kernels (a JIT build with the JIT not off), else 0. */
 int tql_engine_has_jit(const tql_engine* engine);
