@@ -24,20 +24,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.ends_with(suffix);
-}
-
 bool IsManifestName(const std::string& path) {
   const std::string name = fs::path(path).filename().string();
-  return name == "tql.yaml" || name == "tql.yml" || EndsWith(name, ".tql.yaml") ||
-         EndsWith(name, ".tql.yml");
+  return name == "tql.yaml" || name == "tql.yml" || name.ends_with(".tql.yaml") ||
+         name.ends_with(".tql.yml");
 }
 
 enum class FileKind { kQuery, kManifest, kBaselime, kUnknown };
 
 FileKind KindOf(const std::string& path) {
-  if (EndsWith(path, ".tql")) return FileKind::kQuery;
+  if (path.ends_with(".tql")) return FileKind::kQuery;
   if (IsManifestName(path)) return FileKind::kManifest;
   if (IsBaselimePath(path)) return FileKind::kBaselime;
   const std::string ext = fs::path(path).extension().string();
@@ -86,7 +82,7 @@ std::vector<CheckUnit> CollectUnits(const std::vector<std::string>& paths,
         }
         if (!it->is_regular_file()) continue;
         const std::string f = it->path().string();
-        if (EndsWith(f, ".tql") || IsManifestName(f) || IsBaselimePath(f)) found.push_back(f);
+        if (f.ends_with(".tql") || IsManifestName(f) || IsBaselimePath(f)) found.push_back(f);
       }
       std::sort(found.begin(), found.end());
       for (const std::string& f : found) {
@@ -137,8 +133,7 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
     switch (u.kind) {
       case FileKind::kQuery: {
         std::string text;
-        if (!ReadTextFile(u.path, &text)) {
-          fmt::print(stderr, "{}: error: cannot read the file\n", u.path);
+        if (!ReadSourceFile(u.path, &text)) {
           failed = true;
           break;
         }
@@ -149,8 +144,7 @@ int CheckCommand(const std::vector<std::string>& paths, const std::string& schem
       }
       case FileKind::kManifest: {
         std::string text;
-        if (!ReadTextFile(u.path, &text)) {
-          fmt::print(stderr, "{}: error: cannot read the file\n", u.path);
+        if (!ReadSourceFile(u.path, &text)) {
           failed = true;
           break;
         }

@@ -685,13 +685,9 @@ void TranslateQuery(YamlFile* file, const YAML::Node& params, const YAML::Node& 
   } else if (limit) {
     tql += fmt::format("\n| take {}", *limit);
   }
-  if (file->diagnostics().size() != errors_before && file->HasErrors()) {
-    // Something could not be translated: no query rather than a different one.
-    bool new_error = false;
-    for (size_t i = errors_before; i < file->diagnostics().size(); ++i) {
-      new_error = new_error || file->diagnostics()[i].severity == Severity::kError;
-    }
-    if (new_error) return;
+  // Something could not be translated: no query rather than a different one.
+  for (size_t i = errors_before; i < file->diagnostics().size(); ++i) {
+    if (file->diagnostics()[i].severity == Severity::kError) return;
   }
   if (tql.empty()) return;
   // The translation must itself check; its canonical text is what import prints.

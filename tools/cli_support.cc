@@ -24,4 +24,10 @@ bool ReadTextFile(const std::string& path, std::string* out) {
   return true;
 }
 
+bool ReadSourceFile(const std::string& path, std::string* out) {
+  if (ReadTextFile(path, out)) return true;
+  fmt::print(stderr, "{}: error: cannot read the file\n", path);
+  return false;
+}
+
 }  // namespace tql

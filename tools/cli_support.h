@@ -16,5 +16,8 @@ int UsageError(const std::string& message);
 
 // The whole file as bytes; false when it cannot be read.
 bool ReadTextFile(const std::string& path, std::string* out);
+// The same for a file named on the command line: a failure is reported as
+// `FILE: error: cannot read the file`.
+bool ReadSourceFile(const std::string& path, std::string* out);
 
 }  // namespace tql

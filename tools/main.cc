@@ -37,13 +37,6 @@
 namespace tql {
 namespace {
 
-// Reads a .tql file named on the command line, reporting a failure as `FILE: error: ...`.
-bool ReadSourceFile(const std::string& file, std::string* text) {
-  if (ReadTextFile(file, text)) return true;
-  fmt::print(stderr, "{}: error: cannot read the file\n", file);
-  return false;
-}
-
 // The type of a --param value: read as a TQL literal when it is one (42, 2.5, 250ms, true,
 // 2026-11-24T10:00:00Z), else a string.
 TypeId ParameterType(const std::string& value) {
@@ -284,30 +277,50 @@ bool DecodeShard(std::string_view bytes, Shard* shard) {
   return true;
 }
 
+// The engine `--engine auto|jit|interp` names: the kernel compiler (null: the interpreter, also
+// for auto without a working JIT) and whether filters start on the interpreter.
+struct ChosenEngine {
+#ifdef TQL_HAVE_JIT
+  std::unique_ptr<JitKernelCompiler> jit;
+#endif
+  KernelCompiler* compiler = nullptr;
+  bool adaptive = false;
+};
+
+// False, after printing the usage error, when `jit` is asked for and there is none.
+bool ChooseEngine(const std::string& name, ChosenEngine* out) {
+#ifdef TQL_HAVE_JIT
+  if (name != "interp") {
+    Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
+    if (j.ok()) {
+      out->jit = std::move(j).value();
+    } else if (name == "jit") {
+      UsageError(fmt::format("--engine jit: {}", j.status().message()));
+      return false;
+    }
+  }
+  out->compiler = out->jit.get();
+  out->adaptive = name == "auto";
+#else
+  if (name == "jit") {
+    UsageError("--engine jit: this build of tql has no JIT (it was configured without LLVM)");
+    return false;
+  }
+#endif
+  return true;
+}
+
 int RunCommand(const RunOptions& o) {
   auto format = OutputFormatFromName(o.format);
   if (!format) return UsageError(fmt::format("unknown --format '{}'", o.format));
+  ChosenEngine engine;
+  if (!ChooseEngine(o.engine, &engine)) return kExitUsageError;
 #ifdef TQL_HAVE_JIT
-  std::unique_ptr<JitKernelCompiler> jit;
-  if (o.engine != "interp") {
-    Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
-    if (j.ok()) {
-      jit = std::move(j).value();
-      jit->WarmUpInBackground();  // while the inputs load
-    } else if (o.engine == "jit") {
-      return UsageError(fmt::format("--engine jit: {}", j.status().message()));
-    }  // auto without a working JIT: the interpreter
-  }
-  KernelCompiler* compiler = jit.get();
-  const bool adaptive = o.engine == "auto";
-#else
-  if (o.engine == "jit") {
-    return UsageError(
-        "--engine jit: this build of tql has no JIT (it was configured without LLVM)");
-  }
-  KernelCompiler* compiler = nullptr;
-  const bool adaptive = false;
+  if (engine.jit) engine.jit->WarmUpInBackground();  // while the inputs load
+  JitKernelCompiler* jit = engine.jit.get();
 #endif
+  KernelCompiler* compiler = engine.compiler;
+  const bool adaptive = engine.adaptive;
   for (const std::string& p : o.params) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
       return UsageError(fmt::format("--param '{}' is not NAME=VALUE", p));
@@ -1074,23 +1087,11 @@ int Main(int argc, char** argv) {
   if (functions_cmd->parsed()) return FunctionsCommand(functions_markdown);
   if (trace_cmd->parsed()) return TraceCommand(trace);
   if (alert_eval->parsed()) {
-#ifdef TQL_HAVE_JIT
-    std::unique_ptr<JitKernelCompiler> jit;
-    if (alert_engine != "interp") {
-      Result<std::unique_ptr<JitKernelCompiler>> j = JitKernelCompiler::Create();
-      if (j.ok()) {
-        jit = std::move(j).value();
-      } else if (alert_engine == "jit") {
-        return UsageError(fmt::format("--engine jit: {}", j.status().message()));
-      }
-    }
-    alert.compiler = jit.get();
-    alert.adaptive = alert_engine == "auto";
+    ChosenEngine engine;
+    if (!ChooseEngine(alert_engine, &engine)) return kExitUsageError;
+    alert.compiler = engine.compiler;
+    alert.adaptive = engine.adaptive;
     return AlertEvalCommand(alert);
-#else
-    if (alert_engine == "jit") return UsageError("--engine jit: this build of tql has no JIT");
-    return AlertEvalCommand(alert);
-#endif
   }
   if (import_cmd->parsed()) return ImportCommand(import);
   if (bench_cmd->parsed()) return BenchCommand(bench);

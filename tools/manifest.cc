@@ -12,6 +12,7 @@
 
 #include "frontend/parser.h"
 #include "frontend/suggest.h"
+#include "runtime/expression.h"
 #include "runtime/time_format.h"
 #include "tools/cli_support.h"
 
@@ -25,11 +26,6 @@ std::string ReadId(YamlFile* file, MapReader* r, IdSet* ids, YAML::Node* node) {
   if (e == nullptr) return "";
   *node = e->value;
   return ids->Add(file, e->value.Scalar(), e->value) ? e->value.Scalar() : "";
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // The checks made so far, by the place of the query text in the file: a YAML alias repeats a
@@ -132,7 +128,7 @@ std::optional<int64_t> ParseManifestDuration(const std::string& text) {
       {"minute", "m"},  {"mins", "m"},   {"min", "m"},  {"hours", "h"}, {"hour", "h"},
       {"hrs", "h"},     {"hr", "h"},     {"days", "d"}, {"day", "d"},
   };
-  const std::string lower = Lower(t);
+  const std::string lower = AsciiLower(t);
   for (const auto& [word, unit] : kUnits) {
     const size_t n = std::char_traits<char>::length(word);
     if (lower.size() > n && lower.compare(lower.size() - n, n, word) == 0) {

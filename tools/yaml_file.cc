@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "frontend/suggest.h"
+#include "runtime/expression.h"
 
 namespace tql {
 
@@ -211,14 +212,6 @@ std::vector<uint32_t> YamlFile::ValueMap(const YAML::Node& scalar) const {
   return map;
 }
 
-uint32_t YamlFile::ValueOffset(const YAML::Node& scalar, uint32_t offset) const {
-  if (!scalar.IsScalar()) return ToSource(Offset(scalar));
-  const std::vector<uint32_t> map = ValueMap(scalar);
-  if (map.empty()) return ToSource(Offset(scalar));
-  if (offset >= map.size()) return ToSource(map.back() + 1);
-  return ToSource(map[offset]);
-}
-
 SourceRange YamlFile::ValueRange(const YAML::Node& scalar, SourceRange range) const {
   if (!scalar.IsScalar()) {
     const uint32_t at = ToSource(Offset(scalar));
@@ -350,12 +343,15 @@ const MapEntry* MapReader::Find(const std::string& key) const {
   return nullptr;
 }
 
-const MapEntry* MapReader::Scalar(const std::string& key, bool required) {
+const MapEntry* MapReader::Present(const std::string& key, bool required) {
   const MapEntry* e = Find(key);
-  if (e == nullptr) {
-    if (required) file_->Error(Anchor(), fmt::format("no '{}' in {}", key, what_));
-    return nullptr;
-  }
+  if (e == nullptr && required) file_->Error(Anchor(), fmt::format("no '{}' in {}", key, what_));
+  return e;
+}
+
+const MapEntry* MapReader::Scalar(const std::string& key, bool required) {
+  const MapEntry* e = Present(key, required);
+  if (e == nullptr) return nullptr;
   if (IsNullValue(e->value)) {
     file_->Error(e->key, fmt::format("'{}' has no value", key));
     return nullptr;
@@ -369,11 +365,8 @@ const MapEntry* MapReader::Scalar(const std::string& key, bool required) {
 }
 
 const MapEntry* MapReader::List(const std::string& key, bool required) {
-  const MapEntry* e = Find(key);
-  if (e == nullptr) {
-    if (required) file_->Error(Anchor(), fmt::format("no '{}' in {}", key, what_));
-    return nullptr;
-  }
+  const MapEntry* e = Present(key, required);
+  if (e == nullptr) return nullptr;
   if (IsNullValue(e->value)) return e;
   if (!e->value.IsSequence()) {
     file_->Error(e->value, fmt::format("'{}' must be a list", key));
@@ -383,11 +376,8 @@ const MapEntry* MapReader::List(const std::string& key, bool required) {
 }
 
 const MapEntry* MapReader::Map(const std::string& key, bool required) {
-  const MapEntry* e = Find(key);
-  if (e == nullptr) {
-    if (required) file_->Error(Anchor(), fmt::format("no '{}' in {}", key, what_));
-    return nullptr;
-  }
+  const MapEntry* e = Present(key, required);
+  if (e == nullptr) return nullptr;
   if (!e->value.IsMap()) {
     file_->Error(IsNullValue(e->value) ? e->key : e->value,
                  fmt::format("'{}' must be a mapping", key));
@@ -399,8 +389,7 @@ const MapEntry* MapReader::Map(const std::string& key, bool required) {
 bool MapReader::Bool(const std::string& key, bool fallback) {
   const MapEntry* e = Scalar(key, false);
   if (e == nullptr) return fallback;
-  std::string v = e->value.Scalar();
-  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string v = AsciiLower(e->value.Scalar());
   if (v == "true") return true;
   if (v == "false") return false;
   file_->Error(e->value, fmt::format("'{}' is true or false, not '{}'", key, e->value.Scalar()));

@@ -42,9 +42,8 @@ class YamlFile {
   uint32_t Offset(const YAML::Node& node) const;
   // The range of `node` in the file (for a scalar its whole value, else its first character).
   SourceRange Range(const YAML::Node& node) const;
-  // The place in the file of byte `offset` of the scalar's value: a query's diagnostics, made
-  // against the text of a block scalar, point inside it.
-  uint32_t ValueOffset(const YAML::Node& scalar, uint32_t offset) const;
+  // The place in the file of the bytes `range` of the scalar's value: a query's diagnostics,
+  // made against the text of a block scalar, point inside it.
   SourceRange ValueRange(const YAML::Node& scalar, SourceRange range) const;
 
   void Error(SourceRange range, std::string message, std::vector<std::string> hints = {});
@@ -127,6 +126,9 @@ class MapReader {
 
  private:
   YamlFile* file_;
+  // The entry, or null (reported as missing when `required`).
+  const MapEntry* Present(const std::string& key, bool required);
+
   YAML::Node map_;
   std::string what_;
   std::vector<std::string> known_;
