@@ -21,6 +21,9 @@
 namespace tql {
 
 class JitEngine;
+namespace jit {
+struct Layout;
+}
 
 struct JitStats {
   int64_t kernels_compiled = 0;
@@ -49,6 +52,8 @@ class JitKernelCompiler final : public KernelCompiler {
   std::shared_ptr<const CompiledFilter> CompileFilter(const PExpr& predicate,
                                                       std::vector<const PExpr*>* residual) override;
   std::shared_ptr<PendingFilter> CompileFilterAsync(const PExpr& predicate) override;
+  std::shared_ptr<const CompiledAggregate> CompileAggregate(const AggregateFusion& fusion) override;
+  std::shared_ptr<PendingAggregate> CompileAggregateAsync(const AggregateFusion& fusion) override;
 
   JitStats stats() const;
   // Compiles a throwaway kernel on each tier on the background thread, so that LLVM's one-time
@@ -70,9 +75,25 @@ class JitKernelCompiler final : public KernelCompiler {
   struct Kernel;
   JitKernelCompiler(std::unique_ptr<JitEngine> optimized, std::unique_ptr<JitEngine> fast,
                     size_t capacity, bool keep_ir);
+  // Generates and compiles a kernel named `name` on `engine`, giving its address; `ir`
+  // (when set) receives the optimized IR.
+  using Build =
+      std::function<Result<void*>(JitEngine& engine, const std::string& name, std::string* ir)>;
+  // The cached kernel for `key`, or a new one built by `first` on the first tier (and by
+  // `optimize`, which must own what it reads, on the optimized tier in the background); null
+  // when it does not compile.
+  std::shared_ptr<const Kernel> FindOrBuild(const std::string& key, const char* prefix,
+                                            const Build& first, Build optimize);
+  // The part of a cache key that is not the expression: each slot's storage, the target CPU.
+  std::string StorageKey(const jit::Layout& layout) const;
+  // `owned` keeps the expressions of `fusion` alive when they are a copy.
+  std::shared_ptr<const CompiledAggregate> CompileAggregate(const AggregateFusion& fusion,
+                                                            std::shared_ptr<const void> owned);
+  // Runs `job` on a thread of its own, counted in in_flight_ (the destructor waits for it).
+  void CompileInBackground(std::function<void()> job);
   // REQUIRES: mu_ held.
   void OptimizeInBackground(std::shared_ptr<const Kernel> kernel, const std::string& name,
-                            const std::vector<const PExpr*>& conjuncts);
+                            Build build);
 
   void OptimizeLoop();
 

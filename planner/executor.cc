@@ -62,26 +62,8 @@ class Executor {
       return RunScan("the pushed rows", *override_table_, all, {}, out, stats_, ctx_.control);
     }
     switch (node.kind) {
-      case PlanNode::Kind::kScan: {
-        BatchConsumer* root = out;
-        if (node.filter) root = Filter(*node.filter, out);
-        if (!push_source_.empty() && node.source == push_source_) {
-          push_root_ = root;
-          return Status::Ok();
-        }
-        if (auto it = sources_.find(node.source); it != sources_.end()) {
-          return RunScan(node.source, it->second, node.columns, node.scan_predicates, root, stats_,
-                         ctx_.control);
-        }
-        if (streams_ != nullptr) {
-          if (auto it = streams_->find(node.source); it != streams_->end()) {
-            ScanRequest request{node.source, node.source_schema, node.columns,
-                                node.scan_predicates};
-            return RunStreamScan(*it->second, request, root, stats_, ctx_.control);
-          }
-        }
-        return Status::InvalidInput("source '{}' has no data registered", node.source);
-      }
+      case PlanNode::Kind::kScan:
+        return Scan(node, node.filter ? Filter(*node.filter, out) : out);
       case PlanNode::Kind::kFilter:
         return Run(*node.input(), Filter(*node.predicate, out));
       case PlanNode::Kind::kProject: {
@@ -104,8 +86,21 @@ class Executor {
         return Run(*node.input(), Own(std::make_unique<LimitOperator>(node.limit, out)));
       case PlanNode::Kind::kDistinct:
         return Run(*node.input(), Own(std::make_unique<DistinctOperator>(ctx_.control, out)));
-      case PlanNode::Kind::kCount:
-        return Run(*node.input(), Own(std::make_unique<CountOperator>(node.output_schema, out)));
+      case PlanNode::Kind::kCount: {
+        auto op = std::make_unique<CountOperator>(node.output_schema, out);
+        std::vector<const PExpr*> conjuncts;
+        const PlanNode* scan = FusableScan(*node.input(), &conjuncts);
+        std::shared_ptr<const CompiledAggregate> kernel;
+        std::shared_ptr<PendingAggregate> pending;
+        AggregateFusion fusion;
+        fusion.conjuncts = conjuncts;
+        fusion.aggregates.push_back({AggKind::kCount, nullptr});
+        if (scan != nullptr && !conjuncts.empty() && CompileFused(fusion, &kernel, &pending)) {
+          op->Fuse(std::move(conjuncts), std::move(kernel), std::move(pending), &ctx_);
+          return Scan(*scan, Own(std::move(op)));
+        }
+        return Run(*node.input(), Own(std::move(op)));
+      }
       case PlanNode::Kind::kUnion: {
         UnionInput* shared = static_cast<UnionInput*>(Own(std::make_unique<UnionInput>(out)));
         for (const auto& input : node.inputs) {
@@ -136,6 +131,23 @@ class Executor {
             node.output_schema, &ctx_, out, split && partials_ == nullptr);
         AggregateOperator* agg = op.get();
         Own(std::move(op));
+        if (!split && node.group_keys.size() <= 1) {
+          // Filters straight above a scan, then this update: one kernel, when it compiles.
+          AggregateFusion fusion;
+          const PlanNode* scan = FusableScan(*node.input(), &fusion.conjuncts);
+          if (!node.group_keys.empty()) fusion.key = node.group_keys[0].get();
+          bool fusable = scan != nullptr;
+          for (const PlanAggregate& a : node.aggregates) {
+            fusable = fusable && a.args.size() <= 1;
+            fusion.aggregates.push_back({a.kind, a.args.empty() ? nullptr : a.args[0].get()});
+          }
+          std::shared_ptr<const CompiledAggregate> kernel;
+          std::shared_ptr<PendingAggregate> pending;
+          if (fusable && CompileFused(fusion, &kernel, &pending)) {
+            agg->Fuse(fusion.conjuncts, std::move(kernel), std::move(pending));
+            return Scan(*scan, agg);
+          }
+        }
         if (!split) return Run(*node.input(), agg);
         split_operator_ = agg;
         if (partials_ == nullptr) return Run(*node.input(), agg);
@@ -199,6 +211,54 @@ class Executor {
       }
     }
     return Own(std::make_unique<FilterOperator>(&predicate, &ctx_, out));
+  }
+
+  // Runs the scan `node` into `root` (its filter, if any, already in `root`).
+  Status Scan(const PlanNode& node, BatchConsumer* root) {
+    if (!push_source_.empty() && node.source == push_source_) {
+      push_root_ = root;
+      return Status::Ok();
+    }
+    if (auto it = sources_.find(node.source); it != sources_.end()) {
+      return RunScan(node.source, it->second, node.columns, node.scan_predicates, root, stats_,
+                     ctx_.control);
+    }
+    if (streams_ != nullptr) {
+      if (auto it = streams_->find(node.source); it != streams_->end()) {
+        ScanRequest request{node.source, node.source_schema, node.columns, node.scan_predicates};
+        return RunStreamScan(*it->second, request, root, stats_, ctx_.control);
+      }
+    }
+    return Status::InvalidInput("source '{}' has no data registered", node.source);
+  }
+
+  // The scan below `input` when only filters lie between (what a fused kernel takes), with
+  // their conjuncts in the order they apply (the scan's own filter first); else null.
+  const PlanNode* FusableScan(const PlanNode& input, std::vector<const PExpr*>* conjuncts) const {
+    std::vector<const PExpr*> predicates;  // from the top down
+    const PlanNode* n = &input;
+    while (n != override_node_ && n->kind == PlanNode::Kind::kFilter) {
+      predicates.push_back(n->predicate.get());
+      n = n->input();
+    }
+    if (n == override_node_ || n->kind != PlanNode::Kind::kScan) return nullptr;
+    if (n->filter) predicates.push_back(n->filter.get());
+    for (auto p = predicates.rbegin(); p != predicates.rend(); ++p) {
+      for (const PExpr* c : Conjuncts(**p)) conjuncts->push_back(c);
+    }
+    return n;
+  }
+
+  // A fused kernel for `fusion` (compiling in the background with the adaptive engine).
+  bool CompileFused(const AggregateFusion& fusion, std::shared_ptr<const CompiledAggregate>* kernel,
+                    std::shared_ptr<PendingAggregate>* pending) {
+    if (compiler_ == nullptr) return false;
+    if (adaptive_) {
+      *pending = compiler_->CompileAggregateAsync(fusion);
+      return *pending != nullptr;
+    }
+    *kernel = compiler_->CompileAggregate(fusion);
+    return *kernel != nullptr;
   }
 
   BatchConsumer* Own(std::unique_ptr<BatchConsumer> op) {

@@ -194,6 +194,9 @@ class Accumulator {
   virtual bool Merge(size_t g, ByteReader* r) = 0;
   virtual Value Final(size_t g) = 0;  // a null Value when the group has no value
   virtual size_t MemoryUsage() const = 0;
+  // The state arrays a fused kernel updates (AggregateKernelState::arrays): counts, integer
+  // sums, float sums. Left null by the kinds no kernel updates.
+  virtual void KernelArrays(void** /*arrays*/) {}
 
  protected:
   const AggregateSpec& spec_;
@@ -249,6 +252,7 @@ class CountAccumulator final : public Accumulator {
   }
   Value Final(size_t g) override { return Value::Int(n_[g]); }
   size_t MemoryUsage() const override { return n_.capacity() * sizeof(int64_t); }
+  void KernelArrays(void** arrays) override { arrays[0] = n_.data(); }
 
  private:
   std::vector<int64_t> n_;
@@ -323,6 +327,11 @@ class SumAccumulator final : public Accumulator {
   }
   size_t MemoryUsage() const override {
     return n_.capacity() * 8 + ints_.capacity() * 16 + floats_.capacity() * 8;
+  }
+  void KernelArrays(void** arrays) override {
+    arrays[0] = n_.data();
+    arrays[1] = ints_.data();
+    arrays[2] = floats_.data();
   }
 
  private:
@@ -1010,6 +1019,37 @@ int32_t AggregateOperator::num_groups() const {
 
 void AggregateOperator::AddGroups(int32_t groups) {
   for (auto& acc : accumulators_) acc->Resize(static_cast<size_t>(groups));
+  if (!kernel_arrays_.empty()) {
+    for (size_t a = 0; a < accumulators_.size(); ++a) {
+      accumulators_[a]->KernelArrays(kernel_arrays_.data() + 3 * a);
+    }
+  }
+}
+
+void AggregateOperator::Fuse(std::vector<const PExpr*> conjuncts,
+                             std::shared_ptr<const CompiledAggregate> kernel,
+                             std::shared_ptr<PendingAggregate> pending) {
+  conjuncts_ = std::move(conjuncts);
+  kernel_ = std::move(kernel);
+  pending_ = std::move(pending);
+  kernel_arrays_.assign(3 * accumulators_.size(), nullptr);
+  kernel_state_.group_of = &AggregateOperator::KernelGroupOf;
+  kernel_state_.owner = this;
+  kernel_state_.arrays = kernel_arrays_.data();
+  if (keys_.empty()) kernel_state_.last_group = 0;
+  AddGroups(table_->size());
+}
+
+int64_t AggregateOperator::KernelGroupOf(AggregateKernelState* state, int64_t key,
+                                         int64_t is_null) {
+  auto* op = static_cast<AggregateOperator*>(state->owner);
+  // The words of one key, as EncodeKeys writes them: the value (0 when null), the null bit.
+  const uint64_t words[2] = {is_null != 0 ? 0 : static_cast<uint64_t>(key),
+                             is_null != 0 ? uint64_t{1} : 0};
+  const int32_t before = op->table_->size();
+  const int32_t g = op->table_->FindOrInsert<2>(words, op->table_->Hash<2>(words));
+  if (op->table_->size() != before) op->AddGroups(op->table_->size());
+  return g;
 }
 
 std::vector<int64_t>& AggregateOperator::CodeIds(size_t key, const Vector& v) {
@@ -1236,6 +1276,19 @@ Status AggregateOperator::CheckMemory() const {
 Status AggregateOperator::Consume(Chunk& chunk) {
   const Batch& b = chunk.batch;
   const int64_t n = b.num_rows();
+  if (kernel_ == nullptr && pending_ != nullptr &&
+      pending_->ready.load(std::memory_order_acquire)) {
+    kernel_ = pending_->kernel;
+    pending_.reset();
+  }
+  if (kernel_ != nullptr) {
+    TQL_ASSIGN_OR_RETURN(bool done, kernel_->Update(b, chunk.sel, *ctx_, &kernel_state_));
+    if (done) return CheckMemory();
+  }
+  for (const PExpr* c : conjuncts_) {
+    if (chunk.sel.empty()) return Status::Ok();
+    TQL_ASSIGN_OR_RETURN(chunk.sel, SelectTrue(*c, b, chunk.sel, *ctx_));
+  }
   // Keyed: GroupsOf writes the group of every selected row. Without keys: all group 0.
   if (keys_.empty()) {
     group_of_.assign(static_cast<size_t>(n), 0);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/expression.h"
+#include "runtime/kernel_compiler.h"
 #include "runtime/pipeline.h"
 
 namespace tql {
@@ -63,6 +64,12 @@ class AggregateOperator final : public BatchConsumer {
                     SchemaPtr post_schema, std::vector<const PExpr*> outputs, SchemaPtr schema,
                     const EvalContext* ctx, BatchConsumer* next, bool partial = false);
   ~AggregateOperator() override;
+
+  // Fused with the filters before it: the operator applies `conjuncts` to its input itself,
+  // through `kernel` (filters and update in one) where it can read the batch and on the
+  // interpreter elsewhere. With `pending`, the interpreter until that kernel is ready.
+  void Fuse(std::vector<const PExpr*> conjuncts, std::shared_ptr<const CompiledAggregate> kernel,
+            std::shared_ptr<PendingAggregate> pending);
   Status Consume(Chunk& chunk) override;
   Status Finish() override;
 
@@ -79,6 +86,8 @@ class AggregateOperator final : public BatchConsumer {
   void GroupsOf(const std::vector<Vector>& key_vectors, const Selection& sel);
   void AddGroups(int32_t groups);
   Status CheckMemory() const;
+  // AggregateKernelState::group_of for a fused kernel's one int64-backed key.
+  static int64_t KernelGroupOf(AggregateKernelState* state, int64_t key, int64_t is_null);
   uint64_t Fingerprint() const;
 
   std::vector<const PExpr*> keys_;
@@ -104,6 +113,12 @@ class AggregateOperator final : public BatchConsumer {
   bool float_keys_ = false;
   std::vector<uint64_t> words_;    // per row of the batch, width_ words
   std::vector<int32_t> group_of_;  // per row of the batch
+  // Fused: the filters before the operator, the kernel and the state it updates.
+  std::vector<const PExpr*> conjuncts_;
+  std::shared_ptr<const CompiledAggregate> kernel_;
+  std::shared_ptr<PendingAggregate> pending_;
+  std::vector<void*> kernel_arrays_;  // three per aggregate, refreshed when groups are added
+  AggregateKernelState kernel_state_;
 };
 
 }  // namespace tql

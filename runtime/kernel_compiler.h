@@ -1,7 +1,8 @@
 //! The seam between the interpreter and compiled kernels. The executor asks a KernelCompiler
-//! (the LLVM JIT in codegen/, when the build has it) for a kernel for a plan's predicate, and
-//! runs on the interpreter whatever the compiler does not take. A compiled kernel is immutable
-//! and can run from many threads at once.
+//! (the LLVM JIT in codegen/, when the build has it) for a kernel for a plan's predicate, or
+//! for a whole pipeline's update (scan, filter, then a summarize or a count), and runs on the
+//! interpreter whatever the compiler does not take. A compiled kernel is immutable and can run
+//! from many threads at once.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,8 @@
 #include "runtime/expression.h"
 
 namespace tql {
+
+enum class AggKind : uint8_t;  // runtime/aggregate.h
 
 class CompiledFilter {
  public:
@@ -42,6 +45,52 @@ inline std::vector<const PExpr*> Conjuncts(const PExpr& predicate) {
   return out;
 }
 
+// A summarize (or a count) fused with the filters before it, as the compiler receives it: a row
+// counts when every conjunct holds (true, not null); `key` is the one group key (null: one
+// group for every row); each aggregate is a kind and its argument (null for count()).
+struct AggregateFusion {
+  struct Aggregate {
+    AggKind kind;
+    const PExpr* arg = nullptr;
+  };
+  std::vector<const PExpr*> conjuncts;
+  const PExpr* key = nullptr;
+  std::vector<Aggregate> aggregates;
+};
+
+// What a fused update reads and writes besides the batch. Generated code knows this layout:
+// keep it a plain struct of 8-byte fields in this order.
+struct AggregateKernelState {
+  // The group of a key (or of the null key): found, or added with its states (which may move
+  // `arrays`' pointers). Called only for a key the kernel did not see last.
+  int64_t (*group_of)(AggregateKernelState* state, int64_t key, int64_t is_null) = nullptr;
+  void* owner = nullptr;
+  // The key the kernel saw last (the low end of its bin, for `bin(x, size)` keys) and its
+  // group (-1: none yet); the null key's group (-1: none yet).
+  int64_t last_key = 0;
+  int64_t last_group = -1;
+  int64_t null_group = -1;
+  // Per aggregate three state arrays indexed by group: counts (int64), integer sums (int128)
+  // and float sums (double); null where the aggregate has none.
+  void* const* arrays = nullptr;
+};
+
+// A fused update: adds the rows of `sel` that pass the conjuncts to the groups of `state`.
+class CompiledAggregate {
+ public:
+  virtual ~CompiledAggregate() = default;
+  // False when the kernel cannot read this batch's layout (the caller runs the interpreter on
+  // it instead); the state is then untouched.
+  virtual Result<bool> Update(const Batch& batch, const Selection& sel, const EvalContext& ctx,
+                              AggregateKernelState* state) const = 0;
+};
+
+// A fused update being compiled in the background: `ready` turns true once `kernel` is set.
+struct PendingAggregate {
+  std::atomic<bool> ready{false};
+  std::shared_ptr<const CompiledAggregate> kernel;
+};
+
 class KernelCompiler {
  public:
   virtual ~KernelCompiler() = default;
@@ -53,6 +102,16 @@ class KernelCompiler {
   // it does not handle are appended to `residual`, for the interpreter to apply after it.
   virtual std::shared_ptr<const CompiledFilter> CompileFilter(
       const PExpr& predicate, std::vector<const PExpr*>* residual) = 0;
+  // A kernel for the whole of `fusion`, or null when the compiler cannot compile all of it
+  // (the caller then runs its filters and its update apart).
+  virtual std::shared_ptr<const CompiledAggregate> CompileAggregate(const AggregateFusion&) {
+    return nullptr;
+  }
+  // As CompileAggregate, on another thread; null at once when the compiler would not take
+  // `fusion`. The compiler keeps its own copy of the expressions.
+  virtual std::shared_ptr<PendingAggregate> CompileAggregateAsync(const AggregateFusion&) {
+    return nullptr;
+  }
 };
 
 }  // namespace tql

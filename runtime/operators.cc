@@ -229,6 +229,32 @@ Status SortOperator::Consume(Chunk& chunk) {
   return Status::Ok();
 }
 
+bool SortOperator::Bound(ScanPredicate* bound) const {
+  if (limit_ <= 0 || runs_.size() != 1 || buffered_rows_ != limit_) return false;
+  const SortKey& key = keys_[0];
+  const TypeId type = key.expr->type;
+  if (key.nulls_first || key.expr->kind != PKind::kColumn ||
+      !(IsInt64Backed(type) || type == TypeId::kFloat)) {
+    return false;
+  }
+  const Batch& best = runs_.front();
+  const int64_t last = best.num_rows() - 1;
+  const Vector& kth = best.column(schema_->num_fields());
+  if (!kth.IsValid(last)) return false;
+  // Ties keep the earlier row, so with one key an equal key cannot enter either.
+  const bool strict = keys_.size() == 1;
+  bound->column = key.expr->column;
+  bound->op = key.descending ? (strict ? CompareOp::kGt : CompareOp::kGe)
+                             : (strict ? CompareOp::kLt : CompareOp::kLe);
+  if (type == TypeId::kFloat) {
+    bound->constant = Value::Float(kth.GetFloat(last));
+  } else {
+    bound->constant = Value::Int(kth.GetInt64(last));
+    bound->constant.type = type;
+  }
+  return true;
+}
+
 Status SortOperator::Compact() {
   std::vector<std::pair<int32_t, int32_t>> refs;
   refs.reserve(static_cast<size_t>(buffered_rows_));
@@ -356,6 +382,36 @@ Status DistinctOperator::Consume(Chunk& chunk) {
   if (fresh.empty()) return Status::Ok();
   chunk.sel = Selection::Of(std::move(fresh));
   return next_->Consume(chunk);
+}
+
+void CountOperator::Fuse(std::vector<const PExpr*> conjuncts,
+                         std::shared_ptr<const CompiledAggregate> kernel,
+                         std::shared_ptr<PendingAggregate> pending, const EvalContext* ctx) {
+  conjuncts_ = std::move(conjuncts);
+  kernel_ = std::move(kernel);
+  pending_ = std::move(pending);
+  ctx_ = ctx;
+  state_.owner = this;
+  state_.last_group = 0;  // the one group; group_of is never called
+  state_.arrays = arrays_;
+}
+
+Status CountOperator::Consume(Chunk& chunk) {
+  if (kernel_ == nullptr && pending_ != nullptr &&
+      pending_->ready.load(std::memory_order_acquire)) {
+    kernel_ = pending_->kernel;
+    pending_.reset();
+  }
+  if (kernel_ != nullptr) {
+    TQL_ASSIGN_OR_RETURN(bool done, kernel_->Update(chunk.batch, chunk.sel, *ctx_, &state_));
+    if (done) return Status::Ok();
+  }
+  for (const PExpr* c : conjuncts_) {
+    if (chunk.sel.empty()) return Status::Ok();
+    TQL_ASSIGN_OR_RETURN(chunk.sel, SelectTrue(*c, chunk.batch, chunk.sel, *ctx_));
+  }
+  count_ += chunk.sel.count();
+  return Status::Ok();
 }
 
 Status CountOperator::Finish() {

@@ -31,6 +31,7 @@ class FilterOperator final : public BatchConsumer {
   Status Consume(Chunk& chunk) override;
   Status Finish() override { return next_->Finish(); }
   bool Satisfied() const override { return next_->Satisfied(); }
+  bool Bound(ScanPredicate* bound) const override { return next_->Bound(bound); }
 
  private:
   const PExpr* predicate_ = nullptr;
@@ -86,6 +87,9 @@ class SortOperator final : public BatchConsumer {
                BatchConsumer* next);
   Status Consume(Chunk& chunk) override;
   Status Finish() override;
+  // Top-k, once full, ordered first by a column of numbers (nulls last): only rows whose key is
+  // better than the k-th's (or equal, when more keys follow) can enter.
+  bool Bound(ScanPredicate* bound) const override;
 
  private:
   int Compare(const Batch& a, int64_t ra, const Batch& b, int64_t rb) const;
@@ -124,16 +128,25 @@ class DistinctOperator final : public BatchConsumer {
 class CountOperator final : public BatchConsumer {
  public:
   CountOperator(SchemaPtr schema, BatchConsumer* next) : schema_(std::move(schema)), next_(next) {}
-  Status Consume(Chunk& chunk) override {
-    count_ += chunk.sel.count();
-    return Status::Ok();
-  }
+  CountOperator(const CountOperator&) = delete;  // the kernel state points into it
+  CountOperator& operator=(const CountOperator&) = delete;
+  // Fused with the filters before it (as AggregateOperator::Fuse): counts the rows where every
+  // one of `conjuncts` holds, through the kernel where it can read the batch.
+  void Fuse(std::vector<const PExpr*> conjuncts, std::shared_ptr<const CompiledAggregate> kernel,
+            std::shared_ptr<PendingAggregate> pending, const EvalContext* ctx);
+  Status Consume(Chunk& chunk) override;
   Status Finish() override;
 
  private:
   SchemaPtr schema_;
   BatchConsumer* next_;
   int64_t count_ = 0;
+  std::vector<const PExpr*> conjuncts_;
+  std::shared_ptr<const CompiledAggregate> kernel_;
+  std::shared_ptr<PendingAggregate> pending_;
+  const EvalContext* ctx_ = nullptr;
+  void* arrays_[3] = {&count_, nullptr, nullptr};
+  AggregateKernelState state_;
 };
 
 // Appends a value's bytes to a key that identifies it (type, null and value).

@@ -70,6 +70,13 @@ Status ScanFeeder::Push(Batch batch) {
       return Status::Ok();
     }
   }
+  if (ScanPredicate bound; root_->Bound(&bound)) {
+    const ColumnStats* s = batch.column(bound.column).stats();
+    if (s != nullptr && !bound.MayMatch(*s)) {
+      ++stats_->batches_skipped;
+      return Status::Ok();
+    }
+  }
   ++stats_->batches_read;
   stats_->rows_read += rows;
   Chunk chunk{std::move(batch), Selection::All(rows)};
@@ -77,17 +84,19 @@ Status ScanFeeder::Push(Batch batch) {
 }
 
 Result<bool> ScanFeeder::SkipSource(const Batch& batch, const std::vector<int>& columns) {
-  for (const ScanPredicate& p : predicates_) {
+  auto refutes = [&](const ScanPredicate& p) {
     const int c = columns[static_cast<size_t>(p.column)];
     if (c >= batch.num_columns()) return false;  // a malformed batch: the projection says so
     const ColumnStats* s = batch.column(c).stats();
-    if (s != nullptr && !p.MayMatch(*s)) {
-      if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->CheckScan(batch.num_rows()));
-      ++stats_->batches_skipped;
-      return true;
-    }
-  }
-  return false;
+    return s != nullptr && !p.MayMatch(*s);
+  };
+  bool skip = false;
+  for (const ScanPredicate& p : predicates_) skip = skip || refutes(p);
+  if (ScanPredicate bound; !skip && root_->Bound(&bound)) skip = refutes(bound);
+  if (!skip) return false;
+  if (control_ != nullptr) TQL_RETURN_IF_ERROR(control_->CheckScan(batch.num_rows()));
+  ++stats_->batches_skipped;
+  return true;
 }
 
 int64_t BatchMemory(const Batch& batch) {

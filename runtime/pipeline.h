@@ -18,6 +18,8 @@
 
 namespace tql {
 
+struct ScanPredicate;
+
 struct Chunk {
   Batch batch;
   Selection sel;
@@ -31,6 +33,10 @@ class BatchConsumer {
   virtual Status Finish() = 0;
   // True when further input cannot change the result.
   virtual bool Satisfied() const { return false; }
+  // A predicate on the consumer's input that a row must pass to change the result from now on
+  // (a full top-k's k-th key), for scans to skip batches whose statistics refute it; none by
+  // default. It only tightens as input arrives.
+  virtual bool Bound(ScanPredicate* /*bound*/) const { return false; }
 };
 
 // The bytes of the buffers a batch's vectors hold (dictionaries, which batches share, are

@@ -1,0 +1,466 @@
+#include "codegen/aggregate_kernel.h"
+
+#include <fmt/format.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <cstddef>
+
+#include "codegen/jit_engine.h"
+#include "runtime/aggregate.h"
+
+namespace tql::jit {
+
+namespace {
+
+// The fields of AggregateKernelState, as 8-byte words.
+enum StateField : int64_t {
+  kGroupOf = 0,
+  kOwner = 1,
+  kLastKey = 2,
+  kLastGroup = 3,
+  kNullGroup = 4,
+  kArrays = 5,
+};
+static_assert(offsetof(AggregateKernelState, group_of) == 8 * kGroupOf);
+static_assert(offsetof(AggregateKernelState, owner) == 8 * kOwner);
+static_assert(offsetof(AggregateKernelState, last_key) == 8 * kLastKey);
+static_assert(offsetof(AggregateKernelState, last_group) == 8 * kLastGroup);
+static_assert(offsetof(AggregateKernelState, null_group) == 8 * kNullGroup);
+static_assert(offsetof(AggregateKernelState, arrays) == 8 * kArrays);
+
+// `bin(x, size)` of int64 storage by a positive constant: the time bins of nearly every
+// summarize, where the kernel keeps the bin of the last row.
+bool IsBinKey(const PExpr& key) {
+  return key.kind == PKind::kCall && key.function_name == "bin" && IsInt64Backed(key.type) &&
+         key.args.size() == 2 && IsInt64Backed(key.args[0]->type) &&
+         key.args[1]->kind == PKind::kConstant && !key.args[1]->constant.null &&
+         IsInt64Backed(key.args[1]->constant.type) && key.args[1]->constant.i > 0;
+}
+
+bool IsSum(AggKind kind) {
+  return kind == AggKind::kSum || kind == AggKind::kAvg;
+}
+
+using AggregateFn = int64_t (*)(const void* const* data, const uint8_t* const* validity,
+                                const uint64_t* params, const uint8_t* const* tables,
+                                const int32_t* sel, int64_t count, AggregateKernelState* state);
+
+}  // namespace
+
+bool NormalizeFusion(const AggregateFusion& fusion, Layout* layout, std::string* key) {
+  *key += "update(";
+  for (const PExpr* c : OrderByCost(fusion.conjuncts)) {
+    if (c->type != TypeId::kBool || !Normalize(*c, layout, key)) return false;
+    *key += ';';
+  }
+  *key += ")by(";
+  if (fusion.key != nullptr) {
+    const PExpr& k = *fusion.key;
+    if (IsBinKey(k)) {
+      *key += "bin(";
+      if (!Normalize(*k.args[0], layout, key)) return false;
+      *key += fmt::format(",p{})", layout->Param(static_cast<uint64_t>(k.args[1]->constant.i)));
+    } else if (!IsInt64Backed(k.type) || !Normalize(k, layout, key)) {
+      return false;
+    }
+  }
+  *key += ')';
+  for (const AggregateFusion::Aggregate& a : fusion.aggregates) {
+    switch (a.kind) {
+      case AggKind::kCount:
+        *key += a.arg == nullptr ? "count" : "count:";
+        break;
+      case AggKind::kCountIf:
+        if (a.arg == nullptr || a.arg->type != TypeId::kBool) return false;
+        *key += "countif:";
+        break;
+      case AggKind::kSum:
+      case AggKind::kAvg:
+        // sum and avg keep the same state.
+        if (a.arg == nullptr) return false;
+        if (IsInt64Backed(a.arg->type)) {
+          *key += "sumi:";
+        } else if (a.arg->type == TypeId::kFloat) {
+          *key += "sumf:";
+        } else {
+          return false;
+        }
+        break;
+      default:
+        return false;
+    }
+    if (a.arg != nullptr && !Normalize(*a.arg, layout, key)) return false;
+    *key += ';';
+  }
+  return true;
+}
+
+std::shared_ptr<OwnedFusion> CopyFusion(const AggregateFusion& fusion) {
+  auto copy = std::make_shared<OwnedFusion>();
+  auto own = [&](const PExpr* e) -> const PExpr* {
+    if (e == nullptr) return nullptr;
+    copy->exprs.push_back(CloneExpr(*e));
+    return copy->exprs.back().get();
+  };
+  for (const PExpr* c : fusion.conjuncts) copy->fusion.conjuncts.push_back(own(c));
+  copy->fusion.key = own(fusion.key);
+  for (const AggregateFusion::Aggregate& a : fusion.aggregates) {
+    copy->fusion.aggregates.push_back({a.kind, own(a.arg)});
+  }
+  return copy;
+}
+
+Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
+                                   const AggregateFusion& fusion, const Layout& layout,
+                                   std::string* ir) {
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>(name, *context);
+  llvm::IRBuilder<> b(*context);
+  llvm::Type* ptr = b.getPtrTy();
+  llvm::Type* i64 = b.getInt64Ty();
+  llvm::Type* i128 = b.getInt128Ty();
+  llvm::Type* f64 = b.getDoubleTy();
+  const KernelFunction kernel = DeclareKernel(b, *module, name);
+  llvm::Function* fn = kernel.fn;
+  llvm::Value* data_arg = kernel.data;
+  llvm::Value* validity_arg = kernel.validity;
+  llvm::Value* params = kernel.params;
+  llvm::Value* tables_arg = kernel.tables;
+  llvm::Value* sel = kernel.sel;
+  llvm::Value* count = kernel.count;
+  llvm::Value* state = kernel.out;  // the AggregateKernelState
+  const bool keyed = fusion.key != nullptr;
+  const std::vector<const PExpr*> conjuncts = OrderByCost(fusion.conjuncts);  // as normalized
+
+  auto field = [&](llvm::Value* st, StateField f) {
+    return b.CreateGEP(i64, st, b.getInt64(static_cast<int64_t>(f)));
+  };
+  // The state array `which` (0 counts, 1 integer sums, 2 float sums) of aggregate `a`.
+  auto array = [&](llvm::Value* st, size_t a, int which) {
+    llvm::Value* arrays = b.CreateLoad(ptr, field(st, kArrays));
+    return b.CreateLoad(ptr,
+                        b.CreateGEP(ptr, arrays, b.getInt64(static_cast<int64_t>(3 * a) + which)));
+  };
+  auto add_at = [&](llvm::Type* t, llvm::Value* base, llvm::Value* index, llvm::Value* x) {
+    llvm::Value* p = b.CreateGEP(t, base, index);
+    const llvm::Align align(t->getPrimitiveSizeInBits() / 8);
+    llvm::Value* old = b.CreateAlignedLoad(t, p, align);
+    b.CreateAlignedStore(t == f64 ? b.CreateFAdd(old, x) : b.CreateAdd(old, x), p, align);
+  };
+
+  // One row: `void row(data, validity, params, tables, state, row)` filters the row, finds its
+  // group and updates its states. Shared by the row-by-row loops.
+  auto* row_type = llvm::FunctionType::get(b.getVoidTy(), {ptr, ptr, ptr, ptr, ptr, i64}, false);
+  auto* row_fn =
+      llvm::Function::Create(row_type, llvm::Function::PrivateLinkage, name + "_row", *module);
+  // Keyed, the row function is the whole loop body; without a key only the tail and listed
+  // rows take it.
+  row_fn->addFnAttr(keyed ? llvm::Attribute::AlwaysInline : llvm::Attribute::NoInline);
+  {
+    auto block = [&](const char* label) {
+      return llvm::BasicBlock::Create(*context, label, row_fn);
+    };
+    llvm::BasicBlock* entry = block("entry");
+    llvm::BasicBlock* update = block("update");
+    llvm::BasicBlock* skip = block("skip");
+    b.SetInsertPoint(entry);
+    llvm::Value* st = row_fn->getArg(4);
+    llvm::Value* row = row_fn->getArg(5);
+    const Slots slots =
+        LoadSlots(b, layout, row_fn->getArg(0), row_fn->getArg(1), row_fn->getArg(3));
+    Emitter emit(b, layout, slots.data, slots.validity, slots.tables, row_fn->getArg(2), row, 1);
+    llvm::Value* pass = EmitConjuncts(b, emit, conjuncts);
+    if (pass == nullptr) {
+      b.CreateBr(update);
+    } else {
+      b.CreateCondBr(pass, update, skip);
+    }
+    b.SetInsertPoint(skip);
+    b.CreateRetVoid();
+
+    b.SetInsertPoint(update);
+    llvm::Value* group = b.getInt64(0);
+    if (keyed) {
+      auto* group_of_type = llvm::FunctionType::get(i64, {ptr, i64, i64}, false);
+      auto call_group_of = [&](llvm::Value* key, bool is_null) {
+        llvm::Value* callee = b.CreateLoad(ptr, field(st, kGroupOf));
+        return b.CreateCall(group_of_type, callee, {st, key, b.getInt64(is_null ? 1 : 0)});
+      };
+      const bool bin = IsBinKey(*fusion.key);
+      Val k = emit.Emit(bin ? *fusion.key->args[0] : *fusion.key);
+      llvm::Value* size = bin ? emit.NextParam() : nullptr;
+      llvm::BasicBlock* valid_bb = block("key.valid");
+      llvm::BasicBlock* null_bb = block("key.null");
+      llvm::BasicBlock* null_new = block("key.null.new");
+      llvm::BasicBlock* miss = block("key.miss");
+      llvm::BasicBlock* lookup = block("key.lookup");
+      llvm::BasicBlock* found = block("key.found");
+      b.CreateCondBr(k.valid, valid_bb, null_bb);
+
+      b.SetInsertPoint(valid_bb);
+      llvm::Value* last_key = b.CreateLoad(i64, field(st, kLastKey));
+      llvm::Value* last_group = b.CreateLoad(i64, field(st, kLastGroup));
+      // In the last bin: lo <= x and x - lo < size (the first test keeps the wrapped
+      // difference of extreme values from looking small).
+      llvm::Value* same = bin ? b.CreateAnd(b.CreateICmpSGE(k.v, last_key),
+                                            b.CreateICmpULT(b.CreateSub(k.v, last_key), size))
+                              : b.CreateICmpEQ(k.v, last_key);
+      llvm::Value* hit = b.CreateAnd(b.CreateICmpSGE(last_group, b.getInt64(0)), same);
+      b.CreateCondBr(hit, found, miss);
+
+      // A key not seen last: its bin's low end (floor division; a bin below the range of
+      // int64 is the null key, as in the interpreter), then the operator's table.
+      b.SetInsertPoint(miss);
+      llvm::Value* key = k.v;
+      if (bin) {
+        llvm::Value* q = b.CreateSDiv(k.v, size);
+        llvm::Value* below = b.CreateAnd(b.CreateICmpNE(b.CreateSRem(k.v, size), b.getInt64(0)),
+                                         b.CreateICmpSLT(k.v, b.getInt64(0)));
+        q = b.CreateSub(q, b.CreateZExt(below, i64));
+        llvm::Value* product =
+            b.CreateBinaryIntrinsic(llvm::Intrinsic::smul_with_overflow, q, size);
+        key = b.CreateExtractValue(product, 0);
+        b.CreateCondBr(b.CreateExtractValue(product, 1), null_bb, lookup);
+      } else {
+        b.CreateBr(lookup);
+      }
+      b.SetInsertPoint(lookup);
+      llvm::Value* looked_up = call_group_of(key, false);
+      b.CreateStore(key, field(st, kLastKey));
+      b.CreateStore(looked_up, field(st, kLastGroup));
+      b.CreateBr(found);
+
+      b.SetInsertPoint(null_bb);
+      llvm::Value* null_group = b.CreateLoad(i64, field(st, kNullGroup));
+      llvm::BasicBlock* null_known = b.GetInsertBlock();
+      b.CreateCondBr(b.CreateICmpSGE(null_group, b.getInt64(0)), found, null_new);
+      b.SetInsertPoint(null_new);
+      llvm::Value* new_null = call_group_of(b.getInt64(0), true);
+      b.CreateStore(new_null, field(st, kNullGroup));
+      b.CreateBr(found);
+
+      b.SetInsertPoint(found);
+      llvm::PHINode* g = b.CreatePHI(i64, 4);
+      g->addIncoming(last_group, valid_bb);
+      g->addIncoming(looked_up, lookup);
+      g->addIncoming(null_group, null_known);
+      g->addIncoming(new_null, null_new);
+      group = g;
+    }
+    // The states, in place (the arrays are read after the group: a new group may move them).
+    for (size_t a = 0; a < fusion.aggregates.size(); ++a) {
+      const AggregateFusion::Aggregate& agg = fusion.aggregates[a];
+      if (agg.arg == nullptr) {
+        add_at(i64, array(st, a, 0), group, b.getInt64(1));
+        continue;
+      }
+      Val x = emit.Emit(*agg.arg);
+      if (agg.kind == AggKind::kCountIf) {
+        add_at(i64, array(st, a, 0), group, b.CreateZExt(b.CreateAnd(x.v, x.valid), i64));
+        continue;
+      }
+      add_at(i64, array(st, a, 0), group, b.CreateZExt(x.valid, i64));
+      if (!IsSum(agg.kind)) continue;
+      if (IsInt64Backed(agg.arg->type)) {
+        add_at(i128, array(st, a, 1), group,
+               b.CreateSelect(x.valid, b.CreateSExt(x.v, i128), b.getIntN(128, 0)));
+      } else {
+        // A null adds -0.0, which leaves every sum as it was.
+        add_at(f64, array(st, a, 2), group,
+               b.CreateSelect(x.valid, x.v, llvm::ConstantFP::getNegativeZero(f64)));
+      }
+    }
+    b.CreateRetVoid();
+  }
+
+  auto block = [&](const char* label) { return llvm::BasicBlock::Create(*context, label, fn); };
+  llvm::BasicBlock* entry = block("entry");
+  llvm::BasicBlock* start = block("start");
+  llvm::BasicBlock* dense = block("dense");
+  llvm::BasicBlock* sparse = block("sparse");
+  llvm::BasicBlock* done = block("done");
+  b.SetInsertPoint(entry);
+  b.CreateCondBr(b.CreateICmpSGT(count, b.getInt64(0)), start, done);
+  b.SetInsertPoint(start);
+  b.CreateCondBr(b.CreateIsNull(sel), dense, sparse);
+
+  // Rows [from, count) one at a time: row k, or the k-th row listed in `sel`.
+  auto row_loop = [&](llvm::BasicBlock* pre, llvm::Value* from, bool listed) {
+    llvm::BasicBlock* body = block(listed ? "listed" : "rows");
+    b.CreateCondBr(b.CreateICmpSLT(from, count), body, done);
+    b.SetInsertPoint(body);
+    llvm::PHINode* k = b.CreatePHI(i64, 2);
+    k->addIncoming(from, pre);
+    llvm::Value* row =
+        listed
+            ? b.CreateSExt(b.CreateLoad(b.getInt32Ty(), b.CreateGEP(b.getInt32Ty(), sel, k)), i64)
+            : static_cast<llvm::Value*>(k);
+    b.CreateCall(row_fn, {data_arg, validity_arg, params, tables_arg, state, row});
+    llvm::Value* next = b.CreateAdd(k, b.getInt64(1));
+    k->addIncoming(next, b.GetInsertBlock());
+    b.CreateCondBr(b.CreateICmpSLT(next, count), body, done);
+  };
+
+  b.SetInsertPoint(sparse);
+  row_loop(sparse, b.getInt64(0), true);
+
+  b.SetInsertPoint(dense);
+  if (keyed) {
+    row_loop(dense, b.getInt64(0), false);
+  } else {
+    // 8 rows at a time, the states in vector registers: counts as 8 lanes of int64, integer
+    // sums as 8 lanes of 128 bits (a low and a high word, with the carry), float sums in row
+    // order (an ordered reduction per 8 rows, so the result is the interpreter's to the bit).
+    llvm::Type* v8i64 = llvm::FixedVectorType::get(i64, 8);
+    llvm::Value* zeros = llvm::Constant::getNullValue(v8i64);
+    const Slots slots = LoadSlots(b, layout, data_arg, validity_arg, tables_arg);
+    std::vector<llvm::Value*> float_start(fusion.aggregates.size(), nullptr);
+    for (size_t a = 0; a < fusion.aggregates.size(); ++a) {
+      const AggregateFusion::Aggregate& agg = fusion.aggregates[a];
+      if (IsSum(agg.kind) && agg.arg->type == TypeId::kFloat) {
+        float_start[a] = b.CreateLoad(f64, array(state, a, 2));
+      }
+    }
+    llvm::Value* vector_end = b.CreateAnd(count, b.getInt64(~int64_t{7}));
+    llvm::BasicBlock* vector_body = block("vector");
+    llvm::BasicBlock* vector_exit = block("vector.exit");
+    llvm::BasicBlock* tail = block("tail");
+    b.CreateCondBr(b.CreateICmpSGT(vector_end, b.getInt64(0)), vector_body, tail);
+
+    b.SetInsertPoint(vector_body);
+    llvm::PHINode* vk = b.CreatePHI(i64, 2);
+    vk->addIncoming(b.getInt64(0), dense);
+    struct Lanes {
+      llvm::PHINode* n = nullptr;
+      llvm::PHINode* lo = nullptr;
+      llvm::PHINode* hi = nullptr;
+      llvm::PHINode* f = nullptr;
+      llvm::Value* n_next = nullptr;
+      llvm::Value* lo_next = nullptr;
+      llvm::Value* hi_next = nullptr;
+      llvm::Value* f_next = nullptr;
+    };
+    std::vector<Lanes> lanes(fusion.aggregates.size());
+    for (size_t a = 0; a < fusion.aggregates.size(); ++a) {
+      const AggregateFusion::Aggregate& agg = fusion.aggregates[a];
+      lanes[a].n = b.CreatePHI(v8i64, 2);
+      lanes[a].n->addIncoming(zeros, dense);
+      if (IsSum(agg.kind) && IsInt64Backed(agg.arg->type)) {
+        lanes[a].lo = b.CreatePHI(v8i64, 2);
+        lanes[a].hi = b.CreatePHI(v8i64, 2);
+        lanes[a].lo->addIncoming(zeros, dense);
+        lanes[a].hi->addIncoming(zeros, dense);
+      } else if (float_start[a] != nullptr) {
+        lanes[a].f = b.CreatePHI(f64, 2);
+        lanes[a].f->addIncoming(float_start[a], dense);
+      }
+    }
+    Emitter emit(b, layout, slots.data, slots.validity, slots.tables, params, vk, 8);
+    llvm::Value* pass = EmitConjuncts(b, emit, conjuncts);
+    if (pass == nullptr)
+      pass = llvm::Constant::getAllOnesValue(llvm::FixedVectorType::get(b.getInt1Ty(), 8));
+    for (size_t a = 0; a < fusion.aggregates.size(); ++a) {
+      const AggregateFusion::Aggregate& agg = fusion.aggregates[a];
+      Lanes& l = lanes[a];
+      llvm::Value* m = pass;
+      Val x{nullptr, nullptr};
+      if (agg.arg != nullptr) {
+        x = emit.Emit(*agg.arg);
+        m = b.CreateAnd(m, agg.kind == AggKind::kCountIf ? b.CreateAnd(x.v, x.valid) : x.valid);
+      }
+      l.n_next = b.CreateAdd(l.n, b.CreateZExt(m, v8i64));
+      if (l.lo != nullptr) {
+        llvm::Value* v = b.CreateSelect(m, x.v, zeros);
+        l.lo_next = b.CreateAdd(l.lo, v);
+        llvm::Value* carry = b.CreateZExt(b.CreateICmpULT(l.lo_next, v), v8i64);
+        llvm::Value* sign = b.CreateAShr(v, b.CreateVectorSplat(8, b.getInt64(63)));
+        l.hi_next = b.CreateAdd(b.CreateAdd(l.hi, sign), carry);
+      } else if (l.f != nullptr) {
+        llvm::Value* v =
+            b.CreateSelect(m, x.v, b.CreateVectorSplat(8, llvm::ConstantFP::getNegativeZero(f64)));
+        l.f_next = b.CreateFAddReduce(l.f, v);
+      }
+    }
+    llvm::Value* vk_next = b.CreateAdd(vk, b.getInt64(8));
+    llvm::BasicBlock* latch = b.GetInsertBlock();
+    vk->addIncoming(vk_next, latch);
+    for (Lanes& l : lanes) {
+      l.n->addIncoming(l.n_next, latch);
+      if (l.lo != nullptr) {
+        l.lo->addIncoming(l.lo_next, latch);
+        l.hi->addIncoming(l.hi_next, latch);
+      }
+      if (l.f != nullptr) l.f->addIncoming(l.f_next, latch);
+    }
+    b.CreateCondBr(b.CreateICmpSLT(vk_next, vector_end), vector_body, vector_exit);
+
+    // The lanes into group 0's states, before the tail's rows add theirs (in row order).
+    b.SetInsertPoint(vector_exit);
+    for (size_t a = 0; a < fusion.aggregates.size(); ++a) {
+      const Lanes& l = lanes[a];
+      add_at(i64, array(state, a, 0), b.getInt64(0), b.CreateAddReduce(l.n_next));
+      if (l.lo != nullptr) {
+        llvm::Value* total = b.getIntN(128, 0);
+        for (unsigned lane = 0; lane < 8; ++lane) {
+          llvm::Value* lo = b.CreateZExt(b.CreateExtractElement(l.lo_next, lane), i128);
+          llvm::Value* hi = b.CreateZExt(b.CreateExtractElement(l.hi_next, lane), i128);
+          total = b.CreateAdd(total, b.CreateOr(lo, b.CreateShl(hi, 64)));
+        }
+        add_at(i128, array(state, a, 1), b.getInt64(0), total);
+      }
+      if (l.f != nullptr) b.CreateStore(l.f_next, array(state, a, 2));
+    }
+    b.CreateBr(tail);
+
+    b.SetInsertPoint(tail);
+    llvm::PHINode* from = b.CreatePHI(i64, 2);
+    from->addIncoming(b.getInt64(0), dense);
+    from->addIncoming(vector_end, vector_exit);
+    row_loop(tail, from, false);
+  }
+
+  b.SetInsertPoint(done);
+  b.CreateRet(b.getInt64(0));
+
+  TQL_RETURN_IF_ERROR(
+      engine.AddModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), ir));
+  return engine.Lookup(name);
+}
+
+JitAggregate::JitAggregate(std::shared_ptr<const void> kernel, const std::atomic<KernelFn>* fn,
+                           const Layout& layout, std::shared_ptr<const void> owned)
+    : kernel_(std::move(kernel)),
+      fn_(fn),
+      binding_(
+          [&] {
+            std::vector<Storage> storage;
+            for (const auto& [column, s] : layout.columns) storage.push_back(s);
+            return storage;
+          }(),
+          [&] {
+            std::vector<int> columns;
+            for (const auto& [column, s] : layout.columns) columns.push_back(column);
+            return columns;
+          }(),
+          layout.leaves),
+      params_(layout.params),
+      owned_(std::move(owned)) {}
+
+Result<bool> JitAggregate::Update(const Batch& batch, const Selection& sel, const EvalContext& ctx,
+                                  AggregateKernelState* state) const {
+  const int64_t count = sel.count();
+  if (count == 0) return true;
+  BoundBatch bound;
+  TQL_ASSIGN_OR_RETURN(bool readable, binding_.Bind(batch, sel, ctx, false, &bound));
+  if (!readable) return false;
+  const auto fn = reinterpret_cast<AggregateFn>(fn_->load(std::memory_order_acquire));
+  fn(bound.data.data(), bound.validity.data(), params_.data(), bound.tables.data(),
+     sel.dense() ? nullptr : sel.rows().data(), count, state);
+  return true;
+}
+
+}  // namespace tql::jit

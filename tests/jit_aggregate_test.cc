@@ -1,0 +1,142 @@
+// The JIT's fused updates against the interpreter: random filters, keys and aggregates over
+// random batches (nulls, NaN, extreme integers, empty and sparse selections, batches the
+// kernel declines) must give the same groups, in the same order, with the same values to the
+// bit; literals share kernels; the operators fuse through the executor on real queries.
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+
+#include "codegen/filter_compiler.h"
+#include "runtime/operators.h"
+#include "tests/random_fusions.h"
+
+namespace tql {
+namespace {
+
+using test::Column;
+using test::Constant;
+using test::Generator;
+using test::MakeRandomFusion;
+using test::RandomBatches;
+using test::RandomFusion;
+using test::RunFusion;
+
+void AgreesOnRandomFusions(JitKernelCompiler& compiler, uint64_t seed, int rounds) {
+  std::mt19937_64 rng(seed);
+  Generator gen(seed + 1);
+  int compiled = 0;
+  for (int round = 0; round < rounds; ++round) {
+    RandomFusion f = MakeRandomFusion(rng, gen);
+    std::shared_ptr<const CompiledAggregate> kernel = compiler.CompileAggregate(f.fusion);
+    if (kernel == nullptr) continue;  // a shape the JIT leaves to the interpreter
+    ++compiled;
+    const auto batches = RandomBatches(rng, 1 + static_cast<int>(rng() % 5));
+    Result<std::vector<std::string>> want = RunFusion(f, batches, nullptr);
+    Result<std::vector<std::string>> got = RunFusion(f, batches, kernel);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, *want) << f.ToString();
+  }
+  // Most random shapes compile (the generator makes some that do not, on purpose).
+  EXPECT_GT(compiled, rounds / 2);
+}
+
+TEST(JitAggregate, AgreesWithTheInterpreterOnRandomFusions) {
+  Result<std::unique_ptr<JitKernelCompiler>> c =
+      JitKernelCompiler::Create(64, false, JitKernelCompiler::Tiers::kOptimizedOnly);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  AgreesOnRandomFusions(**c, 3, 300);
+}
+
+TEST(JitAggregate, FirstTierAgreesWithTheInterpreter) {
+  Result<std::unique_ptr<JitKernelCompiler>> c =
+      JitKernelCompiler::Create(64, false, JitKernelCompiler::Tiers::kFastOnly);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  AgreesOnRandomFusions(**c, 17, 300);
+}
+
+// `sum(x) by bin(d, 2s) where d > L`: literals are parameters, so every L and every bin size
+// share one kernel, and each gives its own answer.
+TEST(JitAggregate, LiteralsShareOneKernel) {
+  Result<std::unique_ptr<JitKernelCompiler>> c =
+      JitKernelCompiler::Create(64, false, JitKernelCompiler::Tiers::kFastOnly);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::mt19937_64 rng(9);
+  const auto batches = RandomBatches(rng, 3);
+  for (int64_t seconds = 1; seconds <= 3; ++seconds) {
+    RandomFusion f;
+    auto predicate = test::Node(PKind::kCompare, TypeId::kBool, {});
+    predicate->compare_op = CompareOp::kGt;
+    predicate->args.push_back(Column(1, TypeId::kDuration));
+    predicate->args.push_back(Constant(Value::Duration(seconds * 500000000)));
+    auto key = test::Node(PKind::kCall, TypeId::kDuration, {});
+    key->function_name = "bin";
+    key->args.push_back(Column(1, TypeId::kDuration));
+    key->args.push_back(Constant(Value::Duration(seconds * 1000000000)));
+    f.fusion.conjuncts.push_back(predicate.get());
+    f.fusion.key = key.get();
+    f.exprs.push_back(std::move(predicate));
+    f.exprs.push_back(std::move(key));
+    f.exprs.push_back(Column(0, TypeId::kInt));
+    f.fusion.aggregates.push_back({AggKind::kSum, f.exprs.back().get()});
+    f.result_types.push_back(TypeId::kInt);
+    auto kernel = (*c)->CompileAggregate(f.fusion);
+    ASSERT_TRUE(kernel);
+    EXPECT_EQ(RunFusion(f, batches, kernel).value(), RunFusion(f, batches, nullptr).value());
+  }
+  const JitStats stats = (*c)->stats();
+  EXPECT_EQ(stats.kernels_compiled, 1);
+  EXPECT_EQ(stats.cache_hits, 2);
+}
+
+// Shapes a kernel does not take: a float key, two arguments, a kind without a kernel state.
+TEST(JitAggregate, DeclinesWhatItDoesNotCompile) {
+  Result<std::unique_ptr<JitKernelCompiler>> c =
+      JitKernelCompiler::Create(64, false, JitKernelCompiler::Tiers::kFastOnly);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  PExprPtr f = Column(2, TypeId::kFloat);
+  PExprPtr s = Column(4, TypeId::kString);
+  AggregateFusion float_key;
+  float_key.key = f.get();
+  float_key.aggregates.push_back({AggKind::kCount, nullptr});
+  EXPECT_FALSE((*c)->CompileAggregate(float_key));
+  AggregateFusion string_key;
+  string_key.key = s.get();
+  string_key.aggregates.push_back({AggKind::kCount, nullptr});
+  EXPECT_FALSE((*c)->CompileAggregate(string_key));
+  AggregateFusion percentile;
+  percentile.aggregates.push_back({AggKind::kPercentile, f.get()});
+  EXPECT_FALSE((*c)->CompileAggregate(percentile));
+  EXPECT_FALSE((*c)->CompileAggregateAsync(percentile));
+  AggregateFusion sum_string;
+  sum_string.aggregates.push_back({AggKind::kSum, s.get()});
+  EXPECT_FALSE((*c)->CompileAggregate(sum_string));
+}
+
+// In the background: the operator runs the interpreter until the kernel is ready, then the
+// kernel, on the same groups.
+TEST(JitAggregate, SwitchesFromTheInterpreterMidway) {
+  Result<std::unique_ptr<JitKernelCompiler>> c = JitKernelCompiler::Create(64, false);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::mt19937_64 rng(21);
+  Generator gen(22);
+  for (int round = 0; round < 20; ++round) {
+    RandomFusion f = MakeRandomFusion(rng, gen);
+    std::shared_ptr<PendingAggregate> pending = (*c)->CompileAggregateAsync(f.fusion);
+    if (pending == nullptr) continue;
+    while (!pending->ready.load()) std::this_thread::yield();
+    ASSERT_TRUE(pending->kernel);
+    const auto batches = RandomBatches(rng, 6);
+    Result<std::vector<std::string>> want = RunFusion(f, batches, nullptr);
+    Result<std::vector<std::string>> got = RunFusion(f, batches, pending->kernel, 3);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, *want) << f.ToString();
+  }
+  (*c)->WaitForOptimized();
+}
+
+}  // namespace
+}  // namespace tql
