@@ -88,15 +88,12 @@ class Executor {
         return Run(*node.input(), Own(std::make_unique<DistinctOperator>(ctx_.control, out)));
       case PlanNode::Kind::kCount: {
         auto op = std::make_unique<CountOperator>(node.output_schema, out);
-        std::vector<const PExpr*> conjuncts;
-        const PlanNode* scan = FusableScan(*node.input(), &conjuncts);
+        AggregateFusion fusion;
+        const PlanNode* scan = FusionOf(node, &fusion, override_node_);
         std::shared_ptr<const CompiledAggregate> kernel;
         std::shared_ptr<PendingAggregate> pending;
-        AggregateFusion fusion;
-        fusion.conjuncts = conjuncts;
-        fusion.aggregates.push_back({AggKind::kCount, nullptr});
-        if (scan != nullptr && !conjuncts.empty() && CompileFused(fusion, &kernel, &pending)) {
-          op->Fuse(std::move(conjuncts), std::move(kernel), std::move(pending), &ctx_);
+        if (scan != nullptr && CompileFused(fusion, &kernel, &pending)) {
+          op->Fuse(std::move(fusion.conjuncts), std::move(kernel), std::move(pending), &ctx_);
           return Scan(*scan, Own(std::move(op)));
         }
         return Run(*node.input(), Own(std::move(op)));
@@ -131,20 +128,16 @@ class Executor {
             node.output_schema, &ctx_, out, split && partials_ == nullptr);
         AggregateOperator* agg = op.get();
         Own(std::move(op));
-        if (!split && node.group_keys.size() <= 1) {
-          // Filters straight above a scan, then this update: one kernel, when it compiles.
+        // Filters straight above a scan, then this update: one kernel, when it compiles (also
+        // for a shard's partial state; merging partials has no input to fuse).
+        if (!split || partials_ == nullptr) {
           AggregateFusion fusion;
-          const PlanNode* scan = FusableScan(*node.input(), &fusion.conjuncts);
-          if (!node.group_keys.empty()) fusion.key = node.group_keys[0].get();
-          bool fusable = scan != nullptr;
-          for (const PlanAggregate& a : node.aggregates) {
-            fusable = fusable && a.args.size() <= 1;
-            fusion.aggregates.push_back({a.kind, a.args.empty() ? nullptr : a.args[0].get()});
-          }
+          const PlanNode* scan = FusionOf(node, &fusion, override_node_);
           std::shared_ptr<const CompiledAggregate> kernel;
           std::shared_ptr<PendingAggregate> pending;
-          if (fusable && CompileFused(fusion, &kernel, &pending)) {
+          if (scan != nullptr && CompileFused(fusion, &kernel, &pending)) {
             agg->Fuse(fusion.conjuncts, std::move(kernel), std::move(pending));
+            if (split) split_operator_ = agg;
             return Scan(*scan, agg);
           }
         }
@@ -232,23 +225,6 @@ class Executor {
     return Status::InvalidInput("source '{}' has no data registered", node.source);
   }
 
-  // The scan below `input` when only filters lie between (what a fused kernel takes), with
-  // their conjuncts in the order they apply (the scan's own filter first); else null.
-  const PlanNode* FusableScan(const PlanNode& input, std::vector<const PExpr*>* conjuncts) const {
-    std::vector<const PExpr*> predicates;  // from the top down
-    const PlanNode* n = &input;
-    while (n != override_node_ && n->kind == PlanNode::Kind::kFilter) {
-      predicates.push_back(n->predicate.get());
-      n = n->input();
-    }
-    if (n == override_node_ || n->kind != PlanNode::Kind::kScan) return nullptr;
-    if (n->filter) predicates.push_back(n->filter.get());
-    for (auto p = predicates.rbegin(); p != predicates.rend(); ++p) {
-      for (const PExpr* c : Conjuncts(**p)) conjuncts->push_back(c);
-    }
-    return n;
-  }
-
   // A fused kernel for `fusion` (compiling in the background with the adaptive engine).
   bool CompileFused(const AggregateFusion& fusion, std::shared_ptr<const CompiledAggregate>* kernel,
                     std::shared_ptr<PendingAggregate>* pending) {
@@ -281,6 +257,44 @@ class Executor {
   const Table* override_table_ = nullptr;
   std::vector<std::unique_ptr<BatchConsumer>> operators_;
 };
+
+}  // namespace
+
+const PlanNode* FusionOf(const PlanNode& node, AggregateFusion* fusion, const PlanNode* opaque) {
+  if (node.kind == PlanNode::Kind::kAggregate) {
+    if (node.group_keys.size() > 1) return nullptr;
+    for (const PlanAggregate& a : node.aggregates) {
+      if (a.args.size() > 1) return nullptr;
+    }
+  } else if (node.kind != PlanNode::Kind::kCount) {
+    return nullptr;
+  }
+  std::vector<const PExpr*> predicates;  // from the top down
+  const PlanNode* n = node.input();
+  while (n != opaque && n->kind == PlanNode::Kind::kFilter) {
+    predicates.push_back(n->predicate.get());
+    n = n->input();
+  }
+  if (n == opaque || n->kind != PlanNode::Kind::kScan) return nullptr;
+  if (n->filter) predicates.push_back(n->filter.get());
+  // A count without filters is a sum of batch sizes already.
+  if (node.kind == PlanNode::Kind::kCount && predicates.empty()) return nullptr;
+  *fusion = AggregateFusion();
+  for (auto p = predicates.rbegin(); p != predicates.rend(); ++p) {
+    for (const PExpr* c : Conjuncts(**p)) fusion->conjuncts.push_back(c);
+  }
+  if (node.kind == PlanNode::Kind::kCount) {
+    fusion->aggregates.push_back({AggKind::kCount, nullptr});
+    return n;
+  }
+  if (!node.group_keys.empty()) fusion->key = node.group_keys[0].get();
+  for (const PlanAggregate& a : node.aggregates) {
+    fusion->aggregates.push_back({a.kind, a.args.empty() ? nullptr : a.args[0].get()});
+  }
+  return n;
+}
+
+namespace {
 
 // Discards what reaches it: the output of a partial run is the summarize's state.
 class NullSink final : public BatchConsumer {

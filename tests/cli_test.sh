@@ -201,6 +201,15 @@ check "explain --ir says what compiled" contains "$T/out" '"cart": compiled'
 check "explain --ir, two string columns" run 0 explain --ir --input "spans=$T/all.ndjson" 'spans | where duration > 5ms and user.id != service | count'
 check "explain --ir says what did not" contains "$T/out" 'compiled (on the interpreter: user.id != service)'
 check "explain --ir prints the kernel" contains "$T/out" "define i64 @tql_filter_0"
+FQ='spans | where duration > 5ms | summarize n = count(), total = sum(duration) by bin(timestamp, 1m) | sort by timestamp'
+check "fused update, interpreter" run 0 run --format csv --input "spans=$T/all.ndjson" "$FQ"
+cp "$T/out" "$T/interp.csv"
+check "fused update, jit" run 0 run --engine jit --stats --format csv --input "spans=$T/all.ndjson" "$FQ"
+check "fused update, jit equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
+check "fused update, one kernel" contains "$T/err" "engine: jit: 1 kernel(s) compiled"
+check "explain --ir, a fused update" run 0 explain --ir --input "spans=$T/all.ndjson" "$FQ"
+check "explain --ir says the update compiled" contains "$T/out" 'update summarize by bin(timestamp, 1m0s) over spans with 1 filter conjunct(s): compiled'
+check "explain --ir prints the update's kernel" contains "$T/out" "@tql_update_0("
 
 check "bench both engines" run 0 bench --engine both --repeat 2 --format json --input "spans=$T/all.ndjson" "q: $JQ | count"
 check "bench times the interpreter" contains "$T/out" '"engine":"interp"'

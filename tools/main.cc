@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 
 #ifdef TQL_HAVE_JIT
@@ -489,13 +490,39 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
   if (ir) {
     Result<std::unique_ptr<JitKernelCompiler>> jit = JitKernelCompiler::Create(256, true);
     if (!jit.ok()) return UsageError(fmt::format("--ir: {}", jit.status().message()));
-    // The filters of the plan, each as the kernel the JIT compiles for it.
+    // The updates fused with the filters below them (as the executor fuses them), then the
+    // other filters, each as the kernel the JIT compiles for it.
+    std::set<const PExpr*> fused;
+    int updates = 0;
+    std::function<void(const PlanNode&)> fuse = [&](const PlanNode& n) {
+      AggregateFusion fusion;
+      if (const PlanNode* scan = FusionOf(n, &fusion); scan != nullptr) {
+        ++updates;
+        const bool kernel = (*jit)->CompileAggregate(fusion) != nullptr;
+        const std::string by =
+            fusion.key ? " by " + fusion.key->ToString(n.input_schema()) : std::string();
+        fmt::print("update {}{} over {} with {} filter conjunct(s): {}\n",
+                   n.kind == PlanNode::Kind::kCount ? "count" : "summarize", by, scan->source,
+                   fusion.conjuncts.size(), kernel ? "compiled" : "on the interpreter");
+        if (kernel) {
+          for (const PlanNode* f = n.input(); f != nullptr; f = f->input()) {
+            if (f->kind == PlanNode::Kind::kFilter) fused.insert(f->predicate.get());
+            if (f->kind == PlanNode::Kind::kScan) {
+              fused.insert(f->filter.get());
+              break;
+            }
+          }
+        }
+      }
+      for (const auto& input : n.inputs) fuse(*input);
+    };
+    fuse(*compiled.plan);
     std::vector<std::pair<const PExpr*, const Schema*>> filters;
     std::function<void(const PlanNode&)> walk = [&](const PlanNode& n) {
-      if (n.kind == PlanNode::Kind::kScan && n.filter) {
+      if (n.kind == PlanNode::Kind::kScan && n.filter && !fused.count(n.filter.get())) {
         filters.emplace_back(n.filter.get(), n.output_schema.get());
       }
-      if (n.kind == PlanNode::Kind::kFilter) {
+      if (n.kind == PlanNode::Kind::kFilter && !fused.count(n.predicate.get())) {
         filters.emplace_back(n.predicate.get(), &n.input_schema());
       }
       for (const auto& input : n.inputs) walk(*input);
@@ -514,7 +541,7 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
       fmt::print("\n");
     }
     for (const std::string& text : (*jit)->ir()) fmt::print("{}", text);
-    if (filters.empty()) fmt::print("no filter to compile\n");
+    if (filters.empty() && updates == 0) fmt::print("no filter or update to compile\n");
   }
 #endif
   fmt::print("engine: interpreter\n");
