@@ -89,7 +89,7 @@ class Executor {
       case PlanNode::Kind::kCount: {
         auto op = std::make_unique<CountOperator>(node.output_schema, out);
         AggregateFusion fusion;
-        const PlanNode* scan = FusionOf(node, &fusion, override_node_);
+        const PlanNode* scan = FusionOf(node, &fusion, &owned_exprs_, override_node_);
         std::shared_ptr<const CompiledAggregate> kernel;
         std::shared_ptr<PendingAggregate> pending;
         if (scan != nullptr && CompileFused(fusion, &kernel, &pending)) {
@@ -132,11 +132,11 @@ class Executor {
         // for a shard's partial state; merging partials has no input to fuse).
         if (!split || partials_ == nullptr) {
           AggregateFusion fusion;
-          const PlanNode* scan = FusionOf(node, &fusion, override_node_);
+          const PlanNode* scan = FusionOf(node, &fusion, &owned_exprs_, override_node_);
           std::shared_ptr<const CompiledAggregate> kernel;
           std::shared_ptr<PendingAggregate> pending;
           if (scan != nullptr && CompileFused(fusion, &kernel, &pending)) {
-            agg->Fuse(fusion.conjuncts, std::move(kernel), std::move(pending));
+            agg->Fuse(fusion, std::move(kernel), std::move(pending));
             if (split) split_operator_ = agg;
             return Scan(*scan, agg);
           }
@@ -256,11 +256,14 @@ class Executor {
   const PlanNode* override_node_ = nullptr;
   const Table* override_table_ = nullptr;
   std::vector<std::unique_ptr<BatchConsumer>> operators_;
+  // Expressions the executor made (a fusion's, rewritten through projections).
+  std::vector<PExprPtr> owned_exprs_;
 };
 
 }  // namespace
 
-const PlanNode* FusionOf(const PlanNode& node, AggregateFusion* fusion, const PlanNode* opaque) {
+const PlanNode* FusionOf(const PlanNode& node, AggregateFusion* fusion,
+                         std::vector<PExprPtr>* owned, const PlanNode* opaque) {
   if (node.kind == PlanNode::Kind::kAggregate) {
     if (node.group_keys.size() > 1) return nullptr;
     for (const PlanAggregate& a : node.aggregates) {
@@ -269,28 +272,47 @@ const PlanNode* FusionOf(const PlanNode& node, AggregateFusion* fusion, const Pl
   } else if (node.kind != PlanNode::Kind::kCount) {
     return nullptr;
   }
-  std::vector<const PExpr*> predicates;  // from the top down
+  // The fusion's expressions over the output of the stage being walked, from the node down
+  // to the scan: each filter adds its conjuncts; each projection rewrites the expressions
+  // above it over its own input (its output columns become its expressions).
+  AggregateFusion f;
+  std::vector<std::vector<const PExpr*>> levels;  // the conjuncts of each filter, top down
+  if (node.kind == PlanNode::Kind::kCount) {
+    f.aggregates.push_back({AggKind::kCount, nullptr});
+  } else {
+    if (!node.group_keys.empty()) f.key = node.group_keys[0].get();
+    for (const PlanAggregate& a : node.aggregates) {
+      f.aggregates.push_back({a.kind, a.args.empty() ? nullptr : a.args[0].get()});
+    }
+  }
+  std::vector<PExprPtr> made;
   const PlanNode* n = node.input();
-  while (n != opaque && n->kind == PlanNode::Kind::kFilter) {
-    predicates.push_back(n->predicate.get());
-    n = n->input();
+  for (; n != opaque; n = n->input()) {
+    if (n->kind == PlanNode::Kind::kFilter) {
+      levels.push_back(Conjuncts(*n->predicate));
+      continue;
+    }
+    if (n->kind != PlanNode::Kind::kProject) break;
+    auto through = [&](const PExpr*& e) {
+      if (e == nullptr) return;
+      made.push_back(SubstituteColumns(*e, n->exprs));
+      e = made.back().get();
+    };
+    through(f.key);
+    for (AggregateFusion::Aggregate& a : f.aggregates) through(a.arg);
+    for (std::vector<const PExpr*>& level : levels) {
+      for (const PExpr*& c : level) through(c);
+    }
   }
   if (n == opaque || n->kind != PlanNode::Kind::kScan) return nullptr;
-  if (n->filter) predicates.push_back(n->filter.get());
+  if (n->filter) levels.push_back(Conjuncts(*n->filter));
   // A count without filters is a sum of batch sizes already.
-  if (node.kind == PlanNode::Kind::kCount && predicates.empty()) return nullptr;
-  *fusion = AggregateFusion();
-  for (auto p = predicates.rbegin(); p != predicates.rend(); ++p) {
-    for (const PExpr* c : Conjuncts(**p)) fusion->conjuncts.push_back(c);
+  if (node.kind == PlanNode::Kind::kCount && levels.empty()) return nullptr;
+  for (auto level = levels.rbegin(); level != levels.rend(); ++level) {
+    for (const PExpr* c : *level) f.conjuncts.push_back(c);
   }
-  if (node.kind == PlanNode::Kind::kCount) {
-    fusion->aggregates.push_back({AggKind::kCount, nullptr});
-    return n;
-  }
-  if (!node.group_keys.empty()) fusion->key = node.group_keys[0].get();
-  for (const PlanAggregate& a : node.aggregates) {
-    fusion->aggregates.push_back({a.kind, a.args.empty() ? nullptr : a.args[0].get()});
-  }
+  *fusion = std::move(f);
+  for (PExprPtr& e : made) owned->push_back(std::move(e));
   return n;
 }
 

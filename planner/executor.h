@@ -40,11 +40,13 @@ Result<Table> ExecutePlan(const PlanNode& plan, const SourceTables& sources, Sca
 
 // The update a compiler may fuse with its input for `node`: a count over filters, or a
 // summarize with at most one key whose aggregates take at most one argument, when only
-// filters lie between it and a scan. Fills `fusion` (pointing into the plan; the filters'
-// conjuncts in the order they apply) and returns the scan; null when `node` does not fuse.
-// `opaque`: a node whose output is given (not computed), which no fusion may reach into.
+// filters and projections lie between it and a scan. Fills `fusion` with expressions over the
+// scan's output (the filters' conjuncts in the order they apply; what reads a projection's
+// columns is rewritten over its input, into expressions appended to `owned`, which must
+// outlive the fusion) and returns the scan; null when `node` does not fuse. `opaque`: a node
+// whose output is given (not computed), which no fusion may reach into.
 const PlanNode* FusionOf(const PlanNode& node, AggregateFusion* fusion,
-                         const PlanNode* opaque = nullptr);
+                         std::vector<PExprPtr>* owned, const PlanNode* opaque = nullptr);
 
 // Partial aggregation, the primitive for hosts that shard data across machines. A query splits
 // at its first summarize: each shard runs the stages up to and including it over its own rows

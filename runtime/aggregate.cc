@@ -1026,10 +1026,15 @@ void AggregateOperator::AddGroups(int32_t groups) {
   }
 }
 
-void AggregateOperator::Fuse(std::vector<const PExpr*> conjuncts,
+void AggregateOperator::Fuse(const AggregateFusion& fusion,
                              std::shared_ptr<const CompiledAggregate> kernel,
                              std::shared_ptr<PendingAggregate> pending) {
-  conjuncts_ = std::move(conjuncts);
+  conjuncts_ = fusion.conjuncts;
+  // The same key and arguments, over the scan's columns (rewritten through projections).
+  if (fusion.key != nullptr) keys_[0] = fusion.key;
+  for (size_t a = 0; a < aggregates_.size(); ++a) {
+    if (fusion.aggregates[a].arg != nullptr) aggregates_[a].args[0] = fusion.aggregates[a].arg;
+  }
   kernel_ = std::move(kernel);
   pending_ = std::move(pending);
   kernel_arrays_.assign(3 * accumulators_.size(), nullptr);

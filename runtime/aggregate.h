@@ -65,10 +65,12 @@ class AggregateOperator final : public BatchConsumer {
                     const EvalContext* ctx, BatchConsumer* next, bool partial = false);
   ~AggregateOperator() override;
 
-  // Fused with the filters before it: the operator applies `conjuncts` to its input itself,
-  // through `kernel` (filters and update in one) where it can read the batch and on the
-  // interpreter elsewhere. With `pending`, the interpreter until that kernel is ready.
-  void Fuse(std::vector<const PExpr*> conjuncts, std::shared_ptr<const CompiledAggregate> kernel,
+  // Fused with the stages before it: the operator's input is then the scan's, and it applies
+  // the fusion's conjuncts, key and arguments (over the scan's columns) itself, through
+  // `kernel` (filters and update in one) where it can read the batch and on the interpreter
+  // elsewhere. With `pending`, the interpreter until that kernel is ready. The fusion's
+  // expressions must outlive the operator.
+  void Fuse(const AggregateFusion& fusion, std::shared_ptr<const CompiledAggregate> kernel,
             std::shared_ptr<PendingAggregate> pending);
   Status Consume(Chunk& chunk) override;
   Status Finish() override;

@@ -1521,6 +1521,13 @@ void RemapColumns(PExpr* e, const std::vector<int>& remap) {
   for (PExprPtr& a : e->args) RemapColumns(a.get(), remap);
 }
 
+PExprPtr SubstituteColumns(const PExpr& e, const std::vector<PExprPtr>& columns) {
+  if (e.kind == PKind::kColumn) return CloneExpr(*columns[static_cast<size_t>(e.column)]);
+  PExprPtr out = CloneExpr(e);
+  for (size_t i = 0; i < e.args.size(); ++i) out->args[i] = SubstituteColumns(*e.args[i], columns);
+  return out;
+}
+
 namespace {
 
 const char* ArithText(ArithOp op) {

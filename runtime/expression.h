@@ -198,6 +198,9 @@ PExprPtr CloneExpr(const PExpr& e);
 void ForEachColumn(const PExpr& e, const std::function<void(int)>& f);
 // Rewrites the column indexes the expression reads.
 void RemapColumns(PExpr* e, const std::vector<int>& remap);
+// `e` over the inputs of a projection: a copy in which each column i is a copy of
+// `columns[i]` (the projection's expression for its output column i).
+PExprPtr SubstituteColumns(const PExpr& e, const std::vector<PExprPtr>& columns);
 
 // A constant as a vector of `length` rows.
 Vector ConstantVector(const Value& v, TypeId type, int64_t length);

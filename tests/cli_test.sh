@@ -210,6 +210,13 @@ check "fused update, one kernel" contains "$T/err" "engine: jit: 1 kernel(s) com
 check "explain --ir, a fused update" run 0 explain --ir --input "spans=$T/all.ndjson" "$FQ"
 check "explain --ir says the update compiled" contains "$T/out" 'update summarize by bin(timestamp, 1m0s) over spans with 1 filter conjunct(s): compiled'
 check "explain --ir prints the update's kernel" contains "$T/out" "@tql_update_0("
+EQ='spans | extend ms = duration / 1ms, doubled = http.status_code * 2 | where ms > 2 | summarize total = sum(doubled), n = countif(doubled > 900) by slow = bin(duration, 10ms) | sort by slow'
+check "fused through extend, interpreter" run 0 run --format csv --input "spans=$T/all.ndjson" "$EQ"
+cp "$T/out" "$T/interp.csv"
+check "fused through extend, jit" run 0 run --engine jit --format csv --input "spans=$T/all.ndjson" "$EQ"
+check "fused through extend, jit equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
+check "explain --ir, fused through extend" run 0 explain --ir --input "spans=$T/all.ndjson" "$EQ"
+check "explain --ir says the update through extend compiled" contains "$T/out" 'update summarize by bin(duration, 10ms) over spans with 1 filter conjunct(s): compiled'
 
 check "bench both engines" run 0 bench --engine both --repeat 2 --format json --input "spans=$T/all.ndjson" "q: $JQ | count"
 check "bench times the interpreter" contains "$T/out" '"engine":"interp"'

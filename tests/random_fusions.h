@@ -175,9 +175,9 @@ inline Result<std::vector<std::string>> RunFusion(
   auto pending = std::make_shared<PendingAggregate>();
   if (fused && kernel_from > 0) {
     pending->kernel = std::move(kernel);
-    op.Fuse(f.fusion.conjuncts, nullptr, pending);
+    op.Fuse(f.fusion, nullptr, pending);
   } else if (fused) {
-    op.Fuse(f.fusion.conjuncts, std::move(kernel), nullptr);
+    op.Fuse(f.fusion, std::move(kernel), nullptr);
   }
   for (size_t i = 0; i < batches.size(); ++i) {
     const auto& [batch, sel] = batches[i];

@@ -493,14 +493,15 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
     // The updates fused with the filters below them (as the executor fuses them), then the
     // other filters, each as the kernel the JIT compiles for it.
     std::set<const PExpr*> fused;
+    std::vector<PExprPtr> owned;
     int updates = 0;
     std::function<void(const PlanNode&)> fuse = [&](const PlanNode& n) {
       AggregateFusion fusion;
-      if (const PlanNode* scan = FusionOf(n, &fusion); scan != nullptr) {
+      if (const PlanNode* scan = FusionOf(n, &fusion, &owned); scan != nullptr) {
         ++updates;
         const bool kernel = (*jit)->CompileAggregate(fusion) != nullptr;
         const std::string by =
-            fusion.key ? " by " + fusion.key->ToString(n.input_schema()) : std::string();
+            fusion.key ? " by " + fusion.key->ToString(*scan->output_schema) : std::string();
         fmt::print("update {}{} over {} with {} filter conjunct(s): {}\n",
                    n.kind == PlanNode::Kind::kCount ? "count" : "summarize", by, scan->source,
                    fusion.conjuncts.size(), kernel ? "compiled" : "on the interpreter");
