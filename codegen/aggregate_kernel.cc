@@ -157,9 +157,10 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
   auto* row_type = llvm::FunctionType::get(b.getVoidTy(), {ptr, ptr, ptr, ptr, ptr, i64}, false);
   auto* row_fn =
       llvm::Function::Create(row_type, llvm::Function::PrivateLinkage, name + "_row", *module);
-  // Keyed, the row function is the whole loop body; without a key only the tail and listed
-  // rows take it.
-  row_fn->addFnAttr(keyed ? llvm::Attribute::AlwaysInline : llvm::Attribute::NoInline);
+  // Keyed by anything but a bin, the row function is the whole loop body; otherwise the 8-row
+  // blocks take most rows, and the row function only the rest.
+  const bool blocks = !keyed || IsBinKey(*fusion.key);
+  row_fn->addFnAttr(blocks ? llvm::Attribute::NoInline : llvm::Attribute::AlwaysInline);
   {
     auto block = [&](const char* label) {
       return llvm::BasicBlock::Create(*context, label, row_fn);
@@ -309,8 +310,93 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
   row_loop(sparse, b.getInt64(0), true);
 
   b.SetInsertPoint(dense);
-  if (keyed) {
+  if (keyed && !blocks) {
     row_loop(dense, b.getInt64(0), false);
+  } else if (keyed) {
+    // A bin key: 8 rows at a time while every passing row of the 8 falls in the last row's bin
+    // (time-ordered rows do, for long runs), adding the 8 rows' contributions to that group at
+    // once; a block that leaves the bin (or holds a null key) takes the row function, row by
+    // row, which finds the new group.
+    llvm::Value* vector_end = b.CreateAnd(count, b.getInt64(~int64_t{7}));
+    llvm::BasicBlock* vector_body = block("bins");
+    llvm::BasicBlock* same_bin = block("bins.same");
+    llvm::BasicBlock* rows_of_block = block("bins.rows");
+    llvm::BasicBlock* latch = block("bins.next");
+    llvm::BasicBlock* tail = block("tail");
+    const Slots slots = LoadSlots(b, layout, data_arg, validity_arg, tables_arg);
+    b.CreateCondBr(b.CreateICmpSGT(vector_end, b.getInt64(0)), vector_body, tail);
+
+    b.SetInsertPoint(vector_body);
+    llvm::PHINode* vk = b.CreatePHI(i64, 2);
+    vk->addIncoming(b.getInt64(0), dense);
+    llvm::Value* vk_next = b.CreateAdd(vk, b.getInt64(8));
+    Emitter emit(b, layout, slots.data, slots.validity, slots.tables, params, vk, 8);
+    llvm::Type* v8i1 = llvm::FixedVectorType::get(b.getInt1Ty(), 8);
+    llvm::Value* pass = EmitConjuncts(b, emit, conjuncts);
+    if (pass == nullptr) pass = llvm::Constant::getAllOnesValue(v8i1);
+    Val k = emit.Emit(*fusion.key->args[0]);
+    llvm::Value* size = b.CreateVectorSplat(8, emit.NextParam());
+    llvm::Value* last_key = b.CreateVectorSplat(8, b.CreateLoad(i64, field(state, kLastKey)));
+    llvm::Value* last_group = b.CreateLoad(i64, field(state, kLastGroup));
+    llvm::Value* in_bin = b.CreateAnd(b.CreateICmpSGE(k.v, last_key),
+                                      b.CreateICmpULT(b.CreateSub(k.v, last_key), size));
+    llvm::Value* fine = b.CreateOr(b.CreateNot(pass), b.CreateAnd(k.valid, in_bin));
+    llvm::Value* all_fine = b.CreateICmpEQ(b.CreateBitCast(fine, b.getInt8Ty()), b.getInt8(-1));
+    b.CreateCondBr(b.CreateAnd(all_fine, b.CreateICmpSGE(last_group, b.getInt64(0))), same_bin,
+                   rows_of_block);
+
+    b.SetInsertPoint(same_bin);
+    auto lanes_set = [&](llvm::Value* mask) {
+      return b.CreateZExt(
+          b.CreateUnaryIntrinsic(llvm::Intrinsic::ctpop, b.CreateBitCast(mask, b.getInt8Ty())),
+          i64);
+    };
+    for (size_t a = 0; a < fusion.aggregates.size(); ++a) {
+      const AggregateFusion::Aggregate& agg = fusion.aggregates[a];
+      if (agg.arg == nullptr) {
+        add_at(i64, array(state, a, 0), last_group, lanes_set(pass));
+        continue;
+      }
+      Val x = emit.Emit(*agg.arg);
+      llvm::Value* m =
+          b.CreateAnd(pass, agg.kind == AggKind::kCountIf ? b.CreateAnd(x.v, x.valid) : x.valid);
+      add_at(i64, array(state, a, 0), last_group, lanes_set(m));
+      if (!IsSum(agg.kind)) continue;
+      if (IsInt64Backed(agg.arg->type)) {
+        llvm::Type* v8i128 = llvm::FixedVectorType::get(i128, 8);
+        llvm::Value* wide =
+            b.CreateSelect(m, b.CreateSExt(x.v, v8i128), llvm::Constant::getNullValue(v8i128));
+        add_at(i128, array(state, a, 1), last_group, b.CreateAddReduce(wide));
+      } else {
+        llvm::Value* p = b.CreateGEP(f64, array(state, a, 2), last_group);
+        llvm::Value* v =
+            b.CreateSelect(m, x.v, b.CreateVectorSplat(8, llvm::ConstantFP::getNegativeZero(f64)));
+        b.CreateStore(b.CreateFAddReduce(b.CreateLoad(f64, p), v), p);
+      }
+    }
+    b.CreateBr(latch);
+
+    // The block's rows one by one.
+    b.SetInsertPoint(rows_of_block);
+    llvm::BasicBlock* row_body = block("bins.row");
+    b.CreateBr(row_body);
+    b.SetInsertPoint(row_body);
+    llvm::PHINode* j = b.CreatePHI(i64, 2);
+    j->addIncoming(vk, rows_of_block);
+    b.CreateCall(row_fn, {data_arg, validity_arg, params, tables_arg, state, j});
+    llvm::Value* j_next = b.CreateAdd(j, b.getInt64(1));
+    j->addIncoming(j_next, row_body);
+    b.CreateCondBr(b.CreateICmpSLT(j_next, vk_next), row_body, latch);
+
+    b.SetInsertPoint(latch);
+    vk->addIncoming(vk_next, latch);
+    b.CreateCondBr(b.CreateICmpSLT(vk_next, vector_end), vector_body, tail);
+
+    b.SetInsertPoint(tail);
+    llvm::PHINode* from = b.CreatePHI(i64, 2);
+    from->addIncoming(b.getInt64(0), dense);
+    from->addIncoming(vector_end, latch);
+    row_loop(tail, from, false);
   } else {
     // 8 rows at a time, the states in vector registers: counts as 8 lanes of int64, integer
     // sums as 8 lanes of 128 bits (a low and a high word, with the carry), float sums in row

@@ -5,6 +5,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -70,6 +71,13 @@ Status JitEngine::AddModule(llvm::orc::ThreadSafeModule module, std::string* ir)
   llvm::TargetMachine* machine = machine_.get();
   const llvm::OptimizationLevel level =
       tier_ == Tier::kFast ? llvm::OptimizationLevel::O1 : llvm::OptimizationLevel::O2;
+  // A module the generator got wrong is an error here, not a crash in the JIT.
+  std::string broken;
+  module.withModuleDo([&broken](llvm::Module& m) {
+    llvm::raw_string_ostream out(broken);
+    if (!llvm::verifyModule(m, &out)) broken.clear();
+  });
+  if (!broken.empty()) return Status::Internal("the JIT generated invalid IR: {}", broken);
   module.withModuleDo([machine, ir, level](llvm::Module& m) {
     m.setDataLayout(machine->createDataLayout());
     m.setTargetTriple(machine->getTargetTriple().str());

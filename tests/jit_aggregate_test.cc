@@ -10,6 +10,7 @@
 
 #include "codegen/filter_compiler.h"
 #include "runtime/operators.h"
+#include "runtime/vector_writer.h"
 #include "tests/random_fusions.h"
 
 namespace tql {
@@ -89,6 +90,64 @@ TEST(JitAggregate, LiteralsShareOneKernel) {
   const JitStats stats = (*c)->stats();
   EXPECT_EQ(stats.kernels_compiled, 1);
   EXPECT_EQ(stats.cache_hits, 2);
+}
+
+// Time-ordered rows, as a scan of spans delivers them: most 8-row blocks stay in one bin and
+// take the kernel's block path; nulls, filtered rows and bin edges send blocks row by row.
+TEST(JitAggregate, BinsOfOrderedRows) {
+  Result<std::unique_ptr<JitKernelCompiler>> c =
+      JitKernelCompiler::Create(64, false, JitKernelCompiler::Tiers::kOptimizedOnly);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::mt19937_64 rng(31);
+  std::vector<std::pair<Batch, Selection>> batches;
+  int64_t t = -3000000000;  // across zero: floor division below it
+  for (int b = 0; b < 4; ++b) {
+    const int64_t n = 3000 + b;
+    Batch random = test::RandomBatch(rng, n);
+    VectorWriter d(TypeId::kDuration, n);
+    for (int64_t r = 0; r < n; ++r) {
+      t += static_cast<int64_t>(rng() % 5) * 1000000;  // 0-4 ms apart, ties included
+      if (rng() % 50 != 0) d.SetInt64(r, t);
+    }
+    std::vector<Vector> columns;
+    for (int col = 0; col < random.num_columns(); ++col) columns.push_back(random.column(col));
+    columns[1] = d.Finish();
+    batches.emplace_back(Batch(random.schema(), std::move(columns), n), Selection::All(n));
+  }
+  Generator gen(32);
+  for (int round = 0; round < 12; ++round) {
+    RandomFusion f;
+    auto key = test::Node(PKind::kCall, TypeId::kDuration, {});
+    key->function_name = "bin";
+    key->args.push_back(Column(1, TypeId::kDuration));
+    key->args.push_back(Constant(Value::Duration(round % 2 == 0 ? 1000000000 : 37000000)));
+    f.fusion.key = key.get();
+    f.exprs.push_back(std::move(key));
+    if (round % 3 != 0) {
+      f.exprs.push_back(gen.Bool(1));
+      f.fusion.conjuncts.push_back(f.exprs.back().get());
+    }
+    f.fusion.aggregates.push_back({AggKind::kCount, nullptr});
+    f.result_types.push_back(TypeId::kInt);
+    f.exprs.push_back(gen.Int(1));
+    f.fusion.aggregates.push_back({AggKind::kSum, f.exprs.back().get()});
+    f.result_types.push_back(TypeId::kInt);
+    f.exprs.push_back(gen.Float(1));
+    f.fusion.aggregates.push_back({AggKind::kSum, f.exprs.back().get()});
+    f.result_types.push_back(TypeId::kFloat);
+    f.exprs.push_back(gen.Bool(1));
+    f.fusion.aggregates.push_back({AggKind::kCountIf, f.exprs.back().get()});
+    f.result_types.push_back(TypeId::kInt);
+    auto kernel = (*c)->CompileAggregate(f.fusion);
+    if (kernel == nullptr) continue;
+    Result<std::vector<std::string>> want = RunFusion(f, batches, nullptr);
+    Result<std::vector<std::string>> got = RunFusion(f, batches, kernel);
+    ASSERT_TRUE(want.ok() && got.ok());
+    if (f.fusion.conjuncts.empty()) {
+      EXPECT_GT(want->size(), 5u);
+    }
+    EXPECT_EQ(*got, *want) << f.ToString();
+  }
 }
 
 // Shapes a kernel does not take: a float key, two arguments, a kind without a kernel state.
