@@ -256,9 +256,44 @@ class Emitter {
         llvm::Value* zero = b_.CreateICmpEQ(c.v, Int(0));
         llvm::Value* minus_one = b_.CreateICmpEQ(c.v, Int(-1));
         llvm::Value* safe = b_.CreateSelect(b_.CreateOr(zero, minus_one), Int(1), c.v);
-        return {b_.CreateSRem(a.v, safe), b_.CreateAnd(valid, b_.CreateNot(zero))};
+        return {Remainder(a.v, safe), b_.CreateAnd(valid, b_.CreateNot(zero))};
       }
     }
+  }
+  // x % y for y != 0 and y != -1. A vector has no integer division: while every lane of both
+  // is below 2^53 in magnitude (they are exact as doubles), the quotient is truncated from a
+  // double division, which is exact there (a quotient that is not an integer is at least 1/|y|
+  // from the next one, more than the division's rounding), and x - q * y is the remainder;
+  // otherwise the lanes are divided one by one.
+  llvm::Value* Remainder(llvm::Value* x, llvm::Value* y) {
+    if (lanes_ == 1) return b_.CreateSRem(x, y);
+    llvm::Value* limit = Int(int64_t{1} << 54);
+    llvm::Value* bias = Int(int64_t{1} << 53);
+    llvm::Value* small = b_.CreateAnd(b_.CreateICmpULT(b_.CreateAdd(x, bias), limit),
+                                      b_.CreateICmpULT(b_.CreateAdd(y, bias), limit));
+    llvm::Value* all_small =
+        b_.CreateICmpEQ(b_.CreateBitCast(small, b_.getIntNTy(lanes_)),
+                        llvm::ConstantInt::getAllOnesValue(b_.getIntNTy(lanes_)));
+    llvm::Function* fn = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock* fast = llvm::BasicBlock::Create(b_.getContext(), "rem.double", fn);
+    llvm::BasicBlock* slow = llvm::BasicBlock::Create(b_.getContext(), "rem.lanes", fn);
+    llvm::BasicBlock* join = llvm::BasicBlock::Create(b_.getContext(), "rem.join", fn);
+    b_.CreateCondBr(all_small, fast, slow);
+    b_.SetInsertPoint(fast);
+    llvm::Type* doubles = Ty(b_.getDoubleTy());
+    llvm::Value* q = b_.CreateUnaryIntrinsic(
+        llvm::Intrinsic::trunc,
+        b_.CreateFDiv(b_.CreateSIToFP(x, doubles), b_.CreateSIToFP(y, doubles)));
+    llvm::Value* by_double = b_.CreateSub(x, b_.CreateMul(b_.CreateFPToSI(q, x->getType()), y));
+    b_.CreateBr(join);
+    b_.SetInsertPoint(slow);
+    llvm::Value* by_lane = b_.CreateSRem(x, y);
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+    llvm::PHINode* r = b_.CreatePHI(x->getType(), 2);
+    r->addIncoming(by_double, fast);
+    r->addIncoming(by_lane, slow);
+    return r;
   }
   Val Compare(const PExpr& e) {
     Val a = Emit(*e.args[0]);
