@@ -24,6 +24,9 @@ enum StateField : int64_t {
   kLastGroup = 3,
   kNullGroup = 4,
   kArrays = 5,
+  kSlots = 6,
+  kSlotMask = 7,
+  kKeys = 8,
 };
 static_assert(offsetof(AggregateKernelState, group_of) == 8 * kGroupOf);
 static_assert(offsetof(AggregateKernelState, owner) == 8 * kOwner);
@@ -31,6 +34,9 @@ static_assert(offsetof(AggregateKernelState, last_key) == 8 * kLastKey);
 static_assert(offsetof(AggregateKernelState, last_group) == 8 * kLastGroup);
 static_assert(offsetof(AggregateKernelState, null_group) == 8 * kNullGroup);
 static_assert(offsetof(AggregateKernelState, arrays) == 8 * kArrays);
+static_assert(offsetof(AggregateKernelState, slots) == 8 * kSlots);
+static_assert(offsetof(AggregateKernelState, slot_mask) == 8 * kSlotMask);
+static_assert(offsetof(AggregateKernelState, keys) == 8 * kKeys);
 
 // `bin(x, size)` of int64 storage by a positive constant: the time bins of nearly every
 // summarize, where the kernel keeps the bin of the last row.
@@ -229,10 +235,55 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
       } else {
         b.CreateBr(lookup);
       }
+      // The operator's table, probed inline as GroupTable::FindOrInsert would (the key's two
+      // words: the value and a zero null word); a key not there yet goes to group_of.
       b.SetInsertPoint(lookup);
-      llvm::Value* looked_up = call_group_of(key, false);
+      auto shift_xor = [&](llvm::Value* h, uint64_t bits) {
+        return b.CreateXor(h, b.CreateLShr(h, b.getInt64(bits)));
+      };
+      llvm::Value* h = b.CreateMul(shift_xor(key, 31), b.getInt64(0x9E3779B97F4A7C15ULL));
+      h = b.CreateMul(shift_xor(h, 33), b.getInt64(0xff51afd7ed558ccdULL));
+      h = b.CreateMul(shift_xor(h, 33), b.getInt64(0xc4ceb9fe1a85ec53ULL));
+      h = shift_xor(h, 33);
+      llvm::Value* tag = b.CreateLShr(h, b.getInt64(32));
+      llvm::Value* table = b.CreateLoad(ptr, field(st, kSlots));
+      llvm::Value* slot_mask = b.CreateLoad(i64, field(st, kSlotMask));
+      llvm::Value* keys = b.CreateLoad(ptr, field(st, kKeys));
+      llvm::BasicBlock* probe = block("probe");
+      llvm::BasicBlock* probe_check = block("probe.check");
+      llvm::BasicBlock* probe_next = block("probe.next");
+      llvm::BasicBlock* insert = block("probe.insert");
+      llvm::BasicBlock* probed = block("probe.done");
+      llvm::Value* first = b.CreateAnd(h, slot_mask);
+      b.CreateBr(probe);
+      b.SetInsertPoint(probe);
+      llvm::PHINode* i = b.CreatePHI(i64, 2);
+      i->addIncoming(first, lookup);
+      llvm::Value* slot = b.CreateLoad(i64, b.CreateGEP(i64, table, i));
+      llvm::Value* slot_group = b.CreateAShr(slot, b.getInt64(32));
+      b.CreateCondBr(b.CreateICmpSLT(slot_group, b.getInt64(0)), insert, probe_check);
+      b.SetInsertPoint(probe_check);
+      llvm::Value* at = b.CreateMul(slot_group, b.getInt64(2));
+      llvm::Value* word = b.CreateLoad(i64, b.CreateGEP(i64, keys, at));
+      llvm::Value* null_word =
+          b.CreateLoad(i64, b.CreateGEP(i64, keys, b.CreateAdd(at, b.getInt64(1))));
+      llvm::Value* match = b.CreateAnd(
+          b.CreateICmpEQ(b.CreateAnd(slot, b.getInt64(0xFFFFFFFF)), tag),
+          b.CreateAnd(b.CreateICmpEQ(word, key), b.CreateICmpEQ(null_word, b.getInt64(0))));
+      b.CreateCondBr(match, probed, probe_next);
+      b.SetInsertPoint(probe_next);
+      i->addIncoming(b.CreateAnd(b.CreateAdd(i, b.getInt64(1)), slot_mask), probe_next);
+      b.CreateBr(probe);
+      b.SetInsertPoint(insert);
+      llvm::Value* inserted = call_group_of(key, false);
+      b.CreateBr(probed);
+      b.SetInsertPoint(probed);
+      llvm::PHINode* looked_up = b.CreatePHI(i64, 2);
+      looked_up->addIncoming(slot_group, probe_check);
+      looked_up->addIncoming(inserted, insert);
       b.CreateStore(key, field(st, kLastKey));
       b.CreateStore(looked_up, field(st, kLastGroup));
+      llvm::BasicBlock* lookup_end = b.GetInsertBlock();
       b.CreateBr(found);
 
       b.SetInsertPoint(null_bb);
@@ -247,7 +298,7 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
       b.SetInsertPoint(found);
       llvm::PHINode* g = b.CreatePHI(i64, 4);
       g->addIncoming(last_group, valid_bb);
-      g->addIncoming(looked_up, lookup);
+      g->addIncoming(looked_up, lookup_end);
       g->addIncoming(null_group, null_known);
       g->addIncoming(new_null, null_new);
       group = g;

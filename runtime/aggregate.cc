@@ -1018,6 +1018,7 @@ int32_t AggregateOperator::num_groups() const {
 }
 
 void AggregateOperator::AddGroups(int32_t groups) {
+  state_groups_ = groups;
   for (auto& acc : accumulators_) acc->Resize(static_cast<size_t>(groups));
   if (!kernel_arrays_.empty()) {
     for (size_t a = 0; a < accumulators_.size(); ++a) {
@@ -1053,8 +1054,19 @@ int64_t AggregateOperator::KernelGroupOf(AggregateKernelState* state, int64_t ke
                              is_null != 0 ? uint64_t{1} : 0};
   const int32_t before = op->table_->size();
   const int32_t g = op->table_->FindOrInsert<2>(words, op->table_->Hash<2>(words));
-  if (op->table_->size() != before) op->AddGroups(op->table_->size());
+  // States for new groups ahead of the table, doubling (one group at a time would resize
+  // every state array per new key); the states past the table's size stay unused.
+  if (op->table_->size() > op->state_groups_) {
+    op->AddGroups(std::max({op->table_->size(), 2 * op->state_groups_, int32_t{64}}));
+  }
+  if (op->table_->size() != before) op->ShowTableToKernel();
   return g;
+}
+
+void AggregateOperator::ShowTableToKernel() {
+  kernel_state_.slots = table_->slot_words();
+  kernel_state_.slot_mask = table_->slot_mask();
+  kernel_state_.keys = table_->key_words();
 }
 
 std::vector<int64_t>& AggregateOperator::CodeIds(size_t key, const Vector& v) {
@@ -1287,6 +1299,7 @@ Status AggregateOperator::Consume(Chunk& chunk) {
     pending_.reset();
   }
   if (kernel_ != nullptr) {
+    ShowTableToKernel();  // the interpreter may have added groups
     TQL_ASSIGN_OR_RETURN(bool done, kernel_->Update(b, chunk.sel, *ctx_, &kernel_state_));
     if (done) return CheckMemory();
   }

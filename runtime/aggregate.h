@@ -90,6 +90,8 @@ class AggregateOperator final : public BatchConsumer {
   Status CheckMemory() const;
   // AggregateKernelState::group_of for a fused kernel's one int64-backed key.
   static int64_t KernelGroupOf(AggregateKernelState* state, int64_t key, int64_t is_null);
+  // Points the kernel's state at the group table as it is now.
+  void ShowTableToKernel();
   uint64_t Fingerprint() const;
 
   std::vector<const PExpr*> keys_;
@@ -120,6 +122,7 @@ class AggregateOperator final : public BatchConsumer {
   std::shared_ptr<const CompiledAggregate> kernel_;
   std::shared_ptr<PendingAggregate> pending_;
   std::vector<void*> kernel_arrays_;  // three per aggregate, refreshed when groups are added
+  int32_t state_groups_ = 0;          // the groups the accumulators hold states for
   AggregateKernelState kernel_state_;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -79,6 +80,13 @@ class GroupTable {
     return slots_.capacity() * sizeof(Slot) + keys_.capacity() * 8 + hashes_.capacity() * 8;
   }
 
+  // The layout compiled kernels probe (valid until the next insert): the slots as 64-bit
+  // words (the tag, the 32 bits of the hash above bit 32, in the low half; the group, -1 for
+  // an empty slot, in the high half), the slot mask, and the keys, width() words per group.
+  const uint64_t* slot_words() const { return reinterpret_cast<const uint64_t*>(slots_.data()); }
+  uint64_t slot_mask() const { return mask_; }
+  const uint64_t* key_words() const { return keys_.data(); }
+
  private:
   struct Slot {
     uint32_t tag;
@@ -93,6 +101,8 @@ class GroupTable {
     return true;
   }
   void Grow();
+  static_assert(sizeof(Slot) == 8 && offsetof(Slot, tag) == 0 && offsetof(Slot, group) == 4,
+                "kernels read a slot as one word");
 
   int width_;
   std::vector<uint64_t> keys_;    // group-major, width_ words per group

@@ -73,6 +73,11 @@ struct AggregateKernelState {
   // Per aggregate three state arrays indexed by group: counts (int64), integer sums (int128)
   // and float sums (double); null where the aggregate has none.
   void* const* arrays = nullptr;
+  // The group table of a one-key summarize (GroupTable::slot_words, slot_mask, key_words),
+  // which the kernel probes before it calls group_of; kept current by the operator.
+  const uint64_t* slots = nullptr;
+  uint64_t slot_mask = 0;
+  const uint64_t* keys = nullptr;
 };
 
 // A fused update: adds the rows of `sel` that pass the conjuncts to the groups of `state`.
