@@ -27,6 +27,7 @@ enum StateField : int64_t {
   kSlots = 6,
   kSlotMask = 7,
   kKeys = 8,
+  kCodeGroups = 9,
 };
 static_assert(offsetof(AggregateKernelState, group_of) == 8 * kGroupOf);
 static_assert(offsetof(AggregateKernelState, owner) == 8 * kOwner);
@@ -37,6 +38,7 @@ static_assert(offsetof(AggregateKernelState, arrays) == 8 * kArrays);
 static_assert(offsetof(AggregateKernelState, slots) == 8 * kSlots);
 static_assert(offsetof(AggregateKernelState, slot_mask) == 8 * kSlotMask);
 static_assert(offsetof(AggregateKernelState, keys) == 8 * kKeys);
+static_assert(offsetof(AggregateKernelState, code_groups) == 8 * kCodeGroups);
 
 // `bin(x, size)` of int64 storage by a positive constant: the time bins of nearly every
 // summarize, where the kernel keeps the bin of the last row.
@@ -49,6 +51,79 @@ bool IsBinKey(const PExpr& key) {
 
 bool IsSum(AggKind kind) {
   return kind == AggKind::kSum || kind == AggKind::kAvg;
+}
+
+// A string column with a dictionary: each code finds its group in the operator's map.
+bool IsDictionaryKey(const PExpr* key) {
+  return key != nullptr && key->kind == PKind::kColumn && IsStringBacked(key->type);
+}
+
+// An aggregate whose state is a sketch the kernel adds to through a runtime function, a value
+// at a time.
+bool IsSketch(AggKind kind) {
+  return kind == AggKind::kPercentile;
+}
+
+llvm::Value* Field(llvm::IRBuilder<>& b, llvm::Value* state, StateField f) {
+  return b.CreateGEP(b.getInt64Ty(), state, b.getInt64(static_cast<int64_t>(f)));
+}
+
+// The group of a non-null int64 key from the operator's table (AggregateKernelState::slots),
+// probed inline as GroupTable::FindOrInsert would (the key's two words: the value and a zero
+// null word, hashed as GroupTable::Hash does); a key not there yet goes to `insert`.
+template <typename Insert>
+llvm::Value* ProbeGroupTable(llvm::IRBuilder<>& b, llvm::Value* state, llvm::Value* key,
+                             const Insert& insert) {
+  llvm::Type* i64 = b.getInt64Ty();
+  llvm::Function* fn = b.GetInsertBlock()->getParent();
+  auto block = [&](const char* label) {
+    return llvm::BasicBlock::Create(b.getContext(), label, fn);
+  };
+  auto shift_xor = [&](llvm::Value* h, uint64_t bits) {
+    return b.CreateXor(h, b.CreateLShr(h, b.getInt64(bits)));
+  };
+  llvm::Value* h = b.CreateMul(shift_xor(key, 31), b.getInt64(0x9E3779B97F4A7C15ULL));
+  h = b.CreateMul(shift_xor(h, 33), b.getInt64(0xff51afd7ed558ccdULL));
+  h = b.CreateMul(shift_xor(h, 33), b.getInt64(0xc4ceb9fe1a85ec53ULL));
+  h = shift_xor(h, 33);
+  llvm::Value* tag = b.CreateLShr(h, b.getInt64(32));
+  llvm::Value* table = b.CreateLoad(b.getPtrTy(), Field(b, state, kSlots));
+  llvm::Value* slot_mask = b.CreateLoad(i64, Field(b, state, kSlotMask));
+  llvm::Value* keys = b.CreateLoad(b.getPtrTy(), Field(b, state, kKeys));
+  llvm::BasicBlock* start = b.GetInsertBlock();
+  llvm::BasicBlock* probe = block("probe");
+  llvm::BasicBlock* check = block("probe.check");
+  llvm::BasicBlock* next = block("probe.next");
+  llvm::BasicBlock* missing = block("probe.insert");
+  llvm::BasicBlock* done = block("probe.done");
+  llvm::Value* first = b.CreateAnd(h, slot_mask);
+  b.CreateBr(probe);
+  b.SetInsertPoint(probe);
+  llvm::PHINode* i = b.CreatePHI(i64, 2);
+  i->addIncoming(first, start);
+  llvm::Value* slot = b.CreateLoad(i64, b.CreateGEP(i64, table, i));
+  llvm::Value* slot_group = b.CreateAShr(slot, b.getInt64(32));
+  b.CreateCondBr(b.CreateICmpSLT(slot_group, b.getInt64(0)), missing, check);
+  b.SetInsertPoint(check);
+  llvm::Value* at = b.CreateMul(slot_group, b.getInt64(2));
+  llvm::Value* word = b.CreateLoad(i64, b.CreateGEP(i64, keys, at));
+  llvm::Value* null_word =
+      b.CreateLoad(i64, b.CreateGEP(i64, keys, b.CreateAdd(at, b.getInt64(1))));
+  llvm::Value* match =
+      b.CreateAnd(b.CreateICmpEQ(b.CreateAnd(slot, b.getInt64(0xFFFFFFFF)), tag),
+                  b.CreateAnd(b.CreateICmpEQ(word, key), b.CreateICmpEQ(null_word, b.getInt64(0))));
+  b.CreateCondBr(match, done, next);
+  b.SetInsertPoint(next);
+  i->addIncoming(b.CreateAnd(b.CreateAdd(i, b.getInt64(1)), slot_mask), next);
+  b.CreateBr(probe);
+  b.SetInsertPoint(missing);
+  llvm::Value* inserted = insert(key, false);
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  llvm::PHINode* group = b.CreatePHI(i64, 2);
+  group->addIncoming(slot_group, check);
+  group->addIncoming(inserted, missing);
+  return group;
 }
 
 using AggregateFn = int64_t (*)(const void* const* data, const uint8_t* const* validity,
@@ -70,6 +145,8 @@ bool NormalizeFusion(const AggregateFusion& fusion, Layout* layout, std::string*
       *key += "bin(";
       if (!Normalize(*k.args[0], layout, key)) return false;
       *key += fmt::format(",p{})", layout->Param(static_cast<uint64_t>(k.args[1]->constant.i)));
+    } else if (IsDictionaryKey(&k)) {
+      *key += fmt::format("codes{}", layout->Column(k.column, Storage::kCodes));
     } else if (!IsInt64Backed(k.type) || !Normalize(k, layout, key)) {
       return false;
     }
@@ -83,6 +160,13 @@ bool NormalizeFusion(const AggregateFusion& fusion, Layout* layout, std::string*
       case AggKind::kCountIf:
         if (a.arg == nullptr || a.arg->type != TypeId::kBool) return false;
         *key += "countif:";
+        break;
+      case AggKind::kPercentile:
+        // The fraction is the final step's: every percentile of x shares the kernel.
+        if (a.arg == nullptr || !(IsInt64Backed(a.arg->type) || a.arg->type == TypeId::kFloat)) {
+          return false;
+        }
+        *key += "sketch:";
         break;
       case AggKind::kSum:
       case AggKind::kAvg:
@@ -142,9 +226,7 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
   const bool keyed = fusion.key != nullptr;
   const std::vector<const PExpr*> conjuncts = OrderByCost(fusion.conjuncts);  // as normalized
 
-  auto field = [&](llvm::Value* st, StateField f) {
-    return b.CreateGEP(i64, st, b.getInt64(static_cast<int64_t>(f)));
-  };
+  auto field = [&](llvm::Value* st, StateField f) { return Field(b, st, f); };
   // The state array `which` (0 counts, 1 integer sums, 2 float sums) of aggregate `a`.
   auto array = [&](llvm::Value* st, size_t a, int which) {
     llvm::Value* arrays = b.CreateLoad(ptr, field(st, kArrays));
@@ -165,7 +247,10 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
       llvm::Function::Create(row_type, llvm::Function::PrivateLinkage, name + "_row", *module);
   // Keyed by anything but a bin, the row function is the whole loop body; otherwise the 8-row
   // blocks take most rows, and the row function only the rest.
-  const bool blocks = !keyed || IsBinKey(*fusion.key);
+  bool sketches = false;
+  for (const AggregateFusion::Aggregate& a : fusion.aggregates) sketches |= IsSketch(a.kind);
+  const bool dictionary_key = IsDictionaryKey(fusion.key);
+  const bool blocks = !sketches && (!keyed || IsBinKey(*fusion.key));
   row_fn->addFnAttr(blocks ? llvm::Attribute::NoInline : llvm::Attribute::AlwaysInline);
   {
     auto block = [&](const char* label) {
@@ -198,7 +283,8 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
         return b.CreateCall(group_of_type, callee, {st, key, b.getInt64(is_null ? 1 : 0)});
       };
       const bool bin = IsBinKey(*fusion.key);
-      Val k = emit.Emit(bin ? *fusion.key->args[0] : *fusion.key);
+      Val k = dictionary_key ? emit.Codes(fusion.key->column)
+                             : emit.Emit(bin ? *fusion.key->args[0] : *fusion.key);
       llvm::Value* size = bin ? emit.NextParam() : nullptr;
       llvm::BasicBlock* valid_bb = block("key.valid");
       llvm::BasicBlock* null_bb = block("key.null");
@@ -208,83 +294,56 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
       llvm::BasicBlock* found = block("key.found");
       b.CreateCondBr(k.valid, valid_bb, null_bb);
 
+      // The incoming groups of `found`, from the paths below.
+      std::vector<std::pair<llvm::Value*, llvm::BasicBlock*>> groups;
       b.SetInsertPoint(valid_bb);
-      llvm::Value* last_key = b.CreateLoad(i64, field(st, kLastKey));
-      llvm::Value* last_group = b.CreateLoad(i64, field(st, kLastGroup));
-      // In the last bin: lo <= x and x - lo < size (the first test keeps the wrapped
-      // difference of extreme values from looking small).
-      llvm::Value* same = bin ? b.CreateAnd(b.CreateICmpSGE(k.v, last_key),
-                                            b.CreateICmpULT(b.CreateSub(k.v, last_key), size))
-                              : b.CreateICmpEQ(k.v, last_key);
-      llvm::Value* hit = b.CreateAnd(b.CreateICmpSGE(last_group, b.getInt64(0)), same);
-      b.CreateCondBr(hit, found, miss);
-
-      // A key not seen last: its bin's low end (floor division; a bin below the range of
-      // int64 is the null key, as in the interpreter), then the operator's table.
-      b.SetInsertPoint(miss);
-      llvm::Value* key = k.v;
-      if (bin) {
-        llvm::Value* q = b.CreateSDiv(k.v, size);
-        llvm::Value* below = b.CreateAnd(b.CreateICmpNE(b.CreateSRem(k.v, size), b.getInt64(0)),
-                                         b.CreateICmpSLT(k.v, b.getInt64(0)));
-        q = b.CreateSub(q, b.CreateZExt(below, i64));
-        llvm::Value* product =
-            b.CreateBinaryIntrinsic(llvm::Intrinsic::smul_with_overflow, q, size);
-        key = b.CreateExtractValue(product, 0);
-        b.CreateCondBr(b.CreateExtractValue(product, 1), null_bb, lookup);
+      if (dictionary_key) {
+        // The code's group from the operator's map; a code not seen yet calls group_of.
+        llvm::Value* map = b.CreateLoad(ptr, field(st, kCodeGroups));
+        llvm::Value* code_group =
+            b.CreateSExt(b.CreateLoad(b.getInt32Ty(), b.CreateGEP(b.getInt32Ty(), map, k.v)), i64);
+        groups.emplace_back(code_group, valid_bb);
+        b.CreateCondBr(b.CreateICmpSGE(code_group, b.getInt64(0)), found, lookup);
+        b.SetInsertPoint(miss);
+        b.CreateUnreachable();
+        b.SetInsertPoint(lookup);
+        groups.emplace_back(call_group_of(k.v, false), lookup);
+        b.CreateBr(found);
       } else {
-        b.CreateBr(lookup);
+        llvm::Value* last_key = b.CreateLoad(i64, field(st, kLastKey));
+        llvm::Value* last_group = b.CreateLoad(i64, field(st, kLastGroup));
+        // In the last bin: lo <= x and x - lo < size (the first test keeps the wrapped
+        // difference of extreme values from looking small).
+        llvm::Value* same = bin ? b.CreateAnd(b.CreateICmpSGE(k.v, last_key),
+                                              b.CreateICmpULT(b.CreateSub(k.v, last_key), size))
+                                : b.CreateICmpEQ(k.v, last_key);
+        llvm::Value* hit = b.CreateAnd(b.CreateICmpSGE(last_group, b.getInt64(0)), same);
+        groups.emplace_back(last_group, valid_bb);
+        b.CreateCondBr(hit, found, miss);
+
+        // A key not seen last: its bin's low end (floor division; a bin below the range of
+        // int64 is the null key, as in the interpreter), then the operator's table.
+        b.SetInsertPoint(miss);
+        llvm::Value* key = k.v;
+        if (bin) {
+          llvm::Value* q = b.CreateSDiv(k.v, size);
+          llvm::Value* below = b.CreateAnd(b.CreateICmpNE(b.CreateSRem(k.v, size), b.getInt64(0)),
+                                           b.CreateICmpSLT(k.v, b.getInt64(0)));
+          q = b.CreateSub(q, b.CreateZExt(below, i64));
+          llvm::Value* product =
+              b.CreateBinaryIntrinsic(llvm::Intrinsic::smul_with_overflow, q, size);
+          key = b.CreateExtractValue(product, 0);
+          b.CreateCondBr(b.CreateExtractValue(product, 1), null_bb, lookup);
+        } else {
+          b.CreateBr(lookup);
+        }
+        b.SetInsertPoint(lookup);
+        llvm::Value* looked_up = ProbeGroupTable(b, st, key, call_group_of);
+        b.CreateStore(key, field(st, kLastKey));
+        b.CreateStore(looked_up, field(st, kLastGroup));
+        groups.emplace_back(looked_up, b.GetInsertBlock());
+        b.CreateBr(found);
       }
-      // The operator's table, probed inline as GroupTable::FindOrInsert would (the key's two
-      // words: the value and a zero null word); a key not there yet goes to group_of.
-      b.SetInsertPoint(lookup);
-      auto shift_xor = [&](llvm::Value* h, uint64_t bits) {
-        return b.CreateXor(h, b.CreateLShr(h, b.getInt64(bits)));
-      };
-      llvm::Value* h = b.CreateMul(shift_xor(key, 31), b.getInt64(0x9E3779B97F4A7C15ULL));
-      h = b.CreateMul(shift_xor(h, 33), b.getInt64(0xff51afd7ed558ccdULL));
-      h = b.CreateMul(shift_xor(h, 33), b.getInt64(0xc4ceb9fe1a85ec53ULL));
-      h = shift_xor(h, 33);
-      llvm::Value* tag = b.CreateLShr(h, b.getInt64(32));
-      llvm::Value* table = b.CreateLoad(ptr, field(st, kSlots));
-      llvm::Value* slot_mask = b.CreateLoad(i64, field(st, kSlotMask));
-      llvm::Value* keys = b.CreateLoad(ptr, field(st, kKeys));
-      llvm::BasicBlock* probe = block("probe");
-      llvm::BasicBlock* probe_check = block("probe.check");
-      llvm::BasicBlock* probe_next = block("probe.next");
-      llvm::BasicBlock* insert = block("probe.insert");
-      llvm::BasicBlock* probed = block("probe.done");
-      llvm::Value* first = b.CreateAnd(h, slot_mask);
-      b.CreateBr(probe);
-      b.SetInsertPoint(probe);
-      llvm::PHINode* i = b.CreatePHI(i64, 2);
-      i->addIncoming(first, lookup);
-      llvm::Value* slot = b.CreateLoad(i64, b.CreateGEP(i64, table, i));
-      llvm::Value* slot_group = b.CreateAShr(slot, b.getInt64(32));
-      b.CreateCondBr(b.CreateICmpSLT(slot_group, b.getInt64(0)), insert, probe_check);
-      b.SetInsertPoint(probe_check);
-      llvm::Value* at = b.CreateMul(slot_group, b.getInt64(2));
-      llvm::Value* word = b.CreateLoad(i64, b.CreateGEP(i64, keys, at));
-      llvm::Value* null_word =
-          b.CreateLoad(i64, b.CreateGEP(i64, keys, b.CreateAdd(at, b.getInt64(1))));
-      llvm::Value* match = b.CreateAnd(
-          b.CreateICmpEQ(b.CreateAnd(slot, b.getInt64(0xFFFFFFFF)), tag),
-          b.CreateAnd(b.CreateICmpEQ(word, key), b.CreateICmpEQ(null_word, b.getInt64(0))));
-      b.CreateCondBr(match, probed, probe_next);
-      b.SetInsertPoint(probe_next);
-      i->addIncoming(b.CreateAnd(b.CreateAdd(i, b.getInt64(1)), slot_mask), probe_next);
-      b.CreateBr(probe);
-      b.SetInsertPoint(insert);
-      llvm::Value* inserted = call_group_of(key, false);
-      b.CreateBr(probed);
-      b.SetInsertPoint(probed);
-      llvm::PHINode* looked_up = b.CreatePHI(i64, 2);
-      looked_up->addIncoming(slot_group, probe_check);
-      looked_up->addIncoming(inserted, insert);
-      b.CreateStore(key, field(st, kLastKey));
-      b.CreateStore(looked_up, field(st, kLastGroup));
-      llvm::BasicBlock* lookup_end = b.GetInsertBlock();
-      b.CreateBr(found);
 
       b.SetInsertPoint(null_bb);
       llvm::Value* null_group = b.CreateLoad(i64, field(st, kNullGroup));
@@ -295,12 +354,11 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
       b.CreateStore(new_null, field(st, kNullGroup));
       b.CreateBr(found);
 
+      groups.emplace_back(null_group, null_known);
+      groups.emplace_back(new_null, null_new);
       b.SetInsertPoint(found);
-      llvm::PHINode* g = b.CreatePHI(i64, 4);
-      g->addIncoming(last_group, valid_bb);
-      g->addIncoming(looked_up, lookup_end);
-      g->addIncoming(null_group, null_known);
-      g->addIncoming(new_null, null_new);
+      llvm::PHINode* g = b.CreatePHI(i64, static_cast<unsigned>(groups.size()));
+      for (const auto& [value, from] : groups) g->addIncoming(value, from);
       group = g;
     }
     // The states, in place (the arrays are read after the group: a new group may move them).
@@ -311,6 +369,19 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
         continue;
       }
       Val x = emit.Emit(*agg.arg);
+      if (IsSketch(agg.kind)) {
+        // add(accumulator, group, x) for a value that is not null, as a double.
+        llvm::BasicBlock* add = block("sketch.add");
+        llvm::BasicBlock* after = block("sketch.next");
+        b.CreateCondBr(x.valid, add, after);
+        b.SetInsertPoint(add);
+        llvm::Value* value = IsInt64Backed(agg.arg->type) ? b.CreateSIToFP(x.v, f64) : x.v;
+        auto* add_type = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, f64}, false);
+        b.CreateCall(add_type, array(st, a, 1), {array(st, a, 0), group, value});
+        b.CreateBr(after);
+        b.SetInsertPoint(after);
+        continue;
+      }
       if (agg.kind == AggKind::kCountIf) {
         add_at(i64, array(st, a, 0), group, b.CreateZExt(b.CreateAnd(x.v, x.valid), i64));
         continue;
@@ -361,7 +432,7 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
   row_loop(sparse, b.getInt64(0), true);
 
   b.SetInsertPoint(dense);
-  if (keyed && !blocks) {
+  if (!blocks) {
     row_loop(dense, b.getInt64(0), false);
   } else if (keyed) {
     // A bin key: 8 rows at a time while every passing row of the 8 falls in the last row's bin
@@ -569,8 +640,10 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
 }
 
 JitAggregate::JitAggregate(std::shared_ptr<const void> kernel, const std::atomic<KernelFn>* fn,
-                           const Layout& layout, std::shared_ptr<const void> owned)
-    : kernel_(std::move(kernel)),
+                           const AggregateFusion& fusion, const Layout& layout,
+                           std::shared_ptr<const void> owned)
+    : dictionary_key_(IsDictionaryKey(fusion.key)),
+      kernel_(std::move(kernel)),
       fn_(fn),
       binding_(
           [&] {
@@ -591,6 +664,7 @@ Result<bool> JitAggregate::Update(const Batch& batch, const Selection& sel, cons
                                   AggregateKernelState* state) const {
   const int64_t count = sel.count();
   if (count == 0) return true;
+  if (dictionary_key_ && state->code_groups == nullptr) return false;  // no dictionary
   BoundBatch bound;
   TQL_ASSIGN_OR_RETURN(bool readable, binding_.Bind(batch, sel, ctx, false, &bound));
   if (!readable) return false;

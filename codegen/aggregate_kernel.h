@@ -3,7 +3,9 @@
 //! with the aggregates' states in vector registers; with one int64-backed key (a column, an
 //! expression, or `bin(x, size)`), each passing row finds its group through the last key seen
 //! (time-ordered rows stay in one bin for long runs) and the operator's hash table otherwise,
-//! and updates the group's states in place. Internal to codegen/.
+//! and updates the group's states in place; a string key with a dictionary finds its group
+//! through the operator's map of codes to groups. Percentiles add to their sketches through
+//! a runtime function, a value at a time. Internal to codegen/.
 #pragma once
 
 #include <atomic>
@@ -42,11 +44,13 @@ std::shared_ptr<OwnedFusion> CopyFusion(const AggregateFusion& fusion);
 class JitAggregate final : public CompiledAggregate {
  public:
   JitAggregate(std::shared_ptr<const void> kernel, const std::atomic<KernelFn>* fn,
-               const Layout& layout, std::shared_ptr<const void> owned = nullptr);
+               const AggregateFusion& fusion, const Layout& layout,
+               std::shared_ptr<const void> owned = nullptr);
   Result<bool> Update(const Batch& batch, const Selection& sel, const EvalContext& ctx,
                       AggregateKernelState* state) const override;
 
  private:
+  bool dictionary_key_;                 // the key is a string column's dictionary codes
   std::shared_ptr<const void> kernel_;  // keeps the kernel alive
   const std::atomic<KernelFn>* fn_;     // the kernel's current code
   KernelBinding binding_;

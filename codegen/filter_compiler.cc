@@ -598,7 +598,7 @@ std::shared_ptr<const CompiledAggregate> JitKernelCompiler::CompileAggregate(
   std::shared_ptr<const Kernel> kernel =
       FindOrBuild(key + StorageKey(layout), "tql_update", first, std::move(optimize));
   if (kernel == nullptr) return nullptr;
-  return std::make_shared<jit::JitAggregate>(kernel, &kernel->fn, layout, std::move(owned));
+  return std::make_shared<jit::JitAggregate>(kernel, &kernel->fn, fusion, layout, std::move(owned));
 }
 
 std::shared_ptr<PendingAggregate> JitKernelCompiler::CompileAggregateAsync(

@@ -97,6 +97,13 @@ class Emitter {
   // Normalize registered, in the same order).
   llvm::Value* NextParam() { return Param(); }
 
+  // The dictionary code (as int64) and validity of a string column read as kCodes (a key).
+  Val Codes(int column) {
+    const size_t slot = Slot(column, Storage::kCodes);
+    return {b_.CreateSExt(Load(b_.getInt32Ty(), data_[slot]), Ty(b_.getInt64Ty())),
+            Bits(validity_[slot])};
+  }
+
   Val Emit(const PExpr& e) {
     if (const int leaf = layout_.LeafOf(&e); leaf >= 0) return Lookup(leaf);
     switch (e.kind) {

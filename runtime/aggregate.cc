@@ -698,6 +698,15 @@ class QuantileAccumulator final : public Accumulator {
   size_t MemoryUsage() const override {
     return sketches_.capacity() * sizeof(QuantileSketch) + bytes_;
   }
+  // A kernel adds one value at a time through AddOne.
+  void KernelArrays(void** arrays) override {
+    arrays[0] = this;
+    arrays[1] = reinterpret_cast<void*>(&QuantileAccumulator::AddOne);
+  }
+  static void AddOne(void* self, int64_t g, double x) {
+    auto* acc = static_cast<QuantileAccumulator*>(self);
+    acc->bytes_ += acc->sketches_[static_cast<size_t>(g)].Add(x);
+  }
 
  private:
   std::vector<QuantileSketch> sketches_;
@@ -1049,9 +1058,15 @@ void AggregateOperator::Fuse(const AggregateFusion& fusion,
 int64_t AggregateOperator::KernelGroupOf(AggregateKernelState* state, int64_t key,
                                          int64_t is_null) {
   auto* op = static_cast<AggregateOperator*>(state->owner);
-  // The words of one key, as EncodeKeys writes them: the value (0 when null), the null bit.
-  const uint64_t words[2] = {is_null != 0 ? 0 : static_cast<uint64_t>(key),
-                             is_null != 0 ? uint64_t{1} : 0};
+  // The words of one key, as EncodeKeys writes them: the value (0 when null; for a string,
+  // its interned id), the null bit. A string key arrives as its code in the batch's dictionary.
+  const bool by_code = is_null == 0 && op->kernel_dictionary_ != nullptr;
+  const uint64_t words[2] = {
+      is_null != 0 ? 0
+      : by_code    ? uint64_t{op->strings_->Intern(
+                      op->kernel_dictionary_->dictionary().GetString(key))}
+                   : static_cast<uint64_t>(key),
+      is_null != 0 ? uint64_t{1} : 0};
   const int32_t before = op->table_->size();
   const int32_t g = op->table_->FindOrInsert<2>(words, op->table_->Hash<2>(words));
   // States for new groups ahead of the table, doubling (one group at a time would resize
@@ -1060,7 +1075,30 @@ int64_t AggregateOperator::KernelGroupOf(AggregateKernelState* state, int64_t ke
     op->AddGroups(std::max({op->table_->size(), 2 * op->state_groups_, int32_t{64}}));
   }
   if (op->table_->size() != before) op->ShowTableToKernel();
+  if (by_code) op->kernel_state_.code_groups[key] = g;  // the same map GroupsOf keeps
   return g;
+}
+
+std::vector<int32_t>& AggregateOperator::CodeGroups(const Vector& kv) {
+  for (auto& [dict, map] : code_groups_) {
+    if (dict.get() == &kv.dictionary()) return map;
+  }
+  code_groups_.emplace_back(kv.dictionary_ptr(),
+                            std::vector<int32_t>(static_cast<size_t>(kv.dictionary().length()), -1));
+  return code_groups_.back().second;
+}
+
+void AggregateOperator::ShowDictionaryToKernel(const Batch& batch) {
+  kernel_state_.code_groups = nullptr;
+  kernel_dictionary_ = nullptr;
+  if (keys_.size() != 1 || keys_[0]->kind != PKind::kColumn ||
+      !IsStringBacked(keys_[0]->type)) {
+    return;
+  }
+  const Vector& kv = batch.column(keys_[0]->column);
+  if (!kv.is_dictionary()) return;  // the kernel declines the batch
+  kernel_dictionary_ = &kv;
+  kernel_state_.code_groups = CodeGroups(kv).data();
 }
 
 void AggregateOperator::ShowTableToKernel() {
@@ -1185,16 +1223,7 @@ void AggregateOperator::GroupsOf(const std::vector<Vector>& key_vectors, const S
     // One dictionary-encoded key (service, route, status): a direct map from code to group,
     // per dictionary, instead of hashing every row's key.
     const Vector& kv = key_vectors[0];
-    std::vector<int32_t>* map = nullptr;
-    for (auto& [dict, m] : code_groups_) {
-      if (dict.get() == &kv.dictionary()) map = &m;
-    }
-    if (map == nullptr) {
-      code_groups_.emplace_back(
-          kv.dictionary_ptr(),
-          std::vector<int32_t>(static_cast<size_t>(kv.dictionary().length()), -1));
-      map = &code_groups_.back().second;
-    }
+    std::vector<int32_t>* map = &CodeGroups(kv);
     const int32_t* codes = kv.dictionary_codes();
     const uint8_t* valid = kv.validity_bits();
     int32_t null_group = -1;
@@ -1300,6 +1329,7 @@ Status AggregateOperator::Consume(Chunk& chunk) {
   }
   if (kernel_ != nullptr) {
     ShowTableToKernel();  // the interpreter may have added groups
+    ShowDictionaryToKernel(b);
     TQL_ASSIGN_OR_RETURN(bool done, kernel_->Update(b, chunk.sel, *ctx_, &kernel_state_));
     if (done) return CheckMemory();
   }

@@ -92,6 +92,11 @@ class AggregateOperator final : public BatchConsumer {
   static int64_t KernelGroupOf(AggregateKernelState* state, int64_t key, int64_t is_null);
   // Points the kernel's state at the group table as it is now.
   void ShowTableToKernel();
+  // Points the kernel's state at the code-to-group map of the batch's key dictionary (none
+  // when the key is not a string column with a dictionary in this batch).
+  void ShowDictionaryToKernel(const Batch& batch);
+  // The code-to-group map of a dictionary-encoded key's dictionary (-1: not seen yet).
+  std::vector<int32_t>& CodeGroups(const Vector& kv);
   uint64_t Fingerprint() const;
 
   std::vector<const PExpr*> keys_;
@@ -123,6 +128,7 @@ class AggregateOperator final : public BatchConsumer {
   std::shared_ptr<PendingAggregate> pending_;
   std::vector<void*> kernel_arrays_;  // three per aggregate, refreshed when groups are added
   int32_t state_groups_ = 0;          // the groups the accumulators hold states for
+  const Vector* kernel_dictionary_ = nullptr;  // the key column of the batch being updated
   AggregateKernelState kernel_state_;
 };
 

@@ -71,13 +71,18 @@ struct AggregateKernelState {
   int64_t last_group = -1;
   int64_t null_group = -1;
   // Per aggregate three state arrays indexed by group: counts (int64), integer sums (int128)
-  // and float sums (double); null where the aggregate has none.
+  // and float sums (double); null where the aggregate has none. A sketch (a percentile) has
+  // its accumulator and a `void add(void* accumulator, int64 group, double x)` instead.
   void* const* arrays = nullptr;
   // The group table of a one-key summarize (GroupTable::slot_words, slot_mask, key_words),
   // which the kernel probes before it calls group_of; kept current by the operator.
   const uint64_t* slots = nullptr;
   uint64_t slot_mask = 0;
   const uint64_t* keys = nullptr;
+  // A string key: the group of each code of the batch's dictionary (-1: not seen yet, which
+  // group_of then finds from the code); null when the batch's key column has no dictionary
+  // (the kernel declines the batch).
+  int32_t* code_groups = nullptr;
 };
 
 // A fused update: adds the rows of `sel` that pass the conjuncts to the groups of `state`.

@@ -197,7 +197,7 @@ check "auto" run 0 run --engine auto --stats --format csv --input "spans=$T/all.
 check "auto equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
 check "auto stats" contains "$T/err" "engine: auto:"
 check "explain --ir" run 0 explain --ir --input "spans=$T/all.ndjson" "$JQ"
-check "explain --ir says what compiled" contains "$T/out" '"cart": compiled'
+check "explain --ir says what compiled" contains "$T/out" 'update summarize by service over spans with 3 filter conjunct(s): compiled'
 check "explain --ir, two string columns" run 0 explain --ir --input "spans=$T/all.ndjson" 'spans | where duration > 5ms and user.id != service | count'
 check "explain --ir says what did not" contains "$T/out" 'compiled (on the interpreter: user.id != service)'
 check "explain --ir prints the kernel" contains "$T/out" "define i64 @tql_filter_0"

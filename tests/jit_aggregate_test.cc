@@ -150,28 +150,32 @@ TEST(JitAggregate, BinsOfOrderedRows) {
   }
 }
 
-// Shapes a kernel does not take: a float key, two arguments, a kind without a kernel state.
+// Shapes a kernel does not take: a float key, a key that is a string expression, a sketch
+// without a kernel (dcount), min, the sum of a string.
 TEST(JitAggregate, DeclinesWhatItDoesNotCompile) {
   Result<std::unique_ptr<JitKernelCompiler>> c =
       JitKernelCompiler::Create(64, false, JitKernelCompiler::Tiers::kFastOnly);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   PExprPtr f = Column(2, TypeId::kFloat);
   PExprPtr s = Column(4, TypeId::kString);
-  AggregateFusion float_key;
-  float_key.key = f.get();
-  float_key.aggregates.push_back({AggKind::kCount, nullptr});
-  EXPECT_FALSE((*c)->CompileAggregate(float_key));
-  AggregateFusion string_key;
-  string_key.key = s.get();
-  string_key.aggregates.push_back({AggKind::kCount, nullptr});
-  EXPECT_FALSE((*c)->CompileAggregate(string_key));
-  AggregateFusion percentile;
-  percentile.aggregates.push_back({AggKind::kPercentile, f.get()});
-  EXPECT_FALSE((*c)->CompileAggregate(percentile));
-  EXPECT_FALSE((*c)->CompileAggregateAsync(percentile));
-  AggregateFusion sum_string;
-  sum_string.aggregates.push_back({AggKind::kSum, s.get()});
-  EXPECT_FALSE((*c)->CompileAggregate(sum_string));
+  PExprPtr i = Column(0, TypeId::kInt);
+  auto lower = test::Node(PKind::kCall, TypeId::kString, {});
+  lower->function_name = "tolower";
+  lower->args.push_back(Column(4, TypeId::kString));
+  auto declined = [&](const PExpr* key, AggKind kind, const PExpr* arg) {
+    AggregateFusion fusion;
+    fusion.key = key;
+    fusion.aggregates.push_back({kind, arg});
+    return (*c)->CompileAggregate(fusion) == nullptr &&
+           (*c)->CompileAggregateAsync(fusion) == nullptr;
+  };
+  EXPECT_TRUE(declined(f.get(), AggKind::kCount, nullptr));
+  EXPECT_TRUE(declined(lower.get(), AggKind::kCount, nullptr));
+  EXPECT_TRUE(declined(nullptr, AggKind::kDcount, i.get()));
+  EXPECT_TRUE(declined(nullptr, AggKind::kMin, i.get()));
+  EXPECT_TRUE(declined(nullptr, AggKind::kSum, s.get()));
+  // What it takes: a string column's codes as the key, a percentile's sketch.
+  EXPECT_FALSE(declined(s.get(), AggKind::kPercentile, i.get()));
 }
 
 // In the background: the operator runs the interpreter until the kernel is ready, then the

@@ -55,9 +55,14 @@ inline RandomFusion MakeRandomFusion(std::mt19937_64& rng, Generator& gen) {
     e->args.push_back(Constant(std::move(size)));
     return e;
   };
-  switch (rng() % 6) {
+  switch (rng() % 7) {
     case 0:
       break;  // one group
+    case 6:
+      // A string key: dictionary-encoded in most batches (codes to groups), plain in some
+      // (the kernel declines those; the interpreter takes them, into the same groups).
+      f.fusion.key = own(Column(6, TypeId::kString));
+      break;
     case 1:
       f.fusion.key = own(Column(0, TypeId::kInt));
       break;
@@ -78,7 +83,15 @@ inline RandomFusion MakeRandomFusion(std::mt19937_64& rng, Generator& gen) {
   }
   const int aggregates = 1 + static_cast<int>(rng() % 4);
   for (int a = 0; a < aggregates; ++a) {
-    switch (rng() % 7) {
+    switch (rng() % 9) {
+      case 7:
+        f.fusion.aggregates.push_back({AggKind::kPercentile, own(gen.Float(1))});
+        f.result_types.push_back(TypeId::kFloat);
+        break;
+      case 8:
+        f.fusion.aggregates.push_back({AggKind::kPercentile, own(gen.Int(1))});
+        f.result_types.push_back(TypeId::kInt);
+        break;
       case 0:
         f.fusion.aggregates.push_back({AggKind::kCount, nullptr});
         f.result_types.push_back(TypeId::kInt);
@@ -155,6 +168,7 @@ inline Result<std::vector<std::string>> RunFusion(
   for (size_t a = 0; a < f.fusion.aggregates.size(); ++a) {
     AggregateSpec spec;
     spec.kind = f.fusion.aggregates[a].kind;
+    spec.fraction = 0.9;
     if (f.fusion.aggregates[a].arg != nullptr) spec.args.push_back(f.fusion.aggregates[a].arg);
     spec.type = f.result_types[a];
     spec.name = "a" + std::to_string(a);
