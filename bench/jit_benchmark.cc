@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "codegen/filter_compiler.h"
 #include "runtime/aggregate.h"
 #include "runtime/simd_kernels.h"
+#include "tests/random_fusions.h"
 #include "tests/random_predicates.h"
 
 namespace tql {
@@ -156,6 +158,19 @@ BENCHMARK(BM_JitFilterSum)
     ->Args({500, 1})
     ->Unit(benchmark::kMillisecond);
 
+// The p50 and p99 of compile times in milliseconds, as counters.
+void ReportCompiles(benchmark::State& state, std::vector<double> ms, int64_t tier) {
+  if (ms.empty()) return;
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) {
+    return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))];
+  };
+  state.counters["p50_ms"] = at(0.50);
+  state.counters["p99_ms"] = at(0.99);
+  state.counters["compiled"] = static_cast<double>(ms.size());
+  state.SetLabel(TierName(tier));
+}
+
 // Cold compiles: random predicates of depth 1 to the first Arg (the shapes of
 // tests/jit_filter_test.cc: depth 1 is a filter of one or a few comparisons, depth 4 a tree of
 // dozens of nodes), each timed when it missed the cache, on the tier of the second Arg.
@@ -177,15 +192,7 @@ void BM_ColdCompile(benchmark::State& state) {
     benchmark::DoNotOptimize(kernel);
     if (compiler.stats().kernels_compiled > before) ms.push_back(took);
   }
-  if (ms.empty()) return;
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) {
-    return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))];
-  };
-  state.counters["p50_ms"] = at(0.50);
-  state.counters["p99_ms"] = at(0.99);
-  state.counters["compiled"] = static_cast<double>(ms.size());
-  state.SetLabel(TierName(state.range(1)));
+  ReportCompiles(state, ms, state.range(1));
 }
 BENCHMARK(BM_ColdCompile)
     ->Args({1, 0})
@@ -194,6 +201,28 @@ BENCHMARK(BM_ColdCompile)
     ->Args({4, 1})
     ->Iterations(300)
     ->Unit(benchmark::kMillisecond);
+
+// Cold compiles of fused updates: random filters, keys and aggregates (the shapes of
+// tests/jit_aggregate_test.cc), each timed when it missed the cache, on the tier of the Arg.
+void BM_ColdCompileUpdate(benchmark::State& state) {
+  JitKernelCompiler& compiler = Compiler(state.range(0));
+  std::vector<double> ms;
+  uint64_t seed = 1;
+  for (auto _ : state) {
+    std::mt19937_64 rng(seed);
+    test::Generator gen(seed++);
+    test::RandomFusion f = test::MakeRandomFusion(rng, gen);
+    const int64_t before = compiler.stats().kernels_compiled;
+    const auto start = std::chrono::steady_clock::now();
+    auto kernel = compiler.CompileAggregate(f.fusion);
+    const double took =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    benchmark::DoNotOptimize(kernel);
+    if (compiler.stats().kernels_compiled > before) ms.push_back(took);
+  }
+  ReportCompiles(state, ms, state.range(0));
+}
+BENCHMARK(BM_ColdCompileUpdate)->Arg(0)->Arg(1)->Iterations(300)->Unit(benchmark::kMillisecond);
 
 // A cache hit: the same shape with another literal, normalized, looked up and bound.
 void BM_CacheHit(benchmark::State& state) {

@@ -409,19 +409,34 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
   b.SetInsertPoint(entry);
   b.CreateCondBr(b.CreateICmpSGT(count, b.getInt64(0)), start, done);
   b.SetInsertPoint(start);
-  b.CreateCondBr(b.CreateIsNull(sel), dense, sparse);
+  // Without blocks, one loop takes dense and listed rows alike (the row function is inlined
+  // into it once: a loop per case would double the code to compile).
+  b.CreateCondBr(b.CreateIsNull(sel), dense, blocks ? sparse : dense);
 
   // Rows [from, count) one at a time: row k, or the k-th row listed in `sel`.
-  auto row_loop = [&](llvm::BasicBlock* pre, llvm::Value* from, bool listed) {
-    llvm::BasicBlock* body = block(listed ? "listed" : "rows");
+  // With `listed` null, row k; else the k-th row of `sel` when `listed` is true at run time.
+  auto row_loop = [&](llvm::BasicBlock* pre, llvm::Value* from, llvm::Value* listed) {
+    llvm::BasicBlock* body = block("rows");
     b.CreateCondBr(b.CreateICmpSLT(from, count), body, done);
     b.SetInsertPoint(body);
     llvm::PHINode* k = b.CreatePHI(i64, 2);
     k->addIncoming(from, pre);
-    llvm::Value* row =
-        listed
-            ? b.CreateSExt(b.CreateLoad(b.getInt32Ty(), b.CreateGEP(b.getInt32Ty(), sel, k)), i64)
-            : static_cast<llvm::Value*>(k);
+    llvm::Value* row = k;
+    if (listed != nullptr) {
+      llvm::BasicBlock* from_list = block("rows.listed");
+      llvm::BasicBlock* call = block("rows.call");
+      llvm::BasicBlock* here = b.GetInsertBlock();
+      b.CreateCondBr(listed, from_list, call);
+      b.SetInsertPoint(from_list);
+      llvm::Value* listed_row =
+          b.CreateSExt(b.CreateLoad(b.getInt32Ty(), b.CreateGEP(b.getInt32Ty(), sel, k)), i64);
+      b.CreateBr(call);
+      b.SetInsertPoint(call);
+      llvm::PHINode* r = b.CreatePHI(i64, 2);
+      r->addIncoming(k, here);
+      r->addIncoming(listed_row, from_list);
+      row = r;
+    }
     b.CreateCall(row_fn, {data_arg, validity_arg, params, tables_arg, state, row});
     llvm::Value* next = b.CreateAdd(k, b.getInt64(1));
     k->addIncoming(next, b.GetInsertBlock());
@@ -429,11 +444,15 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
   };
 
   b.SetInsertPoint(sparse);
-  row_loop(sparse, b.getInt64(0), true);
+  if (blocks) {
+    row_loop(sparse, b.getInt64(0), b.getTrue());
+  } else {
+    b.CreateUnreachable();
+  }
 
   b.SetInsertPoint(dense);
   if (!blocks) {
-    row_loop(dense, b.getInt64(0), false);
+    row_loop(dense, b.getInt64(0), b.CreateIsNotNull(sel));
   } else if (keyed) {
     // A bin key: 8 rows at a time while every passing row of the 8 falls in the last row's bin
     // (time-ordered rows do, for long runs), adding the 8 rows' contributions to that group at
@@ -518,7 +537,7 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
     llvm::PHINode* from = b.CreatePHI(i64, 2);
     from->addIncoming(b.getInt64(0), dense);
     from->addIncoming(vector_end, latch);
-    row_loop(tail, from, false);
+    row_loop(tail, from, nullptr);
   } else {
     // 8 rows at a time, the states in vector registers: counts as 8 lanes of int64, integer
     // sums as 8 lanes of 128 bits (a low and a high word, with the carry), float sums in row
@@ -628,7 +647,7 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
     llvm::PHINode* from = b.CreatePHI(i64, 2);
     from->addIncoming(b.getInt64(0), dense);
     from->addIncoming(vector_end, vector_exit);
-    row_loop(tail, from, false);
+    row_loop(tail, from, nullptr);
   }
 
   b.SetInsertPoint(done);
