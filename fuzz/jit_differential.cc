@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  const bool trace = std::getenv("TQL_JIT_FUZZ_TRACE") != nullptr;
   const tql::EvalContext ctx;
   const tql::SchemaPtr schema = tql::test::TestSchema();
   int64_t predicates = 0, checks = 0, updates = 0, declined = 0;
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
     const uint64_t s = seed * 1000003 + round;
     std::mt19937_64 rng(s);
     tql::test::Generator gen(s);
+    // TQL_JIT_FUZZ_TRACE set: each round's seed before it runs (a crash's last line names it).
+    if (trace)
+      std::fprintf(stderr, "round %llu seed %llu\n", static_cast<unsigned long long>(round),
+                   static_cast<unsigned long long>(s));
     if (round % 2 == 1) {
       // A fused update: the groups and their values must be the interpreter's to the bit.
       tql::test::RandomFusion f = tql::test::MakeRandomFusion(rng, gen);

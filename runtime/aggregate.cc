@@ -1063,18 +1063,18 @@ int64_t AggregateOperator::KernelGroupOf(AggregateKernelState* state, int64_t ke
   const bool by_code = is_null == 0 && op->kernel_dictionary_ != nullptr;
   const uint64_t words[2] = {
       is_null != 0 ? 0
-      : by_code    ? uint64_t{op->strings_->Intern(
-                      op->kernel_dictionary_->dictionary().GetString(key))}
-                   : static_cast<uint64_t>(key),
+      : by_code
+          ? uint64_t{op->strings_->Intern(op->kernel_dictionary_->dictionary().GetString(key))}
+          : static_cast<uint64_t>(key),
       is_null != 0 ? uint64_t{1} : 0};
-  const int32_t before = op->table_->size();
   const int32_t g = op->table_->FindOrInsert<2>(words, op->table_->Hash<2>(words));
   // States for new groups ahead of the table, doubling (one group at a time would resize
   // every state array per new key); the states past the table's size stay unused.
   if (op->table_->size() > op->state_groups_) {
     op->AddGroups(std::max({op->table_->size(), 2 * op->state_groups_, int32_t{64}}));
   }
-  if (op->table_->size() != before) op->ShowTableToKernel();
+  // Also for a key that was there: FindOrInsert may have grown the slots first.
+  op->ShowTableToKernel();
   if (by_code) op->kernel_state_.code_groups[key] = g;  // the same map GroupsOf keeps
   return g;
 }
@@ -1083,16 +1083,15 @@ std::vector<int32_t>& AggregateOperator::CodeGroups(const Vector& kv) {
   for (auto& [dict, map] : code_groups_) {
     if (dict.get() == &kv.dictionary()) return map;
   }
-  code_groups_.emplace_back(kv.dictionary_ptr(),
-                            std::vector<int32_t>(static_cast<size_t>(kv.dictionary().length()), -1));
+  code_groups_.emplace_back(
+      kv.dictionary_ptr(), std::vector<int32_t>(static_cast<size_t>(kv.dictionary().length()), -1));
   return code_groups_.back().second;
 }
 
 void AggregateOperator::ShowDictionaryToKernel(const Batch& batch) {
   kernel_state_.code_groups = nullptr;
   kernel_dictionary_ = nullptr;
-  if (keys_.size() != 1 || keys_[0]->kind != PKind::kColumn ||
-      !IsStringBacked(keys_[0]->type)) {
+  if (keys_.size() != 1 || keys_[0]->kind != PKind::kColumn || !IsStringBacked(keys_[0]->type)) {
     return;
   }
   const Vector& kv = batch.column(keys_[0]->column);
