@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -148,6 +149,42 @@ TEST(JitAggregate, BinsOfOrderedRows) {
     }
     EXPECT_EQ(*got, *want) << f.ToString();
   }
+}
+
+// The interpreter makes the null group and fills the table to the size at which the next
+// lookup grows it; the kernel then asks for that null group (a key that is there) and goes on
+// probing the grown table.
+TEST(JitAggregate, ProbesTheTableAfterALookupGrewIt) {
+  Result<std::unique_ptr<JitKernelCompiler>> c =
+      JitKernelCompiler::Create(64, false, JitKernelCompiler::Tiers::kFastOnly);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  RandomFusion f;
+  f.exprs.push_back(Column(0, TypeId::kInt));
+  f.fusion.key = f.exprs.back().get();
+  f.fusion.aggregates.push_back({AggKind::kCount, nullptr});
+  f.result_types.push_back(TypeId::kInt);
+  auto batch = [](const std::vector<std::optional<int64_t>>& keys) {
+    const auto n = static_cast<int64_t>(keys.size());
+    VectorWriter i(TypeId::kInt, n);
+    for (int64_t r = 0; r < n; ++r) {
+      if (keys[static_cast<size_t>(r)]) i.SetInt64(r, *keys[static_cast<size_t>(r)]);
+    }
+    std::mt19937_64 rng(1);
+    Batch random = test::RandomBatch(rng, n);
+    std::vector<Vector> columns;
+    for (int col = 0; col < random.num_columns(); ++col) columns.push_back(random.column(col));
+    columns[0] = i.Finish();
+    return std::make_pair(Batch(random.schema(), std::move(columns), n), Selection::All(n));
+  };
+  std::vector<std::pair<Batch, Selection>> batches;
+  batches.push_back(batch({1, 2, 3, 4, 5, 6, 7, std::nullopt}));  // 8 groups: the next grows
+  std::vector<std::optional<int64_t>> later = {std::nullopt};
+  for (int64_t k = 1; k <= 40; ++k) later.push_back(k % 9);
+  batches.push_back(batch(later));
+  batches.push_back(batch(later));
+  auto kernel = (*c)->CompileAggregate(f.fusion);
+  ASSERT_TRUE(kernel);
+  EXPECT_EQ(RunFusion(f, batches, kernel, 1).value(), RunFusion(f, batches, nullptr).value());
 }
 
 // Shapes a kernel does not take: a float key, a key that is a string expression, a sketch
