@@ -22,6 +22,7 @@
 #include "codegen/jit_engine.h"
 #include "codegen/kernel_binding.h"
 #include "codegen/kernel_ir.h"
+#include "codegen/projection_kernel.h"
 
 namespace tql {
 
@@ -599,6 +600,65 @@ std::shared_ptr<const CompiledAggregate> JitKernelCompiler::CompileAggregate(
       FindOrBuild(key + StorageKey(layout), "tql_update", first, std::move(optimize));
   if (kernel == nullptr) return nullptr;
   return std::make_shared<jit::JitAggregate>(kernel, &kernel->fn, fusion, layout, std::move(owned));
+}
+
+std::shared_ptr<const CompiledProjection> JitKernelCompiler::CompileProjection(
+    const std::vector<const PExpr*>& exprs) {
+  return CompileProjection(exprs, nullptr);
+}
+
+std::shared_ptr<const CompiledProjection> JitKernelCompiler::CompileProjection(
+    const std::vector<const PExpr*>& exprs, std::shared_ptr<const void> owned) {
+  Layout layout;
+  std::string key;
+  std::vector<size_t> computed;
+  if (!jit::NormalizeProjection(exprs, &computed, &layout, &key)) return nullptr;
+  std::vector<const PExpr*> compiled;
+  std::vector<TypeId> types;
+  for (size_t i : computed) {
+    compiled.push_back(exprs[i]);
+    types.push_back(exprs[i]->type);
+  }
+  auto copies = std::make_shared<std::vector<PExprPtr>>();
+  for (const PExpr* e : compiled) copies->push_back(CloneExpr(*e));
+  Build optimize = [copies](JitEngine& engine, const std::string& name, std::string* ir) {
+    std::vector<const PExpr*> own;
+    for (const PExprPtr& e : *copies) own.push_back(e.get());
+    Layout again;
+    std::string unused;
+    std::vector<size_t> all;
+    const bool ok = jit::NormalizeProjection(own, &all, &again, &unused);
+    (void)ok;  // it normalized the first time, each of them
+    return jit::BuildProjectionKernel(engine, name, own, again, ir);
+  };
+  Build first = [&](JitEngine& engine, const std::string& name, std::string* ir) {
+    return jit::BuildProjectionKernel(engine, name, compiled, layout, ir);
+  };
+  std::shared_ptr<const Kernel> kernel =
+      FindOrBuild(key + StorageKey(layout), "tql_project", first, std::move(optimize));
+  if (kernel == nullptr) return nullptr;
+  return std::make_shared<jit::JitProjection>(kernel, &kernel->fn, std::move(computed),
+                                              std::move(types), layout, std::move(owned));
+}
+
+std::shared_ptr<PendingProjection> JitKernelCompiler::CompileProjectionAsync(
+    const std::vector<const PExpr*>& exprs) {
+  {
+    Layout layout;
+    std::string key;
+    std::vector<size_t> computed;
+    if (!jit::NormalizeProjection(exprs, &computed, &layout, &key)) return nullptr;
+  }
+  auto pending = std::make_shared<PendingProjection>();
+  auto copies = std::make_shared<std::vector<PExprPtr>>();
+  for (const PExpr* e : exprs) copies->push_back(CloneExpr(*e));
+  CompileInBackground([this, pending, copies] {
+    std::vector<const PExpr*> own;
+    for (const PExprPtr& e : *copies) own.push_back(e.get());
+    pending->kernel = CompileProjection(own, copies);
+    pending->ready.store(true, std::memory_order_release);
+  });
+  return pending;
 }
 
 std::shared_ptr<PendingAggregate> JitKernelCompiler::CompileAggregateAsync(

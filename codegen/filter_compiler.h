@@ -54,6 +54,10 @@ class JitKernelCompiler final : public KernelCompiler {
   std::shared_ptr<PendingFilter> CompileFilterAsync(const PExpr& predicate) override;
   std::shared_ptr<const CompiledAggregate> CompileAggregate(const AggregateFusion& fusion) override;
   std::shared_ptr<PendingAggregate> CompileAggregateAsync(const AggregateFusion& fusion) override;
+  std::shared_ptr<const CompiledProjection> CompileProjection(
+      const std::vector<const PExpr*>& exprs) override;
+  std::shared_ptr<PendingProjection> CompileProjectionAsync(
+      const std::vector<const PExpr*>& exprs) override;
 
   JitStats stats() const;
   // Compiles a throwaway kernel on each tier on the background thread, so that LLVM's one-time
@@ -91,6 +95,8 @@ class JitKernelCompiler final : public KernelCompiler {
                                                             std::shared_ptr<const void> owned);
   // Runs `job` on a thread of its own, counted in in_flight_ (the destructor waits for it).
   void CompileInBackground(std::function<void()> job);
+  std::shared_ptr<const CompiledProjection> CompileProjection(
+      const std::vector<const PExpr*>& exprs, std::shared_ptr<const void> owned);
   // REQUIRES: mu_ held.
   void OptimizeInBackground(std::shared_ptr<const Kernel> kernel, const std::string& name,
                             Build build);

@@ -69,8 +69,13 @@ class Executor {
       case PlanNode::Kind::kProject: {
         std::vector<const PExpr*> exprs;
         for (const PExprPtr& e : node.exprs) exprs.push_back(e.get());
-        return Run(*node.input(), Own(std::make_unique<ProjectOperator>(
-                                      std::move(exprs), node.output_schema, &ctx_, out)));
+        auto op = std::make_unique<ProjectOperator>(exprs, node.output_schema, &ctx_, out);
+        if (compiler_ != nullptr && adaptive_) {
+          op->UseKernel(nullptr, compiler_->CompileProjectionAsync(exprs));
+        } else if (compiler_ != nullptr) {
+          op->UseKernel(compiler_->CompileProjection(exprs), nullptr);
+        }
+        return Run(*node.input(), Own(std::move(op)));
       }
       case PlanNode::Kind::kSort:
       case PlanNode::Kind::kTopK: {

@@ -101,6 +101,26 @@ struct PendingAggregate {
   std::shared_ptr<const CompiledAggregate> kernel;
 };
 
+// The computed columns of a projection (`extend`, `project`), as a kernel computes them: for
+// each expression it takes, a vector as long as the batch, holding the values of the selected
+// rows (the others are null).
+class CompiledProjection {
+ public:
+  virtual ~CompiledProjection() = default;
+  // The expressions the kernel computes: indexes into those it was compiled for, in order.
+  virtual const std::vector<size_t>& columns() const = 0;
+  // Those columns over the rows `sel` of `batch`, in the order of columns(); false when the
+  // kernel cannot read this batch's layout (the caller interprets them instead).
+  virtual Result<bool> Project(const Batch& batch, const Selection& sel, const EvalContext& ctx,
+                               std::vector<Vector>* out) const = 0;
+};
+
+// A projection kernel being compiled in the background: `ready` turns true once `kernel` is set.
+struct PendingProjection {
+  std::atomic<bool> ready{false};
+  std::shared_ptr<const CompiledProjection> kernel;
+};
+
 class KernelCompiler {
  public:
   virtual ~KernelCompiler() = default;
@@ -120,6 +140,17 @@ class KernelCompiler {
   // As CompileAggregate, on another thread; null at once when the compiler would not take
   // `fusion`. The compiler keeps its own copy of the expressions.
   virtual std::shared_ptr<PendingAggregate> CompileAggregateAsync(const AggregateFusion&) {
+    return nullptr;
+  }
+  // A kernel for the expressions of a projection that it can compute (not plain columns or
+  // constants), or null when there are none.
+  virtual std::shared_ptr<const CompiledProjection> CompileProjection(
+      const std::vector<const PExpr*>& /*exprs*/) {
+    return nullptr;
+  }
+  // As CompileProjection, on another thread; null at once when it would take none.
+  virtual std::shared_ptr<PendingProjection> CompileProjectionAsync(
+      const std::vector<const PExpr*>& /*exprs*/) {
     return nullptr;
   }
 };

@@ -55,14 +55,32 @@ Result<Vector> ToVector(Datum d, TypeId type, int64_t length, const Selection& s
 }  // namespace
 
 Status ProjectOperator::Consume(Chunk& chunk) {
-  std::vector<Vector> cols;
-  cols.reserve(exprs_.size());
+  std::vector<Vector> cols(exprs_.size());
+  std::vector<bool> done(exprs_.size(), false);
   const int64_t n = chunk.batch.num_rows();
+  if (kernel_ == nullptr && pending_ != nullptr &&
+      pending_->ready.load(std::memory_order_acquire)) {
+    kernel_ = pending_->kernel;
+    pending_.reset();
+  }
+  if (kernel_ != nullptr) {
+    std::vector<Vector> computed;
+    TQL_ASSIGN_OR_RETURN(bool ok, kernel_->Project(chunk.batch, chunk.sel, *ctx_, &computed));
+    if (ok) {
+      for (size_t k = 0; k < computed.size(); ++k) {
+        const size_t i = kernel_->columns()[k];
+        if (computed[k].type() != schema_->field(static_cast<int>(i)).type) continue;
+        cols[i] = std::move(computed[k]);
+        done[i] = true;
+      }
+    }
+  }
   for (size_t i = 0; i < exprs_.size(); ++i) {
+    if (done[i]) continue;
     TQL_ASSIGN_OR_RETURN(Datum d, Evaluate(*exprs_[i], chunk.batch, chunk.sel, *ctx_));
     TQL_ASSIGN_OR_RETURN(
         Vector v, ToVector(std::move(d), schema_->field(static_cast<int>(i)).type, n, chunk.sel));
-    cols.push_back(std::move(v));
+    cols[i] = std::move(v);
   }
   Chunk out{Batch(schema_, std::move(cols), n), std::move(chunk.sel)};
   return next_->Consume(out);

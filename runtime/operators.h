@@ -49,6 +49,13 @@ class ProjectOperator final : public BatchConsumer {
   ProjectOperator(std::vector<const PExpr*> exprs, SchemaPtr schema, const EvalContext* ctx,
                   BatchConsumer* next)
       : exprs_(std::move(exprs)), schema_(std::move(schema)), ctx_(ctx), next_(next) {}
+  // The columns a compiled kernel computes come from it (with `pending`, once it is ready);
+  // the others from the interpreter.
+  void UseKernel(std::shared_ptr<const CompiledProjection> kernel,
+                 std::shared_ptr<PendingProjection> pending) {
+    kernel_ = std::move(kernel);
+    pending_ = std::move(pending);
+  }
   Status Consume(Chunk& chunk) override;
   Status Finish() override { return next_->Finish(); }
   bool Satisfied() const override { return next_->Satisfied(); }
@@ -58,6 +65,8 @@ class ProjectOperator final : public BatchConsumer {
   SchemaPtr schema_;
   const EvalContext* ctx_;
   BatchConsumer* next_;
+  std::shared_ptr<const CompiledProjection> kernel_;
+  std::shared_ptr<PendingProjection> pending_;
 };
 
 // Passes on the first `limit` rows and then reports itself satisfied.

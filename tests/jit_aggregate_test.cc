@@ -187,6 +187,61 @@ TEST(JitAggregate, ProbesTheTableAfterALookupGrewIt) {
   EXPECT_EQ(RunFusion(f, batches, kernel, 1).value(), RunFusion(f, batches, nullptr).value());
 }
 
+// Projection kernels: random computed columns (and plain columns and constants, which stay with
+// the interpreter) over random batches, dense and sparse: the selected rows' values and nulls
+// must be the interpreter's.
+TEST(JitProjection, AgreesWithTheInterpreterOnRandomColumns) {
+  for (auto tiers :
+       {JitKernelCompiler::Tiers::kFastOnly, JitKernelCompiler::Tiers::kOptimizedOnly}) {
+    Result<std::unique_ptr<JitKernelCompiler>> c = JitKernelCompiler::Create(64, false, tiers);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    std::mt19937_64 rng(41);
+    Generator gen(42);
+    const EvalContext ctx;
+    for (int round = 0; round < 150; ++round) {
+      std::vector<PExprPtr> owned;
+      std::vector<const PExpr*> exprs;
+      const int n = 1 + static_cast<int>(rng() % 4);
+      for (int e = 0; e < n; ++e) {
+        const int which = static_cast<int>(rng() % 4);
+        owned.push_back(which == 0   ? gen.Int(2)
+                        : which == 1 ? gen.Float(2)
+                        : which == 2 ? gen.Bool(2)
+                                     : Column(0, TypeId::kInt));
+        exprs.push_back(owned.back().get());
+      }
+      auto kernel = (*c)->CompileProjection(exprs);
+      if (kernel == nullptr) continue;
+      for (const auto& [batch, sel] : RandomBatches(rng, 3)) {
+        std::vector<Vector> got;
+        Result<bool> projected = kernel->Project(batch, sel, ctx, &got);
+        ASSERT_TRUE(projected.ok());
+        if (!*projected) continue;  // declined: a batch the kernel does not read
+        for (size_t k = 0; k < kernel->columns().size(); ++k) {
+          const PExpr& e = *exprs[kernel->columns()[k]];
+          Result<Datum> want = Evaluate(e, batch, sel, ctx);
+          ASSERT_TRUE(want.ok());
+          sel.ForEach([&](int64_t r) {
+            const std::string expected =
+                want->is_constant
+                    ? (want->constant.null
+                           ? "null"
+                           : test::CellText(ConstantVector(want->constant, e.type, 1), 0))
+                    : test::CellText(want->vector, r);
+            std::string actual = test::CellText(got[k], r);
+            if (expected != actual && expected.find("nan") != std::string::npos &&
+                actual.find("nan") != std::string::npos) {
+              return;  // one NaN
+            }
+            EXPECT_EQ(actual, expected) << e.ToString(*test::TestSchema()) << " at row " << r;
+          });
+        }
+      }
+    }
+    (*c)->WaitForOptimized();
+  }
+}
+
 // Shapes a kernel does not take: a float key, a key that is a string expression, a sketch
 // without a kernel (dcount), min, the sum of a string.
 TEST(JitAggregate, DeclinesWhatItDoesNotCompile) {

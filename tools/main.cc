@@ -493,6 +493,7 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
     // The updates fused with the filters below them (as the executor fuses them), then the
     // other filters, each as the kernel the JIT compiles for it.
     std::set<const PExpr*> fused;
+    std::set<const PlanNode*> fused_projections;
     std::vector<PExprPtr> owned;
     int updates = 0;
     std::function<void(const PlanNode&)> fuse = [&](const PlanNode& n) {
@@ -507,6 +508,7 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
                    fusion.conjuncts.size(), kernel ? "compiled" : "on the interpreter");
         if (kernel) {
           for (const PlanNode* f = n.input(); f != nullptr; f = f->input()) {
+            if (f->kind == PlanNode::Kind::kProject) fused_projections.insert(f);
             if (f->kind == PlanNode::Kind::kFilter) fused.insert(f->predicate.get());
             if (f->kind == PlanNode::Kind::kScan) {
               fused.insert(f->filter.get());
@@ -519,7 +521,22 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
     };
     fuse(*compiled.plan);
     std::vector<std::pair<const PExpr*, const Schema*>> filters;
+    int projections = 0;
     std::function<void(const PlanNode&)> walk = [&](const PlanNode& n) {
+      if (n.kind == PlanNode::Kind::kProject && !fused_projections.count(&n)) {
+        std::vector<const PExpr*> exprs;
+        for (const PExprPtr& e : n.exprs) exprs.push_back(e.get());
+        auto kernel = (*jit)->CompileProjection(exprs);
+        std::vector<std::string> names;
+        if (kernel) {
+          for (size_t c : kernel->columns()) {
+            names.push_back(n.output_schema->field(static_cast<int>(c)).name);
+          }
+        }
+        ++projections;
+        fmt::print("project: {} of {} column(s) compiled{}{}\n", names.size(), exprs.size(),
+                   names.empty() ? "" : ": ", fmt::join(names, ", "));
+      }
       if (n.kind == PlanNode::Kind::kScan && n.filter && !fused.count(n.filter.get())) {
         filters.emplace_back(n.filter.get(), n.output_schema.get());
       }
@@ -542,7 +559,9 @@ int ExplainCommand(const std::vector<std::string>& input_specs, bool ir, bool ve
       fmt::print("\n");
     }
     for (const std::string& text : (*jit)->ir()) fmt::print("{}", text);
-    if (filters.empty() && updates == 0) fmt::print("no filter or update to compile\n");
+    if (filters.empty() && updates == 0 && projections == 0) {
+      fmt::print("nothing to compile\n");
+    }
   }
 #endif
   fmt::print("engine: interpreter\n");
