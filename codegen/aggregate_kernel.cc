@@ -664,18 +664,7 @@ JitAggregate::JitAggregate(std::shared_ptr<const void> kernel, const std::atomic
     : dictionary_key_(IsDictionaryKey(fusion.key)),
       kernel_(std::move(kernel)),
       fn_(fn),
-      binding_(
-          [&] {
-            std::vector<Storage> storage;
-            for (const auto& [column, s] : layout.columns) storage.push_back(s);
-            return storage;
-          }(),
-          [&] {
-            std::vector<int> columns;
-            for (const auto& [column, s] : layout.columns) columns.push_back(column);
-            return columns;
-          }(),
-          layout.leaves),
+      binding_(layout),
       params_(layout.params),
       owned_(std::move(owned)) {}
 

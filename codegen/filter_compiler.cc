@@ -45,12 +45,11 @@ namespace {
 class JitFilter final : public CompiledFilter {
  public:
   JitFilter(std::shared_ptr<const void> kernel, const std::atomic<KernelFn>* fn,
-            std::vector<Storage> storage, std::vector<int> columns, std::vector<uint64_t> params,
-            std::vector<const PExpr*> conjuncts, const std::vector<Leaf>& leaves)
+            const Layout& layout, std::vector<const PExpr*> conjuncts)
       : kernel_(std::move(kernel)),
         fn_(fn),
-        binding_(std::move(storage), std::move(columns), leaves),
-        params_(std::move(params)),
+        binding_(layout),
+        params_(layout.params),
         conjuncts_(std::move(conjuncts)) {}
 
   Result<Selection> Select(const Batch& batch, const Selection& sel,
@@ -525,14 +524,7 @@ std::shared_ptr<const CompiledFilter> JitKernelCompiler::CompileFilter(
     residual->insert(residual->begin(), compiled.begin(), compiled.end());
     return nullptr;
   }
-  std::vector<Storage> storage;
-  std::vector<int> columns;
-  for (const auto& [column, s] : layout.columns) {
-    columns.push_back(column);
-    storage.push_back(s);
-  }
-  return std::make_shared<JitFilter>(kernel, &kernel->fn, std::move(storage), std::move(columns),
-                                     std::move(layout.params), std::move(compiled), layout.leaves);
+  return std::make_shared<JitFilter>(kernel, &kernel->fn, layout, std::move(compiled));
 }
 
 std::string JitKernelCompiler::StorageKey(const jit::Layout& layout) const {

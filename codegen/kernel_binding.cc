@@ -40,6 +40,25 @@ KernelBinding::KernelBinding(std::vector<Storage> storage, std::vector<int> colu
   }
 }
 
+namespace {
+
+std::vector<Storage> StorageOfSlots(const Layout& layout) {
+  std::vector<Storage> storage;
+  for (const auto& [column, s] : layout.columns) storage.push_back(s);
+  return storage;
+}
+
+std::vector<int> ColumnsOfSlots(const Layout& layout) {
+  std::vector<int> columns;
+  for (const auto& [column, s] : layout.columns) columns.push_back(column);
+  return columns;
+}
+
+}  // namespace
+
+KernelBinding::KernelBinding(const Layout& layout)
+    : KernelBinding(StorageOfSlots(layout), ColumnsOfSlots(layout), layout.leaves) {}
+
 Result<bool> KernelBinding::Bind(const Batch& batch, const Selection& sel, const EvalContext& ctx,
                                  bool defer_top_level, BoundBatch* out) const {
   const int64_t rows = batch.num_rows();

@@ -31,6 +31,8 @@ class KernelBinding {
   // `columns`: the batch column of each slot; `leaves`: the layout's string leaves.
   KernelBinding(std::vector<Storage> storage, std::vector<int> columns,
                 const std::vector<Leaf>& leaves);
+  // The slots and leaves of a normalized layout.
+  explicit KernelBinding(const Layout& layout);
 
   // Binds the rows `sel` of `batch`; false when a column's layout is one the kernel does not
   // read (the caller interprets the batch instead). With `defer_top_level`, a top-level leaf

@@ -179,18 +179,7 @@ JitProjection::JitProjection(std::shared_ptr<const void> kernel, const std::atom
       fn_(fn),
       computed_(std::move(computed)),
       types_(std::move(types)),
-      binding_(
-          [&] {
-            std::vector<Storage> storage;
-            for (const auto& [column, s] : layout.columns) storage.push_back(s);
-            return storage;
-          }(),
-          [&] {
-            std::vector<int> columns;
-            for (const auto& [column, s] : layout.columns) columns.push_back(column);
-            return columns;
-          }(),
-          layout.leaves),
+      binding_(layout),
       params_(layout.params),
       owned_(std::move(owned)) {}
 
