@@ -127,7 +127,7 @@ llvm::Value* ProbeGroupTable(llvm::IRBuilder<>& b, llvm::Value* state, llvm::Val
 }
 
 using AggregateFn = int64_t (*)(const void* const* data, const uint8_t* const* validity,
-                                const uint64_t* params, const uint8_t* const* tables,
+                                const uint64_t* params, const uint32_t* const* tables,
                                 const int32_t* sel, int64_t count, AggregateKernelState* state);
 
 }  // namespace

@@ -6,11 +6,11 @@ namespace tql::jit {
 
 namespace {
 
-// One byte per row of `sel` (after the null entry): the value of `d` as a match-table entry
+// One entry per row of `sel` (after the null entry): the value of `d` as a match-table entry
 // (bit 0 the value, bit 1 set when it is not null).
-void FillTable(const Datum& d, const Selection& sel, uint8_t* table) {
+void FillTable(const Datum& d, const Selection& sel, MatchEntry* table) {
   if (d.is_constant) {
-    const uint8_t entry = d.constant.null ? 0 : d.constant.i != 0 ? 3 : 2;
+    const MatchEntry entry = d.constant.null ? 0 : d.constant.i != 0 ? 3 : 2;
     sel.ForEach([&](int64_t r) { table[r] = entry; });
     return;
   }
@@ -113,13 +113,13 @@ Result<bool> KernelBinding::Bind(const Batch& batch, const Selection& sel, const
     const BoundLeaf& leaf = leaves_[l];
     const Vector& v = batch.column(leaf.column);
     if (v.is_dictionary()) {
-      TQL_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<uint8_t>> t,
+      TQL_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<MatchEntry>> t,
                            DictionaryTable(l, v, ctx));
       out->tables[l] = t->data() + 1;
       out->held.push_back(std::move(t));
       continue;
     }
-    std::vector<uint8_t>& t = out->per_row.emplace_back(static_cast<size_t>(rows) + 1, 3);
+    std::vector<MatchEntry>& t = out->per_row.emplace_back(static_cast<size_t>(rows) + 1, 3);
     out->tables[l] = t.data() + 1;
     if (defer_top_level && leaf.top_level) {
       out->deferred.push_back(leaf.expr);
@@ -131,7 +131,7 @@ Result<bool> KernelBinding::Bind(const Batch& batch, const Selection& sel, const
   return true;
 }
 
-Result<std::shared_ptr<const std::vector<uint8_t>>> KernelBinding::DictionaryTable(
+Result<std::shared_ptr<const std::vector<MatchEntry>>> KernelBinding::DictionaryTable(
     size_t l, const Vector& v, const EvalContext& ctx) const {
   const BoundLeaf& leaf = leaves_[l];
   const Vector* dict = &v.dictionary();
@@ -142,7 +142,7 @@ Result<std::shared_ptr<const std::vector<uint8_t>>> KernelBinding::DictionaryTab
     }
   }
   const int64_t n = dict->length();
-  auto table = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(n) + 1, 0);
+  auto table = std::make_shared<std::vector<MatchEntry>>(static_cast<size_t>(n) + 1, 0);
   const TypeId type = leaf.dictionary_schema->field(0).type;
   Batch null_row(leaf.dictionary_schema, {Vector::Nulls(type, 1)}, 1);
   TQL_ASSIGN_OR_RETURN(Datum at_null,
@@ -156,7 +156,7 @@ Result<std::shared_ptr<const std::vector<uint8_t>>> KernelBinding::DictionaryTab
   std::lock_guard<std::mutex> lock(mu_);
   if (tables_.size() >= 64) tables_.clear();  // bounded: a few dictionaries at a time
   tables_.push_back({l, v.dictionary_ptr(), table});
-  return std::shared_ptr<const std::vector<uint8_t>>(table);
+  return std::shared_ptr<const std::vector<MatchEntry>>(table);
 }
 
 }  // namespace tql::jit

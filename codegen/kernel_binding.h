@@ -14,16 +14,20 @@
 
 namespace tql::jit {
 
+// One entry of a match table: bit 0 the value, bit 1 set when it is not null. 32 bits wide so
+// that 8 rows' entries are one vector gather.
+using MatchEntry = uint32_t;
+
 // A batch bound to a kernel's slots. The pointers stay valid while this and the batch live.
 struct BoundBatch {
   std::vector<const void*> data;
   std::vector<const uint8_t*> validity;
-  std::vector<const uint8_t*> tables;
+  std::vector<const MatchEntry*> tables;
   // Whole string conjuncts over a column without a dictionary, left for the caller to apply
   // after the kernel (only with `defer_top_level`; their tables are all true).
   std::vector<const PExpr*> deferred;
-  std::vector<std::shared_ptr<const std::vector<uint8_t>>> held;
-  std::vector<std::vector<uint8_t>> per_row;
+  std::vector<std::shared_ptr<const std::vector<MatchEntry>>> held;
+  std::vector<std::vector<MatchEntry>> per_row;
 };
 
 class KernelBinding {
@@ -53,12 +57,12 @@ class KernelBinding {
   struct TableEntry {
     size_t leaf;
     std::shared_ptr<const Vector> dictionary;  // kept alive so its address is not reused
-    std::shared_ptr<const std::vector<uint8_t>> table;
+    std::shared_ptr<const std::vector<MatchEntry>> table;
   };
 
   // The match table of leaf `l` for the dictionary of `v`: the null entry, then one per code.
-  Result<std::shared_ptr<const std::vector<uint8_t>>> DictionaryTable(size_t l, const Vector& v,
-                                                                      const EvalContext& ctx) const;
+  Result<std::shared_ptr<const std::vector<MatchEntry>>> DictionaryTable(
+      size_t l, const Vector& v, const EvalContext& ctx) const;
 
   std::vector<Storage> storage_;
   std::vector<int> columns_;

@@ -24,8 +24,8 @@ bool StorageOf(TypeId type, Storage* s);
 // A bool expression over one string column (`service == "checkout"`, `name contains "db"`,
 // `route matches regex "^/api"`, `strlen(user.id) > 8`): outside the kernel it is evaluated once
 // per dictionary entry (or, for a column without a dictionary, once per row) into a match table
-// of one byte per code (bit 0 the value, bit 1 set when it is not null; the entry before code 0
-// is the result for a null string); inside, the kernel looks up the code of each row.
+// of one 32-bit entry per code (bit 0 the value, bit 1 set when it is not null; the entry before
+// code 0 is the result for a null string); inside, the kernel looks up the code of each row.
 struct Leaf {
   const PExpr* expr;
   TypeId type;             // of the column (string or dynamic)
@@ -200,18 +200,21 @@ class Emitter {
   // The match-table entry of the row's code (the entry before code 0 for a null string).
   Val Lookup(int leaf) {
     const auto slot = static_cast<size_t>(layout_.leaves[static_cast<size_t>(leaf)].slot);
-    llvm::Value* code = b_.CreateSExt(Load(b_.getInt32Ty(), data_[slot]), Ty(b_.getInt64Ty()));
-    llvm::Value* index = b_.CreateSelect(Bits(validity_[slot]), code, Int(-1));
+    // 32-bit codes index 32-bit entries: 8 rows are one gather of dwords.
+    llvm::Type* i32 = b_.getInt32Ty();
+    llvm::Value* code = Load(i32, data_[slot]);
+    llvm::Value* index =
+        b_.CreateSelect(Bits(validity_[slot]), code, Splat(llvm::ConstantInt::getSigned(i32, -1)));
     llvm::Value* table = tables_[static_cast<size_t>(leaf)];
     llvm::Value* entry;
     if (lanes_ == 1) {
-      entry = b_.CreateLoad(b_.getInt8Ty(), b_.CreateGEP(b_.getInt8Ty(), table, index));
+      entry = b_.CreateAlignedLoad(i32, b_.CreateGEP(i32, table, index), llvm::Align(4));
     } else {
-      entry = b_.CreateMaskedGather(Ty(b_.getInt8Ty()), b_.CreateGEP(b_.getInt8Ty(), table, index),
-                                    llvm::Align(1), Bool(true));
+      entry = b_.CreateMaskedGather(Ty(i32), b_.CreateGEP(i32, table, index), llvm::Align(4),
+                                    Bool(true));
     }
     return {b_.CreateTrunc(entry, Ty(b_.getInt1Ty())),
-            b_.CreateTrunc(b_.CreateLShr(entry, Splat(b_.getInt8(1))), Ty(b_.getInt1Ty()))};
+            b_.CreateTrunc(b_.CreateLShr(entry, Splat(b_.getInt32(1))), Ty(b_.getInt1Ty()))};
   }
   Val Constant(const PExpr& e) {
     Storage s;
@@ -432,7 +435,7 @@ llvm::Value* EmitConjuncts(llvm::IRBuilder<>& b, Emitter& emit,
 // A filter kernel: writes the rows that pass to `out`, returns their number. A fused update
 // has the same signature with an AggregateKernelState* as `out`.
 using KernelFn = int64_t (*)(const void* const* data, const uint8_t* const* validity,
-                             const uint64_t* params, const uint8_t* const* tables,
+                             const uint64_t* params, const uint32_t* const* tables,
                              const int32_t* sel, int64_t count, int32_t* out);
 
 }  // namespace tql::jit
