@@ -136,6 +136,9 @@ bool NormalizeFusion(const AggregateFusion& fusion, Layout* layout, std::string*
   *key += "update(";
   for (const PExpr* c : OrderByCost(fusion.conjuncts)) {
     if (c->type != TypeId::kBool || !Normalize(*c, layout, key)) return false;
+    // A whole conjunct over one string column: over a column without a dictionary the
+    // interpreter narrows the rows first (JitAggregate::Update), instead of a table per row.
+    for (Leaf& leaf : layout->leaves) leaf.top_level = leaf.top_level || leaf.expr == c;
     *key += ';';
   }
   *key += ")by(";
@@ -674,11 +677,25 @@ Result<bool> JitAggregate::Update(const Batch& batch, const Selection& sel, cons
   if (count == 0) return true;
   if (dictionary_key_ && state->code_groups == nullptr) return false;  // no dictionary
   BoundBatch bound;
-  TQL_ASSIGN_OR_RETURN(bool readable, binding_.Bind(batch, sel, ctx, false, &bound));
+  TQL_ASSIGN_OR_RETURN(bool readable, binding_.Bind(batch, sel, ctx, true, &bound));
   if (!readable) return false;
+  // Whole string conjuncts over a column without a dictionary (a regex over messages): the
+  // interpreter's selection of them, then the kernel over the rows they keep (their tables
+  // are all true).
+  Selection kept;
+  const Selection* rows = &sel;
+  if (!bound.deferred.empty()) {
+    kept = sel;
+    for (const PExpr* c : bound.deferred) {
+      if (kept.empty()) return true;
+      TQL_ASSIGN_OR_RETURN(kept, SelectTrue(*c, batch, kept, ctx));
+    }
+    if (kept.empty()) return true;
+    rows = &kept;
+  }
   const auto fn = reinterpret_cast<AggregateFn>(fn_->load(std::memory_order_acquire));
   fn(bound.data.data(), bound.validity.data(), params_.data(), bound.tables.data(),
-     sel.dense() ? nullptr : sel.rows().data(), count, state);
+     rows->dense() ? nullptr : rows->rows().data(), rows->count(), state);
   return true;
 }
 
