@@ -158,6 +158,19 @@ BENCHMARK(BM_JitFilterSum)
     ->Args({500, 1})
     ->Unit(benchmark::kMillisecond);
 
+// Times `compile()`, appending the milliseconds to `ms` when it compiled a kernel (missed the
+// cache).
+template <typename Compile>
+void TimeCompile(JitKernelCompiler& compiler, std::vector<double>* ms, const Compile& compile) {
+  const int64_t before = compiler.stats().kernels_compiled;
+  const auto start = std::chrono::steady_clock::now();
+  auto kernel = compile();
+  const double took =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  benchmark::DoNotOptimize(kernel);
+  if (compiler.stats().kernels_compiled > before) ms->push_back(took);
+}
+
 // The p50 and p99 of compile times in milliseconds, as counters.
 void ReportCompiles(benchmark::State& state, std::vector<double> ms, int64_t tier) {
   if (ms.empty()) return;
@@ -183,14 +196,8 @@ void BM_ColdCompile(benchmark::State& state) {
     test::Generator gen(seed++);
     PExprPtr predicate =
         gen.Bool(1 + static_cast<int>(seed % static_cast<uint64_t>(state.range(0))));
-    const int64_t before = compiler.stats().kernels_compiled;
     std::vector<const PExpr*> residual;
-    const auto start = std::chrono::steady_clock::now();
-    auto kernel = compiler.CompileFilter(*predicate, &residual);
-    const double took =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    benchmark::DoNotOptimize(kernel);
-    if (compiler.stats().kernels_compiled > before) ms.push_back(took);
+    TimeCompile(compiler, &ms, [&] { return compiler.CompileFilter(*predicate, &residual); });
   }
   ReportCompiles(state, ms, state.range(1));
 }
@@ -212,13 +219,7 @@ void BM_ColdCompileUpdate(benchmark::State& state) {
     std::mt19937_64 rng(seed);
     test::Generator gen(seed++);
     test::RandomFusion f = test::MakeRandomFusion(rng, gen);
-    const int64_t before = compiler.stats().kernels_compiled;
-    const auto start = std::chrono::steady_clock::now();
-    auto kernel = compiler.CompileAggregate(f.fusion);
-    const double took =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    benchmark::DoNotOptimize(kernel);
-    if (compiler.stats().kernels_compiled > before) ms.push_back(took);
+    TimeCompile(compiler, &ms, [&] { return compiler.CompileAggregate(f.fusion); });
   }
   ReportCompiles(state, ms, state.range(0));
 }

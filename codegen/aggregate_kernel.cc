@@ -1,7 +1,6 @@
 #include "codegen/aggregate_kernel.h"
 
 #include <fmt/format.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
@@ -210,14 +209,15 @@ std::shared_ptr<OwnedFusion> CopyFusion(const AggregateFusion& fusion) {
 Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
                                    const AggregateFusion& fusion, const Layout& layout,
                                    std::string* ir) {
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(name, *context);
-  llvm::IRBuilder<> b(*context);
+  KernelModule generated(name);
+  llvm::LLVMContext* context = generated.context();
+  llvm::Module* module = generated.module();
+  llvm::IRBuilder<>& b = generated.builder();
   llvm::Type* ptr = b.getPtrTy();
   llvm::Type* i64 = b.getInt64Ty();
   llvm::Type* i128 = b.getInt128Ty();
   llvm::Type* f64 = b.getDoubleTy();
-  const KernelFunction kernel = DeclareKernel(b, *module, name);
+  const KernelFunction& kernel = generated.kernel();
   llvm::Function* fn = kernel.fn;
   llvm::Value* data_arg = kernel.data;
   llvm::Value* validity_arg = kernel.validity;
@@ -407,17 +407,21 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
   llvm::BasicBlock* entry = block("entry");
   llvm::BasicBlock* start = block("start");
   llvm::BasicBlock* dense = block("dense");
-  llvm::BasicBlock* sparse = block("sparse");
+  llvm::BasicBlock* sparse = blocks ? block("sparse") : nullptr;
   llvm::BasicBlock* done = block("done");
   b.SetInsertPoint(entry);
   b.CreateCondBr(b.CreateICmpSGT(count, b.getInt64(0)), start, done);
   b.SetInsertPoint(start);
-  // Without blocks, one loop takes dense and listed rows alike (the row function is inlined
-  // into it once: a loop per case would double the code to compile).
-  b.CreateCondBr(b.CreateIsNull(sel), dense, blocks ? sparse : dense);
+  if (blocks) {
+    b.CreateCondBr(b.CreateIsNull(sel), dense, sparse);
+  } else {
+    // One loop takes dense and listed rows alike (the row function is inlined into it once:
+    // a loop per case would double the code to compile).
+    b.CreateBr(dense);
+  }
 
-  // Rows [from, count) one at a time: row k, or the k-th row listed in `sel`.
-  // With `listed` null, row k; else the k-th row of `sel` when `listed` is true at run time.
+  // Rows [from, count) one at a time: row k with `listed` null, else the k-th row of `sel`
+  // when `listed` is true at run time.
   auto row_loop = [&](llvm::BasicBlock* pre, llvm::Value* from, llvm::Value* listed) {
     llvm::BasicBlock* body = block("rows");
     b.CreateCondBr(b.CreateICmpSLT(from, count), body, done);
@@ -446,11 +450,9 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
     b.CreateCondBr(b.CreateICmpSLT(next, count), body, done);
   };
 
-  b.SetInsertPoint(sparse);
   if (blocks) {
+    b.SetInsertPoint(sparse);
     row_loop(sparse, b.getInt64(0), b.getTrue());
-  } else {
-    b.CreateUnreachable();
   }
 
   b.SetInsertPoint(dense);
@@ -656,9 +658,7 @@ Result<void*> BuildAggregateKernel(JitEngine& engine, const std::string& name,
   b.SetInsertPoint(done);
   b.CreateRet(b.getInt64(0));
 
-  TQL_RETURN_IF_ERROR(
-      engine.AddModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), ir));
-  return engine.Lookup(name);
+  return generated.Compile(engine, ir);
 }
 
 JitAggregate::JitAggregate(std::shared_ptr<const void> kernel, const std::atomic<KernelFn>* fn,
@@ -685,11 +685,7 @@ Result<bool> JitAggregate::Update(const Batch& batch, const Selection& sel, cons
   Selection kept;
   const Selection* rows = &sel;
   if (!bound.deferred.empty()) {
-    kept = sel;
-    for (const PExpr* c : bound.deferred) {
-      if (kept.empty()) return true;
-      TQL_ASSIGN_OR_RETURN(kept, SelectTrue(*c, batch, kept, ctx));
-    }
+    TQL_ASSIGN_OR_RETURN(kept, SelectAllTrue(bound.deferred, batch, sel, ctx));
     if (kept.empty()) return true;
     rows = &kept;
   }

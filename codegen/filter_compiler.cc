@@ -1,7 +1,6 @@
 #include "codegen/filter_compiler.h"
 
 #include <fmt/format.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
@@ -77,21 +76,13 @@ class JitFilter final : public CompiledFilter {
     }
     // Whole string conjuncts over a column without a dictionary: applied after the kernel, to
     // the rows the other conjuncts leave.
-    for (const PExpr* c : bound.deferred) {
-      if (result.empty()) break;
-      TQL_ASSIGN_OR_RETURN(result, SelectTrue(*c, batch, result, ctx));
-    }
-    return result;
+    return SelectAllTrue(bound.deferred, batch, std::move(result), ctx);
   }
 
  private:
   // The conjuncts on the interpreter.
   Result<Selection> Interpret(const Batch& batch, Selection sel, const EvalContext& ctx) const {
-    for (const PExpr* c : conjuncts_) {
-      if (sel.empty()) break;
-      TQL_ASSIGN_OR_RETURN(sel, SelectTrue(*c, batch, sel, ctx));
-    }
-    return sel;
+    return SelectAllTrue(conjuncts_, batch, std::move(sel), ctx);
   }
 
   std::shared_ptr<const void> kernel_;  // keeps the kernel alive while this filter exists
@@ -126,12 +117,13 @@ const std::array<uint32_t, 256 * 8>& Positions() {
 Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
                           const std::vector<const PExpr*>& conjuncts, const Layout& layout,
                           std::string* ir) {
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(name, *context);
-  llvm::IRBuilder<> b(*context);
+  jit::KernelModule generated(name);
+  llvm::LLVMContext* context = generated.context();
+  llvm::Module* module = generated.module();
+  llvm::IRBuilder<>& b = generated.builder();
   llvm::Type* ptr = b.getPtrTy();
   llvm::Type* i64 = b.getInt64Ty();
-  const jit::KernelFunction kernel = jit::DeclareKernel(b, *module, name);
+  const jit::KernelFunction& kernel = generated.kernel();
   llvm::Function* fn = kernel.fn;
   llvm::Value* data_arg = kernel.data;
   llvm::Value* validity_arg = kernel.validity;
@@ -252,9 +244,7 @@ Result<void*> BuildKernel(JitEngine& engine, const std::string& name,
   result->addIncoming(sparse_n, sparse_end);
   b.CreateRet(result);
 
-  TQL_RETURN_IF_ERROR(
-      engine.AddModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), ir));
-  return engine.Lookup(name);
+  return generated.Compile(engine, ir);
 }
 
 }  // namespace

@@ -1,10 +1,14 @@
 #include "codegen/kernel_ir.h"
 
 #include <fmt/format.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Module.h>
 
 #include <algorithm>
 #include <cstring>
 #include <functional>
+
+#include "codegen/jit_engine.h"
 
 namespace tql::jit {
 
@@ -22,6 +26,25 @@ bool StorageOf(TypeId type, Storage* s) {
 }
 
 namespace {
+
+// The kernel function of `module` (see KernelFunction).
+KernelFunction DeclareKernel(llvm::IRBuilder<>& b, llvm::Module& module, const std::string& name) {
+  llvm::Type* ptr = b.getPtrTy();
+  llvm::Type* i64 = b.getInt64Ty();
+  auto* type = llvm::FunctionType::get(i64, {ptr, ptr, ptr, ptr, ptr, i64, ptr}, false);
+  auto* fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
+  for (unsigned i = 0; i < 7; ++i) {
+    if (i != 5) fn->addParamAttr(i, llvm::Attribute::NoAlias);
+  }
+  return {fn,
+          fn->getArg(0),
+          fn->getArg(1),
+          fn->getArg(2),
+          fn->getArg(3),
+          fn->getArg(4),
+          fn->getArg(5),
+          fn->getArg(6)};
+}
 
 uint64_t FloatBits(double x) {
   uint64_t bits;
@@ -168,22 +191,17 @@ bool Normalize(const PExpr& e, Layout* layout, std::string* key) {
   }
 }
 
-KernelFunction DeclareKernel(llvm::IRBuilder<>& b, llvm::Module& module, const std::string& name) {
-  llvm::Type* ptr = b.getPtrTy();
-  llvm::Type* i64 = b.getInt64Ty();
-  auto* type = llvm::FunctionType::get(i64, {ptr, ptr, ptr, ptr, ptr, i64, ptr}, false);
-  auto* fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
-  for (unsigned i = 0; i < 7; ++i) {
-    if (i != 5) fn->addParamAttr(i, llvm::Attribute::NoAlias);
-  }
-  return {fn,
-          fn->getArg(0),
-          fn->getArg(1),
-          fn->getArg(2),
-          fn->getArg(3),
-          fn->getArg(4),
-          fn->getArg(5),
-          fn->getArg(6)};
+KernelModule::KernelModule(const std::string& name)
+    : name_(name),
+      context_(std::make_unique<llvm::LLVMContext>()),
+      module_(std::make_unique<llvm::Module>(name, *context_)),
+      builder_(*context_),
+      kernel_(DeclareKernel(builder_, *module_, name)) {}
+
+Result<void*> KernelModule::Compile(JitEngine& engine, std::string* ir) {
+  TQL_RETURN_IF_ERROR(
+      engine.AddModule(llvm::orc::ThreadSafeModule(std::move(module_), std::move(context_)), ir));
+  return engine.Lookup(name_);
 }
 
 Slots LoadSlots(llvm::IRBuilder<>& b, const Layout& layout, llvm::Value* data,

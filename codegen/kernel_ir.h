@@ -7,10 +7,15 @@
 #include <llvm/IR/IRBuilder.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "runtime/expression.h"
+
+namespace tql {
+class JitEngine;
+}
 
 namespace tql::jit {
 
@@ -416,7 +421,29 @@ struct KernelFunction {
   llvm::Function* fn;
   llvm::Value *data, *validity, *params, *tables, *sel, *count, *out;
 };
-KernelFunction DeclareKernel(llvm::IRBuilder<>& b, llvm::Module& module, const std::string& name);
+
+// The module of one kernel being generated: its own context, the module, a builder, and the
+// kernel's function (DeclareKernel). Compile hands the module to `engine` (which optimizes
+// and compiles it; `ir`, when set, receives the optimized IR) and returns the function's
+// address. REQUIRES: Compile called once, and calls on one engine serialized.
+class KernelModule {
+ public:
+  explicit KernelModule(const std::string& name);
+  KernelModule(const KernelModule&) = delete;
+  KernelModule& operator=(const KernelModule&) = delete;
+  llvm::LLVMContext* context() { return context_.get(); }
+  llvm::Module* module() { return module_.get(); }
+  llvm::IRBuilder<>& builder() { return builder_; }
+  const KernelFunction& kernel() const { return kernel_; }
+  Result<void*> Compile(JitEngine& engine, std::string* ir);
+
+ private:
+  std::string name_;
+  std::unique_ptr<llvm::LLVMContext> context_;
+  std::unique_ptr<llvm::Module> module_;
+  llvm::IRBuilder<> builder_;
+  KernelFunction kernel_;
+};
 
 // The rough cost of evaluating `e` in a kernel, per row: a string leaf (a gather from its match
 // table) and a division cost several simple operations.

@@ -1,6 +1,5 @@
 #include "codegen/projection_kernel.h"
 
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
@@ -49,13 +48,14 @@ bool NormalizeProjection(const std::vector<const PExpr*>& exprs, std::vector<siz
 Result<void*> BuildProjectionKernel(JitEngine& engine, const std::string& name,
                                     const std::vector<const PExpr*>& exprs, const Layout& layout,
                                     std::string* ir) {
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(name, *context);
-  llvm::IRBuilder<> b(*context);
+  KernelModule generated(name);
+  llvm::LLVMContext* context = generated.context();
+  llvm::Module* module = generated.module();
+  llvm::IRBuilder<>& b = generated.builder();
   llvm::Type* ptr = b.getPtrTy();
   llvm::Type* i64 = b.getInt64Ty();
   llvm::Type* i8 = b.getInt8Ty();
-  const KernelFunction kernel = DeclareKernel(b, *module, name);
+  const KernelFunction& kernel = generated.kernel();
   // `out`: per expression, its values and its validity (zeroed by the caller).
   auto output = [&](llvm::Value* out, size_t e, int which) {
     return b.CreateLoad(ptr,
@@ -167,9 +167,7 @@ Result<void*> BuildProjectionKernel(JitEngine& engine, const std::string& name,
   b.SetInsertPoint(done);
   b.CreateRet(b.getInt64(0));
 
-  TQL_RETURN_IF_ERROR(
-      engine.AddModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), ir));
-  return engine.Lookup(name);
+  return generated.Compile(engine, ir);
 }
 
 JitProjection::JitProjection(std::shared_ptr<const void> kernel, const std::atomic<KernelFn>* fn,

@@ -94,10 +94,9 @@ class Executor {
       case PlanNode::Kind::kCount: {
         auto op = std::make_unique<CountOperator>(node.output_schema, out);
         AggregateFusion fusion;
-        const PlanNode* scan = FusionOf(node, &fusion, &owned_exprs_, override_node_);
         std::shared_ptr<const CompiledAggregate> kernel;
         std::shared_ptr<PendingAggregate> pending;
-        if (scan != nullptr && CompileFused(fusion, &kernel, &pending)) {
+        if (const PlanNode* scan = CompileFused(node, &fusion, &kernel, &pending)) {
           op->Fuse(std::move(fusion.conjuncts), std::move(kernel), std::move(pending), &ctx_);
           return Scan(*scan, Own(std::move(op)));
         }
@@ -137,10 +136,9 @@ class Executor {
         // for a shard's partial state; merging partials has no input to fuse).
         if (!split || partials_ == nullptr) {
           AggregateFusion fusion;
-          const PlanNode* scan = FusionOf(node, &fusion, &owned_exprs_, override_node_);
           std::shared_ptr<const CompiledAggregate> kernel;
           std::shared_ptr<PendingAggregate> pending;
-          if (scan != nullptr && CompileFused(fusion, &kernel, &pending)) {
+          if (const PlanNode* scan = CompileFused(node, &fusion, &kernel, &pending)) {
             agg->Fuse(fusion, std::move(kernel), std::move(pending));
             if (split) split_operator_ = agg;
             return Scan(*scan, agg);
@@ -230,16 +228,21 @@ class Executor {
     return Status::InvalidInput("source '{}' has no data registered", node.source);
   }
 
-  // A fused kernel for `fusion` (compiling in the background with the adaptive engine).
-  bool CompileFused(const AggregateFusion& fusion, std::shared_ptr<const CompiledAggregate>* kernel,
-                    std::shared_ptr<PendingAggregate>* pending) {
-    if (compiler_ == nullptr) return false;
+  // With a compiler: the fusion of `node` (FusionOf) and its kernel (compiling in the
+  // background with the adaptive engine); the scan to run into the fused operator, or null
+  // when `node` runs apart from its input. Without a compiler nothing is rewritten.
+  const PlanNode* CompileFused(const PlanNode& node, AggregateFusion* fusion,
+                               std::shared_ptr<const CompiledAggregate>* kernel,
+                               std::shared_ptr<PendingAggregate>* pending) {
+    if (compiler_ == nullptr) return nullptr;
+    const PlanNode* scan = FusionOf(node, fusion, &owned_exprs_, override_node_);
+    if (scan == nullptr) return nullptr;
     if (adaptive_) {
-      *pending = compiler_->CompileAggregateAsync(fusion);
-      return *pending != nullptr;
+      *pending = compiler_->CompileAggregateAsync(*fusion);
+      return *pending != nullptr ? scan : nullptr;
     }
-    *kernel = compiler_->CompileAggregate(fusion);
-    return *kernel != nullptr;
+    *kernel = compiler_->CompileAggregate(*fusion);
+    return *kernel != nullptr ? scan : nullptr;
   }
 
   BatchConsumer* Own(std::unique_ptr<BatchConsumer> op) {

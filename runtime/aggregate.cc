@@ -1321,21 +1321,15 @@ Status AggregateOperator::CheckMemory() const {
 Status AggregateOperator::Consume(Chunk& chunk) {
   const Batch& b = chunk.batch;
   const int64_t n = b.num_rows();
-  if (kernel_ == nullptr && pending_ != nullptr &&
-      pending_->ready.load(std::memory_order_acquire)) {
-    kernel_ = pending_->kernel;
-    pending_.reset();
-  }
+  TakeWhenReady(&pending_, &kernel_);
   if (kernel_ != nullptr) {
     ShowTableToKernel();  // the interpreter may have added groups
     ShowDictionaryToKernel(b);
     TQL_ASSIGN_OR_RETURN(bool done, kernel_->Update(b, chunk.sel, *ctx_, &kernel_state_));
     if (done) return CheckMemory();
   }
-  for (const PExpr* c : conjuncts_) {
-    if (chunk.sel.empty()) return Status::Ok();
-    TQL_ASSIGN_OR_RETURN(chunk.sel, SelectTrue(*c, b, chunk.sel, *ctx_));
-  }
+  TQL_ASSIGN_OR_RETURN(chunk.sel, SelectAllTrue(conjuncts_, b, std::move(chunk.sel), *ctx_));
+  if (chunk.sel.empty()) return Status::Ok();
   // Keyed: GroupsOf writes the group of every selected row. Without keys: all group 0.
   if (keys_.empty()) {
     group_of_.assign(static_cast<size_t>(n), 0);

@@ -1345,6 +1345,15 @@ Result<Datum> Evaluate(const PExpr& e, const Batch& batch, const Selection& sel,
   return Status::Internal("unknown expression kind");
 }
 
+Result<Selection> SelectAllTrue(const std::vector<const PExpr*>& conjuncts, const Batch& batch,
+                                Selection sel, const EvalContext& ctx) {
+  for (const PExpr* c : conjuncts) {
+    if (sel.empty()) break;
+    TQL_ASSIGN_OR_RETURN(sel, SelectTrue(*c, batch, sel, ctx));
+  }
+  return sel;
+}
+
 Result<Selection> SelectTrue(const PExpr& e, const Batch& batch, const Selection& sel,
                              const EvalContext& ctx) {
   if (sel.empty()) return sel;

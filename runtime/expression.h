@@ -184,6 +184,11 @@ Result<Datum> Evaluate(const PExpr& e, const Batch& batch, const Selection& sel,
 Result<Selection> SelectTrue(const PExpr& e, const Batch& batch, const Selection& sel,
                              const EvalContext& ctx);
 
+// The selected rows where every one of `conjuncts` is true, applied in order (each to the rows
+// the ones before kept).
+Result<Selection> SelectAllTrue(const std::vector<const PExpr*>& conjuncts, const Batch& batch,
+                                Selection sel, const EvalContext& ctx);
+
 // A constant expression's value (REQUIRES: `e` reads no column).
 Result<Value> EvaluateConstant(const PExpr& e, const EvalContext& ctx);
 

@@ -121,6 +121,17 @@ struct PendingProjection {
   std::shared_ptr<const CompiledProjection> kernel;
 };
 
+// Takes the kernel of a background compile (PendingAggregate, PendingProjection) once it is
+// ready, and forgets the compile; a no-op before then or once taken.
+template <typename Pending, typename Kernel>
+void TakeWhenReady(std::shared_ptr<Pending>* pending, std::shared_ptr<const Kernel>* kernel) {
+  if (*kernel == nullptr && *pending != nullptr &&
+      (*pending)->ready.load(std::memory_order_acquire)) {
+    *kernel = (*pending)->kernel;
+    pending->reset();
+  }
+}
+
 class KernelCompiler {
  public:
   virtual ~KernelCompiler() = default;

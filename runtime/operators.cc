@@ -24,10 +24,7 @@ Status FilterOperator::Consume(Chunk& chunk) {
   Selection sel;
   if (kernel_) {
     TQL_ASSIGN_OR_RETURN(sel, kernel_->Select(chunk.batch, chunk.sel, *ctx_));
-    for (const PExpr* conjunct : residual_) {
-      if (sel.empty()) break;
-      TQL_ASSIGN_OR_RETURN(sel, SelectTrue(*conjunct, chunk.batch, sel, *ctx_));
-    }
+    TQL_ASSIGN_OR_RETURN(sel, SelectAllTrue(residual_, chunk.batch, std::move(sel), *ctx_));
   } else {
     TQL_ASSIGN_OR_RETURN(sel, SelectTrue(*predicate_, chunk.batch, chunk.sel, *ctx_));
   }
@@ -58,11 +55,7 @@ Status ProjectOperator::Consume(Chunk& chunk) {
   std::vector<Vector> cols(exprs_.size());
   std::vector<bool> done(exprs_.size(), false);
   const int64_t n = chunk.batch.num_rows();
-  if (kernel_ == nullptr && pending_ != nullptr &&
-      pending_->ready.load(std::memory_order_acquire)) {
-    kernel_ = pending_->kernel;
-    pending_.reset();
-  }
+  TakeWhenReady(&pending_, &kernel_);
   if (kernel_ != nullptr) {
     std::vector<Vector> computed;
     TQL_ASSIGN_OR_RETURN(bool ok, kernel_->Project(chunk.batch, chunk.sel, *ctx_, &computed));
@@ -415,20 +408,13 @@ void CountOperator::Fuse(std::vector<const PExpr*> conjuncts,
 }
 
 Status CountOperator::Consume(Chunk& chunk) {
-  if (kernel_ == nullptr && pending_ != nullptr &&
-      pending_->ready.load(std::memory_order_acquire)) {
-    kernel_ = pending_->kernel;
-    pending_.reset();
-  }
+  TakeWhenReady(&pending_, &kernel_);
   if (kernel_ != nullptr) {
     TQL_ASSIGN_OR_RETURN(bool done, kernel_->Update(chunk.batch, chunk.sel, *ctx_, &state_));
     if (done) return Status::Ok();
   }
-  for (const PExpr* c : conjuncts_) {
-    if (chunk.sel.empty()) return Status::Ok();
-    TQL_ASSIGN_OR_RETURN(chunk.sel, SelectTrue(*c, chunk.batch, chunk.sel, *ctx_));
-  }
-  count_ += chunk.sel.count();
+  TQL_ASSIGN_OR_RETURN(Selection sel, SelectAllTrue(conjuncts_, chunk.batch, chunk.sel, *ctx_));
+  count_ += sel.count();
   return Status::Ok();
 }
 

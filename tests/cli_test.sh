@@ -201,31 +201,29 @@ check "explain --ir says what compiled" contains "$T/out" 'update summarize by s
 check "explain --ir, two string columns" run 0 explain --ir --input "spans=$T/all.ndjson" 'spans | where duration > 5ms and user.id != service | count'
 check "explain --ir says what did not" contains "$T/out" 'compiled (on the interpreter: user.id != service)'
 check "explain --ir prints the kernel" contains "$T/out" "define i64 @tql_filter_0"
+# engines_agree NAME QUERY: the query on the interpreter, adaptively and on the JIT (last, with
+# --stats, so $T/err holds the JIT's statistics) prints the same rows.
+engines_agree() {
+  local name="$1" query="$2"
+  check "$name, interpreter" run 0 run --engine interp --format csv --input "spans=$T/all.ndjson" "$query"
+  cp "$T/out" "$T/interp.csv"
+  check "$name, auto" run 0 run --engine auto --format csv --input "spans=$T/all.ndjson" "$query"
+  check "$name, auto equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
+  check "$name, jit" run 0 run --engine jit --stats --format csv --input "spans=$T/all.ndjson" "$query"
+  check "$name, jit equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
+}
 FQ='spans | where duration > 5ms | summarize n = count(), total = sum(duration) by bin(timestamp, 1m) | sort by timestamp'
-check "fused update, interpreter" run 0 run --engine interp --format csv --input "spans=$T/all.ndjson" "$FQ"
-cp "$T/out" "$T/interp.csv"
-check "fused update, jit" run 0 run --engine jit --stats --format csv --input "spans=$T/all.ndjson" "$FQ"
-check "fused update, jit equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
+engines_agree "fused update" "$FQ"
 check "fused update, one kernel" contains "$T/err" "engine: jit: 1 kernel(s) compiled"
 check "explain --ir, a fused update" run 0 explain --ir --input "spans=$T/all.ndjson" "$FQ"
 check "explain --ir says the update compiled" contains "$T/out" 'update summarize by bin(timestamp, 1m0s) over spans with 1 filter conjunct(s): compiled'
 check "explain --ir prints the update's kernel" contains "$T/out" "@tql_update_0("
 PQ='spans | extend ms = duration / 1ms, big = http.status_code >= 500, m = http.status_code % 7, u = tolower(service) | project span_id, ms, big, m, u | sort by span_id | take 20'
-check "projection, interpreter" run 0 run --engine interp --format csv --input "spans=$T/all.ndjson" "$PQ"
-cp "$T/out" "$T/interp.csv"
-check "projection, jit" run 0 run --engine jit --format csv --input "spans=$T/all.ndjson" "$PQ"
-check "projection, jit equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
-check "projection, auto" run 0 run --engine auto --format csv --input "spans=$T/all.ndjson" "$PQ"
-check "projection, auto equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
+engines_agree "projection" "$PQ"
 check "explain --ir, a projection" run 0 explain --ir --input "spans=$T/all.ndjson" "$PQ"
 check "explain --ir says which columns compiled" contains "$T/out" 'column(s) compiled: ms, big, m'
 EQ='spans | extend ms = duration / 1ms, doubled = http.status_code * 2 | where ms > 2 | summarize total = sum(doubled), n = countif(doubled > 900) by slow = bin(duration, 10ms) | sort by slow'
-check "fused through extend, interpreter" run 0 run --engine interp --format csv --input "spans=$T/all.ndjson" "$EQ"
-cp "$T/out" "$T/interp.csv"
-check "fused through extend, jit" run 0 run --engine jit --format csv --input "spans=$T/all.ndjson" "$EQ"
-check "fused through extend, jit equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
-check "fused through extend, auto" run 0 run --engine auto --format csv --input "spans=$T/all.ndjson" "$EQ"
-check "fused through extend, auto equals the interpreter" cmp -s "$T/out" "$T/interp.csv"
+engines_agree "fused through extend" "$EQ"
 check "explain --ir, fused through extend" run 0 explain --ir --input "spans=$T/all.ndjson" "$EQ"
 check "explain --ir says the update through extend compiled" contains "$T/out" 'update summarize by bin(duration, 10ms) over spans with 1 filter conjunct(s): compiled'
 

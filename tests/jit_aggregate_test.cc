@@ -81,9 +81,7 @@ TEST(JitAggregate, LiteralsShareOneKernel) {
     f.fusion.key = key.get();
     f.exprs.push_back(std::move(predicate));
     f.exprs.push_back(std::move(key));
-    f.exprs.push_back(Column(0, TypeId::kInt));
-    f.fusion.aggregates.push_back({AggKind::kSum, f.exprs.back().get()});
-    f.result_types.push_back(TypeId::kInt);
+    f.Add(AggKind::kSum, Column(0, TypeId::kInt), TypeId::kInt);
     auto kernel = (*c)->CompileAggregate(f.fusion);
     ASSERT_TRUE(kernel);
     EXPECT_EQ(RunFusion(f, batches, kernel).value(), RunFusion(f, batches, nullptr).value());
@@ -128,17 +126,10 @@ TEST(JitAggregate, BinsOfOrderedRows) {
       f.exprs.push_back(gen.Bool(1));
       f.fusion.conjuncts.push_back(f.exprs.back().get());
     }
-    f.fusion.aggregates.push_back({AggKind::kCount, nullptr});
-    f.result_types.push_back(TypeId::kInt);
-    f.exprs.push_back(gen.Int(1));
-    f.fusion.aggregates.push_back({AggKind::kSum, f.exprs.back().get()});
-    f.result_types.push_back(TypeId::kInt);
-    f.exprs.push_back(gen.Float(1));
-    f.fusion.aggregates.push_back({AggKind::kSum, f.exprs.back().get()});
-    f.result_types.push_back(TypeId::kFloat);
-    f.exprs.push_back(gen.Bool(1));
-    f.fusion.aggregates.push_back({AggKind::kCountIf, f.exprs.back().get()});
-    f.result_types.push_back(TypeId::kInt);
+    f.Add(AggKind::kCount, nullptr, TypeId::kInt);
+    f.Add(AggKind::kSum, gen.Int(1), TypeId::kInt);
+    f.Add(AggKind::kSum, gen.Float(1), TypeId::kFloat);
+    f.Add(AggKind::kCountIf, gen.Bool(1), TypeId::kInt);
     auto kernel = (*c)->CompileAggregate(f.fusion);
     if (kernel == nullptr) continue;
     Result<std::vector<std::string>> want = RunFusion(f, batches, nullptr);
@@ -161,8 +152,7 @@ TEST(JitAggregate, ProbesTheTableAfterALookupGrewIt) {
   RandomFusion f;
   f.exprs.push_back(Column(0, TypeId::kInt));
   f.fusion.key = f.exprs.back().get();
-  f.fusion.aggregates.push_back({AggKind::kCount, nullptr});
-  f.result_types.push_back(TypeId::kInt);
+  f.Add(AggKind::kCount, nullptr, TypeId::kInt);
   auto batch = [](const std::vector<std::optional<int64_t>>& keys) {
     const auto n = static_cast<int64_t>(keys.size());
     VectorWriter i(TypeId::kInt, n);

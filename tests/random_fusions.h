@@ -23,6 +23,17 @@ struct RandomFusion {
   AggregateFusion fusion;
   std::vector<TypeId> result_types;  // per aggregate
 
+  // Appends an aggregate of `kind` over `arg` (null: none) whose result is of `type`.
+  void Add(AggKind kind, PExprPtr arg, TypeId type) {
+    const PExpr* a = nullptr;
+    if (arg != nullptr) {
+      exprs.push_back(std::move(arg));
+      a = exprs.back().get();
+    }
+    fusion.aggregates.push_back({kind, a});
+    result_types.push_back(type);
+  }
+
   std::string ToString() const {
     const SchemaPtr schema = TestSchema();
     std::string s = "where";
@@ -85,43 +96,34 @@ inline RandomFusion MakeRandomFusion(std::mt19937_64& rng, Generator& gen) {
   for (int a = 0; a < aggregates; ++a) {
     switch (rng() % 9) {
       case 7:
-        f.fusion.aggregates.push_back({AggKind::kPercentile, own(gen.Float(1))});
-        f.result_types.push_back(TypeId::kFloat);
+        f.Add(AggKind::kPercentile, gen.Float(1), TypeId::kFloat);
         break;
       case 8:
-        f.fusion.aggregates.push_back({AggKind::kPercentile, own(gen.Int(1))});
-        f.result_types.push_back(TypeId::kInt);
+        f.Add(AggKind::kPercentile, gen.Int(1), TypeId::kInt);
         break;
       case 0:
-        f.fusion.aggregates.push_back({AggKind::kCount, nullptr});
-        f.result_types.push_back(TypeId::kInt);
+        f.Add(AggKind::kCount, nullptr, TypeId::kInt);
         break;
       case 1: {
         const int which = static_cast<int>(rng() % 3);
         PExprPtr x = which == 0 ? gen.Int(1) : which == 1 ? gen.Float(1) : gen.Bool(1);
-        f.fusion.aggregates.push_back({AggKind::kCount, own(std::move(x))});
-        f.result_types.push_back(TypeId::kInt);
+        f.Add(AggKind::kCount, std::move(x), TypeId::kInt);
         break;
       }
       case 2:
-        f.fusion.aggregates.push_back({AggKind::kCountIf, own(gen.Bool(1))});
-        f.result_types.push_back(TypeId::kInt);
+        f.Add(AggKind::kCountIf, gen.Bool(1), TypeId::kInt);
         break;
       case 3:
-        f.fusion.aggregates.push_back({AggKind::kSum, own(gen.Int(2))});
-        f.result_types.push_back(TypeId::kInt);
+        f.Add(AggKind::kSum, gen.Int(2), TypeId::kInt);
         break;
       case 4:
-        f.fusion.aggregates.push_back({AggKind::kSum, own(gen.Float(2))});
-        f.result_types.push_back(TypeId::kFloat);
+        f.Add(AggKind::kSum, gen.Float(2), TypeId::kFloat);
         break;
       case 5:
-        f.fusion.aggregates.push_back({AggKind::kAvg, own(gen.Int(2))});
-        f.result_types.push_back(TypeId::kFloat);
+        f.Add(AggKind::kAvg, gen.Int(2), TypeId::kFloat);
         break;
       default:
-        f.fusion.aggregates.push_back({AggKind::kAvg, own(gen.Float(2))});
-        f.result_types.push_back(TypeId::kFloat);
+        f.Add(AggKind::kAvg, gen.Float(2), TypeId::kFloat);
         break;
     }
   }
@@ -198,9 +200,7 @@ inline Result<std::vector<std::string>> RunFusion(
     if (i == kernel_from) pending->ready.store(true);
     Chunk chunk{batch, sel};
     if (!fused) {
-      for (const PExpr* c : f.fusion.conjuncts) {
-        TQL_ASSIGN_OR_RETURN(chunk.sel, SelectTrue(*c, batch, chunk.sel, ctx));
-      }
+      TQL_ASSIGN_OR_RETURN(chunk.sel, SelectAllTrue(f.fusion.conjuncts, batch, chunk.sel, ctx));
     }
     TQL_RETURN_IF_ERROR(op.Consume(chunk));
   }
